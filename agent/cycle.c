@@ -1,0 +1,2 @@
+/* cycle.c - to be written */
+typedef int sdc_placeholder_cycle;

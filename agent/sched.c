@@ -1,0 +1,2 @@
+/* sched.c - to be written */
+typedef int sdc_placeholder_sched;

@@ -1,0 +1,2 @@
+/* config.c - to be written */
+typedef int sdc_placeholder_config;

@@ -1,0 +1,2 @@
+/* cluster.c - to be written */
+typedef int sdc_placeholder_cluster;

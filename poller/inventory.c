@@ -1,0 +1,2 @@
+/* inventory.c - to be written */
+typedef int sdc_placeholder_inventory;

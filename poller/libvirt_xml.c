@@ -1,0 +1,2 @@
+/* libvirt_xml.c - to be written */
+typedef int sdc_placeholder_libvirt_xml;

@@ -1,0 +1,71 @@
+/*
+ * rrd_writer.h - write samples into the archives of DESIGN.md section 4.
+ *
+ * Creates each archive on first sight (atomically: a temporary file renamed
+ * into place, so kill -9 never leaves a half-made archive), then updates it
+ * through librrd's thread-safe calls, or through rrdcached when the config
+ * names one.  Paths come only from sdc_archive_relpath(), so every name is
+ * sanitised before it touches the file system.
+ */
+#ifndef SDC_RRD_WRITER_H
+#define SDC_RRD_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdc/config.h"
+#include "sdc/error.h"
+#include "sdc/sample.h"
+
+struct rrdw;
+
+struct rrdw_stats {
+    uint64_t created; /* archives created */
+    uint64_t updates; /* successful updates */
+    uint64_t errors;  /* failed creates or updates */
+    uint64_t skipped; /* samples older than or equal to the archive's last update */
+};
+
+/*
+ * rrdw_open - a writer for @data_dir with @step seconds per row.
+ * @rrdcached: NULL or "" to write files directly, else "unix:/path",
+ *             "/path" or "host:port" of an rrdcached.
+ * @retention: how long each consolidation is kept.
+ */
+enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
+                      const struct sdc_retention_cfg *retention,
+                      const char *rrdcached, struct rrdw **out,
+                      struct sdc_error *err);
+
+void rrdw_free(struct rrdw *w);
+
+/*
+ * rrdw_write - create the archive if needed and add @s.
+ * Unknown values are written as "U".  A sample not newer than the archive's
+ * last update is skipped (counted, not an error).
+ */
+enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
+                       struct sdc_error *err);
+
+/*
+ * rrdw_write_batch - write every sample of @b; failures are counted and the
+ * first message kept in @err, the rest still written.
+ * @return: SDC_OK when all samples were written or skipped.
+ */
+enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
+                             struct sdc_error *err);
+
+/* rrdw_flush - ask rrdcached to write everything it holds (no-op direct). */
+enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err);
+
+/* rrdw_get_stats - counters since rrdw_open. */
+void rrdw_get_stats(const struct rrdw *w, struct rrdw_stats *out);
+
+/*
+ * rrdw_path - absolute path of the archive for (@type, @id, @instance).
+ * @return: length written, 0 when it does not fit or the input is invalid.
+ */
+size_t rrdw_path(const struct rrdw *w, enum sdc_archive type, const char *id,
+                 const char *instance, char *out, size_t outlen);
+
+#endif
