@@ -1,2 +1,1271 @@
-/* inventory.c - to be written */
-typedef int sdc_placeholder_inventory;
+/*
+ * inventory.c - the SQLite inventory (DESIGN.md section 5).
+ *
+ * One connection per struct inv.  Every statement that runs per cycle is
+ * prepared once in inv_open() and reset/bound on each use; a cycle is one
+ * IMMEDIATE transaction, so a reader never sees half a cycle and a crash
+ * leaves the previous cycle intact.  Strings from collectors are always
+ * bound, never pasted into SQL.
+ *
+ * Times are stored as integer Unix seconds; the snapshot day is the local
+ * calendar day as TEXT 'YYYY-MM-DD'.  Rows are never deleted: entities no
+ * longer seen keep their old last_seen, VMs get deleted_at.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "inventory.h"
+
+#define INV_BUSY_TIMEOUT_MS 5000
+#define INV_DAY_SECONDS 86400
+
+/*
+ * Schema migrations: migrations[v] takes a database at user_version v to
+ * v + 1.  Append a step (and bump INV_SCHEMA_VERSION) to change the schema;
+ * never edit a step that has shipped.
+ */
+static const char *const migrations[INV_SCHEMA_VERSION] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE IF NOT EXISTS hypervisors ("
+    " name TEXT PRIMARY KEY,"
+    " cluster TEXT,"
+    " uri TEXT,"
+    " hostname TEXT,"
+    " model TEXT,"
+    " cpus INTEGER,"
+    " cores INTEGER,"
+    " memory INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS hypervisors_cluster ON hypervisors(cluster);"
+
+    "CREATE TABLE IF NOT EXISTS vms ("
+    " uuid TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " host TEXT,"
+    " cluster TEXT,"
+    " title TEXT,"
+    " owner TEXT,"
+    " state TEXT NOT NULL,"
+    " active INTEGER NOT NULL DEFAULT 0,"
+    " vcpus INTEGER,"
+    " max_vcpus INTEGER,"
+    " memory INTEGER,"
+    " max_memory INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " state_since INTEGER NOT NULL,"
+    " deleted_at INTEGER NULL);"
+    "CREATE INDEX IF NOT EXISTS vms_host ON vms(host);"
+    "CREATE INDEX IF NOT EXISTS vms_cluster ON vms(cluster);"
+
+    "CREATE TABLE IF NOT EXISTS vm_names ("
+    " uuid TEXT NOT NULL REFERENCES vms(uuid),"
+    " name TEXT NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " UNIQUE (uuid, since, name));"
+
+    "CREATE TABLE IF NOT EXISTS disks ("
+    " vm_uuid TEXT NOT NULL REFERENCES vms(uuid),"
+    " target TEXT NOT NULL,"
+    " source TEXT,"
+    " backing TEXT,"
+    " capacity INTEGER,"
+    " allocation INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (vm_uuid, target));"
+
+    "CREATE TABLE IF NOT EXISTS nics ("
+    " vm_uuid TEXT NOT NULL REFERENCES vms(uuid),"
+    " mac TEXT NOT NULL,"
+    " target TEXT,"
+    " network TEXT,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (vm_uuid, mac));"
+
+    "CREATE TABLE IF NOT EXISTS pools ("
+    " key TEXT PRIMARY KEY,"
+    " name TEXT,"
+    " type TEXT,"
+    " source TEXT,"
+    " shared INTEGER,"
+    " active INTEGER,"
+    " capacity INTEGER,"
+    " allocation INTEGER,"
+    " available INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL);"
+
+    "CREATE TABLE IF NOT EXISTS pool_hosts ("
+    " pool_key TEXT NOT NULL REFERENCES pools(key),"
+    " host TEXT NOT NULL,"
+    " pool_name TEXT,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (pool_key, host));"
+
+    "CREATE TABLE IF NOT EXISTS volumes ("
+    " pool_key TEXT NOT NULL REFERENCES pools(key),"
+    " name TEXT NOT NULL,"
+    " path TEXT,"
+    " capacity INTEGER,"
+    " allocation INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (pool_key, name));"
+
+    "CREATE TABLE IF NOT EXISTS snmp_devices ("
+    " name TEXT PRIMARY KEY,"
+    " address TEXT,"
+    " role TEXT,"
+    " sys_descr TEXT,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL);"
+
+    "CREATE TABLE IF NOT EXISTS interfaces ("
+    " device TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " alias TEXT,"
+    " speed INTEGER,"
+    " uplink INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (device, name));"
+
+    "CREATE TABLE IF NOT EXISTS storages ("
+    " device TEXT NOT NULL,"
+    " descr TEXT NOT NULL,"
+    " size INTEGER,"
+    " used INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (device, descr));"
+
+    "CREATE TABLE IF NOT EXISTS snapshot_cluster ("
+    " day TEXT NOT NULL,"
+    " cluster TEXT NOT NULL,"
+    " hosts INTEGER,"
+    " cores INTEGER,"
+    " cpus INTEGER,"
+    " memory INTEGER,"
+    " vms INTEGER,"
+    " vms_running INTEGER,"
+    " vcpus INTEGER,"
+    " vram INTEGER,"
+    " provisioned_storage INTEGER,"
+    " PRIMARY KEY (day, cluster));"
+
+    "CREATE TABLE IF NOT EXISTS snapshot_pool ("
+    " day TEXT NOT NULL,"
+    " pool_key TEXT NOT NULL,"
+    " capacity INTEGER,"
+    " allocation INTEGER,"
+    " volumes INTEGER,"
+    " provisioned INTEGER,"
+    " PRIMARY KEY (day, pool_key));"
+
+    "CREATE TABLE IF NOT EXISTS events ("
+    " t INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " entity TEXT NOT NULL,"
+    " detail TEXT,"
+    " name TEXT,"
+    " host TEXT,"
+    " prev_value TEXT,"
+    " new_value TEXT);"
+    "CREATE INDEX IF NOT EXISTS events_t ON events(t);"
+    "CREATE INDEX IF NOT EXISTS events_entity ON events(entity);",
+};
+
+/* Statements prepared once per connection. */
+enum inv_stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_HV_UPSERT,
+    ST_VM_OLD,
+    ST_VM_UPSERT,
+    ST_VM_NAME_ADD,
+    ST_EVENT_ADD,
+    ST_VM_LIST_HOST,
+    ST_EVENT_DELETED,
+    ST_VM_MARK_DELETED,
+    ST_DISK_UPSERT,
+    ST_NIC_UPSERT,
+    ST_POOL_UPSERT,
+    ST_POOL_HOST_UPSERT,
+    ST_VOL_UPSERT,
+    ST_VM_GET,
+    ST_SNAP_CLUSTER,
+    ST_SNAP_POOL,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+
+    [ST_HV_UPSERT] =
+        "INSERT INTO hypervisors(name, cluster, uri, hostname, model, cpus,"
+        " cores, memory, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+        " ON CONFLICT(name) DO UPDATE SET cluster = excluded.cluster,"
+        " uri = excluded.uri, hostname = excluded.hostname,"
+        " model = excluded.model, cpus = excluded.cpus,"
+        " cores = excluded.cores, memory = excluded.memory,"
+        " last_seen = excluded.last_seen",
+
+    [ST_VM_OLD] = "SELECT name, host, state, deleted_at FROM vms"
+                  " WHERE uuid = ?1",
+
+    /* state_since moves only when the state changes or the VM returns */
+    [ST_VM_UPSERT] =
+        "INSERT INTO vms(uuid, name, host, cluster, title, owner, state,"
+        " active, vcpus, max_vcpus, memory, max_memory, first_seen,"
+        " last_seen, state_since, deleted_at)"
+        " VALUES (?1, ?2, ?3,"
+        " COALESCE(?4, (SELECT cluster FROM hypervisors WHERE name = ?3)),"
+        " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, NULL)"
+        " ON CONFLICT(uuid) DO UPDATE SET name = excluded.name,"
+        " host = excluded.host, cluster = excluded.cluster,"
+        " title = excluded.title, owner = excluded.owner,"
+        " state_since = CASE WHEN vms.state IS NOT excluded.state"
+        " OR vms.deleted_at IS NOT NULL THEN excluded.last_seen"
+        " ELSE vms.state_since END,"
+        " state = excluded.state, active = excluded.active,"
+        " vcpus = excluded.vcpus, max_vcpus = excluded.max_vcpus,"
+        " memory = excluded.memory, max_memory = excluded.max_memory,"
+        " last_seen = excluded.last_seen, deleted_at = NULL",
+
+    [ST_VM_NAME_ADD] = "INSERT OR IGNORE INTO vm_names(uuid, name, since)"
+                       " VALUES (?1, ?2, ?3)",
+
+    /* ?1 t, ?2 kind, ?3 entity, ?4 name, ?5 host, ?6 prev, ?7 new */
+    [ST_EVENT_ADD] =
+        "INSERT INTO events(t, kind, entity, detail, name, host, prev_value,"
+        " new_value) VALUES (?1, ?2, ?3,"
+        " CASE WHEN ?6 IS NULL AND ?7 IS NULL"
+        " THEN ?2 || ' on ' || IFNULL(?5, '?')"
+        " ELSE IFNULL(?6, '') || ' -> ' || IFNULL(?7, '') END,"
+        " ?4, ?5, ?6, ?7)",
+
+    [ST_VM_LIST_HOST] = "SELECT uuid FROM vms"
+                        " WHERE host = ?1 AND deleted_at IS NULL",
+
+    [ST_EVENT_DELETED] =
+        "INSERT INTO events(t, kind, entity, detail, name, host, prev_value,"
+        " new_value) SELECT ?1, 'deleted', uuid,"
+        " 'deleted from ' || IFNULL(host, '?'), name, host, state, NULL"
+        " FROM vms WHERE uuid = ?2",
+
+    [ST_VM_MARK_DELETED] = "UPDATE vms SET deleted_at = ?1 WHERE uuid = ?2",
+
+    [ST_DISK_UPSERT] =
+        "INSERT INTO disks(vm_uuid, target, source, backing, capacity,"
+        " allocation, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+        " ON CONFLICT(vm_uuid, target) DO UPDATE SET source = excluded.source,"
+        " backing = excluded.backing, capacity = excluded.capacity,"
+        " allocation = excluded.allocation, last_seen = excluded.last_seen",
+
+    [ST_NIC_UPSERT] =
+        "INSERT INTO nics(vm_uuid, mac, target, network, first_seen,"
+        " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+        " ON CONFLICT(vm_uuid, mac) DO UPDATE SET target = excluded.target,"
+        " network = excluded.network, last_seen = excluded.last_seen",
+
+    [ST_POOL_UPSERT] =
+        "INSERT INTO pools(key, name, type, source, shared, active, capacity,"
+        " allocation, available, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+        " ON CONFLICT(key) DO UPDATE SET name = excluded.name,"
+        " type = excluded.type, source = excluded.source,"
+        " shared = excluded.shared, active = excluded.active,"
+        " capacity = excluded.capacity, allocation = excluded.allocation,"
+        " available = excluded.available, last_seen = excluded.last_seen",
+
+    [ST_POOL_HOST_UPSERT] =
+        "INSERT INTO pool_hosts(pool_key, host, pool_name, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT(pool_key, host) DO UPDATE SET"
+        " pool_name = excluded.pool_name, last_seen = excluded.last_seen",
+
+    /* a volume of a pool never reported is skipped, not an error */
+    [ST_VOL_UPSERT] =
+        "INSERT INTO volumes(pool_key, name, path, capacity, allocation,"
+        " first_seen, last_seen)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6"
+        " WHERE EXISTS (SELECT 1 FROM pools WHERE key = ?1)"
+        " ON CONFLICT(pool_key, name) DO UPDATE SET path = excluded.path,"
+        " capacity = excluded.capacity, allocation = excluded.allocation,"
+        " last_seen = excluded.last_seen",
+
+    [ST_VM_GET] = "SELECT uuid, name, host, state, vcpus, memory, first_seen,"
+                  " last_seen, state_since, deleted_at FROM vms"
+                  " WHERE uuid = ?1",
+
+    /* ?1 day, ?2 oldest last_seen counted */
+    [ST_SNAP_CLUSTER] =
+        "INSERT INTO snapshot_cluster(day, cluster, hosts, cores, cpus,"
+        " memory, vms, vms_running, vcpus, vram, provisioned_storage)"
+        " WITH hv AS (SELECT IFNULL(cluster, '') AS cl, cores, cpus, memory"
+        "  FROM hypervisors WHERE last_seen >= ?2),"
+        " vm AS (SELECT uuid, IFNULL(cluster, '') AS cl, active, vcpus,"
+        "  memory FROM vms WHERE deleted_at IS NULL AND last_seen >= ?2),"
+        " dk AS (SELECT vm.cl AS cl, SUM(d.capacity) AS cap FROM disks d"
+        "  JOIN vm ON vm.uuid = d.vm_uuid WHERE d.last_seen >= ?2"
+        "  GROUP BY vm.cl),"
+        " cls AS (SELECT cl FROM hv UNION SELECT cl FROM vm)"
+        " SELECT ?1, cls.cl,"
+        " (SELECT COUNT(*) FROM hv WHERE hv.cl = cls.cl),"
+        " (SELECT IFNULL(SUM(cores), 0) FROM hv WHERE hv.cl = cls.cl),"
+        " (SELECT IFNULL(SUM(cpus), 0) FROM hv WHERE hv.cl = cls.cl),"
+        " (SELECT IFNULL(SUM(memory), 0) FROM hv WHERE hv.cl = cls.cl),"
+        " (SELECT COUNT(*) FROM vm WHERE vm.cl = cls.cl),"
+        " (SELECT COUNT(*) FROM vm WHERE vm.cl = cls.cl AND active),"
+        " (SELECT IFNULL(SUM(vcpus), 0) FROM vm"
+        "  WHERE vm.cl = cls.cl AND active),"
+        " (SELECT IFNULL(SUM(memory), 0) FROM vm"
+        "  WHERE vm.cl = cls.cl AND active),"
+        " IFNULL((SELECT cap FROM dk WHERE dk.cl = cls.cl), 0)"
+        " FROM cls"
+        " WHERE NOT EXISTS (SELECT 1 FROM snapshot_cluster WHERE day = ?1)",
+
+    [ST_SNAP_POOL] =
+        "INSERT INTO snapshot_pool(day, pool_key, capacity, allocation,"
+        " volumes, provisioned)"
+        " SELECT ?1, p.key, p.capacity, p.allocation,"
+        " (SELECT COUNT(*) FROM volumes v"
+        "  WHERE v.pool_key = p.key AND v.last_seen >= ?2),"
+        " (SELECT IFNULL(SUM(v.capacity), 0) FROM volumes v"
+        "  WHERE v.pool_key = p.key AND v.last_seen >= ?2)"
+        " FROM pools p WHERE p.last_seen >= ?2"
+        " AND NOT EXISTS (SELECT 1 FROM snapshot_pool WHERE day = ?1)",
+};
+
+struct inv {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+/* A VM chosen for this cycle: batch index and position in its vms. */
+struct vm_pick {
+    const char *uuid;
+    size_t batch;
+    size_t idx;
+};
+
+static enum sdc_rc db_error(const struct inv *inv, struct sdc_error *err,
+                            const char *what)
+{
+    return sdc_error_set(err, SDC_ERR_DB, "inventory: %s: %s", what,
+                         inv->db ? sqlite3_errmsg(inv->db) : "no database");
+}
+
+/* Bind helpers: NULL strings become SQL NULL; return an SQLite code. */
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (!s)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    /* SQLite integers are signed: clamp what no real capacity reaches */
+    if (v > (uint64_t)INT64_MAX)
+        v = (uint64_t)INT64_MAX;
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static int bind_time(sqlite3_stmt *st, int i, time_t t)
+{
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+}
+
+/*
+ * Reset a cached statement and drop its bindings: strings are bound
+ * SQLITE_STATIC and belong to the caller, so none may outlive the call.
+ */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/*
+ * run - step @st to completion (it returns no rows) and reset it.
+ * @brc: the bind results of the caller, non-zero if a bind failed
+ */
+static enum sdc_rc run(struct inv *inv, enum inv_stmt id, int brc,
+                       const char *what, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[id];
+    enum sdc_rc rc = SDC_OK;
+    int src;
+
+    if (brc != SQLITE_OK) {
+        rc = db_error(inv, err, what);
+        stmt_done(st);
+        return rc;
+    }
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = db_error(inv, err, what);
+    stmt_done(st);
+    return rc;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* Read one integer row of a PRAGMA; -1 on error. */
+static long pragma_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static enum sdc_rc exec_sql(struct inv *inv, const char *sql, const char *what,
+                            struct sdc_error *err)
+{
+    if (sqlite3_exec(inv->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(inv, err, what);
+    return SDC_OK;
+}
+
+/* Switch to WAL; an in-memory database (tests, tools) stays in memory. */
+static enum sdc_rc set_wal(struct inv *inv, const char *path,
+                           struct sdc_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *mode;
+    bool memory = path[0] == '\0' || strcmp(path, ":memory:") == 0;
+    enum sdc_rc rc = SDC_OK;
+
+    if (sqlite3_prepare_v2(inv->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_error(inv, err, "set journal_mode=WAL");
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_error(inv, err, "set journal_mode=WAL");
+        goto cleanup;
+    }
+    mode = col_text(st, 0);
+    if (!mode ||
+        (strcmp(mode, "wal") != 0 && !(memory && strcmp(mode, "memory") == 0)))
+        rc = sdc_error_set(err, SDC_ERR_DB,
+                           "inventory: journal_mode is '%s', not 'wal'",
+                           mode ? mode : "?");
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static enum sdc_rc newer_schema(struct sdc_error *err, long v)
+{
+    return sdc_error_set(err, SDC_ERR_DB,
+                         "inventory: schema version %ld is newer than this "
+                         "program's (%d)",
+                         v, INV_SCHEMA_VERSION);
+}
+
+/* Bring the schema to INV_SCHEMA_VERSION, one step at a time. */
+static enum sdc_rc migrate(struct inv *inv, struct sdc_error *err)
+{
+    char set_version[64];
+    long v = pragma_int(inv->db, "PRAGMA user_version");
+    enum sdc_rc rc;
+
+    if (v < 0)
+        return db_error(inv, err, "read schema version");
+    if (v > INV_SCHEMA_VERSION)
+        return newer_schema(err, v);
+    if (v == INV_SCHEMA_VERSION)
+        return SDC_OK;
+
+    rc = exec_sql(inv, "BEGIN IMMEDIATE", "begin schema migration", err);
+    if (rc != SDC_OK)
+        return rc;
+    /* another process may have migrated while we waited for the lock */
+    v = pragma_int(inv->db, "PRAGMA user_version");
+    if (v < 0 || v > INV_SCHEMA_VERSION) {
+        rc = v < 0 ? db_error(inv, err, "read schema version")
+                   : newer_schema(err, v);
+        goto rollback;
+    }
+    for (; v < INV_SCHEMA_VERSION; v++) {
+        rc = exec_sql(inv, migrations[v], "create schema", err);
+        if (rc != SDC_OK)
+            goto rollback;
+    }
+    snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d",
+             INV_SCHEMA_VERSION);
+    rc = exec_sql(inv, set_version, "set schema version", err);
+    if (rc != SDC_OK)
+        goto rollback;
+    return exec_sql(inv, "COMMIT", "commit schema migration", err);
+
+rollback:
+    sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+enum sdc_rc inv_open(const char *path, struct inv **out, struct sdc_error *err)
+{
+    struct inv *inv;
+    enum sdc_rc rc;
+    long v;
+
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_open needs a path and out");
+    inv = calloc(1, sizeof(*inv));
+    if (!inv)
+        return sdc_error_set(err, SDC_ERR_NOMEM, "inventory: out of memory");
+
+    if (sqlite3_open_v2(path, &inv->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
+        if (inv->db)
+            rc = sdc_error_set(err, SDC_ERR_DB, "inventory: open '%s': %s",
+                               path, sqlite3_errmsg(inv->db));
+        else
+            rc = sdc_error_set(err, SDC_ERR_NOMEM,
+                               "inventory: open '%s': out of memory", path);
+        goto error;
+    }
+    if (sqlite3_busy_timeout(inv->db, INV_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+        rc = db_error(inv, err, "set busy_timeout");
+        goto error;
+    }
+    /* refuse a newer schema before changing anything in the file */
+    v = pragma_int(inv->db, "PRAGMA user_version");
+    if (v < 0) {
+        rc = db_error(inv, err, "read schema version");
+        goto error;
+    }
+    if (v > INV_SCHEMA_VERSION) {
+        rc = newer_schema(err, v);
+        goto error;
+    }
+    rc = set_wal(inv, path, err);
+    if (rc != SDC_OK)
+        goto error;
+    rc = exec_sql(inv, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+                  "set pragmas", err);
+    if (rc != SDC_OK)
+        goto error;
+    if (pragma_int(inv->db, "PRAGMA foreign_keys") != 1) {
+        rc = sdc_error_set(err, SDC_ERR_DB,
+                           "inventory: foreign keys cannot be enabled");
+        goto error;
+    }
+    rc = migrate(inv, err);
+    if (rc != SDC_OK)
+        goto error;
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(inv->db, stmt_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &inv->st[i],
+                               NULL) != SQLITE_OK) {
+            rc = db_error(inv, err, "prepare statement");
+            goto error;
+        }
+    }
+    *out = inv;
+    return SDC_OK;
+
+error:
+    inv_close(inv);
+    return rc;
+}
+
+void inv_close(struct inv *inv)
+{
+    if (!inv)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(inv->st[i]);
+    if (inv->db) {
+        /* keeps the planner's statistics fresh; cheap when nothing to do */
+        sqlite3_exec(inv->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_close(inv->db);
+    }
+    free(inv);
+}
+
+/* ---- recording a cycle ------------------------------------------------ */
+
+static bool batch_usable(const struct sdc_batch *b)
+{
+    return b && b->ok;
+}
+
+/* The host a batch's VMs and pools belong to. */
+static const char *batch_host(const struct sdc_batch *b, const char *fallback)
+{
+    return b->source ? b->source : fallback;
+}
+
+static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
+                             time_t now, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_HV_UPSERT];
+    const struct sdc_hv_info *hv = &b->hv;
+    const char *name = hv->name ? hv->name : b->source;
+    int brc = 0;
+
+    if (!name)
+        return SDC_OK;
+    brc |= bind_text(st, 1, name);
+    brc |= bind_text(st, 2, hv->cluster);
+    brc |= bind_text(st, 3, hv->uri);
+    brc |= bind_text(st, 4, hv->hostname);
+    brc |= bind_text(st, 5, hv->model);
+    brc |= sqlite3_bind_int(st, 6, hv->cpus);
+    brc |= sqlite3_bind_int(st, 7, hv->cores);
+    brc |= bind_u64(st, 8, hv->memory);
+    brc |= bind_time(st, 9, now);
+    return run(inv, ST_HV_UPSERT, brc, "record hypervisor", err);
+}
+
+static enum sdc_rc add_event(struct inv *inv, time_t now, const char *kind,
+                             const char *uuid, const char *name,
+                             const char *host, const char *prev,
+                             const char *next, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_EVENT_ADD];
+    int brc = 0;
+
+    brc |= bind_time(st, 1, now);
+    brc |= bind_text(st, 2, kind);
+    brc |= bind_text(st, 3, uuid);
+    brc |= bind_text(st, 4, name);
+    brc |= bind_text(st, 5, host);
+    brc |= bind_text(st, 6, prev);
+    brc |= bind_text(st, 7, next);
+    return run(inv, ST_EVENT_ADD, brc, "record event", err);
+}
+
+static enum sdc_rc add_vm_name(struct inv *inv, const char *uuid,
+                               const char *name, time_t now,
+                               struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_VM_NAME_ADD];
+    int brc = 0;
+
+    brc |= bind_text(st, 1, uuid);
+    brc |= bind_text(st, 2, name);
+    brc |= bind_time(st, 3, now);
+    return run(inv, ST_VM_NAME_ADD, brc, "record VM name", err);
+}
+
+/*
+ * Compare a VM with its stored row and record what changed as events.
+ * Runs before the upsert, while the old row is still readable.
+ * @existed: set when the VM had a row
+ */
+static enum sdc_rc vm_changes(struct inv *inv, const struct sdc_vm_info *vm,
+                              const char *name, const char *host,
+                              const char *state, time_t now, bool *existed,
+                              struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_VM_OLD];
+    enum sdc_rc rc = SDC_OK;
+    const char *old_name, *old_host, *old_state;
+    int src;
+
+    *existed = false;
+    if (bind_text(st, 1, vm->uuid) != SQLITE_OK) {
+        rc = db_error(inv, err, "read VM");
+        goto cleanup;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE)
+        goto cleanup;
+    if (src != SQLITE_ROW) {
+        rc = db_error(inv, err, "read VM");
+        goto cleanup;
+    }
+    *existed = true;
+    /* the column pointers stay valid until the reset below */
+    old_name = col_text(st, 0);
+    old_host = col_text(st, 1);
+    old_state = col_text(st, 2);
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+        rc = add_event(inv, now, "returned", vm->uuid, name, host, NULL, NULL,
+                       err);
+        if (rc != SDC_OK)
+            goto cleanup;
+    }
+    if (!str_eq(old_name, name)) {
+        rc = add_event(inv, now, "renamed", vm->uuid, name, host, old_name,
+                       name, err);
+        if (rc == SDC_OK)
+            rc = add_vm_name(inv, vm->uuid, name, now, err);
+        if (rc != SDC_OK)
+            goto cleanup;
+    }
+    if (!str_eq(old_host, host)) {
+        rc = add_event(inv, now, "migrated", vm->uuid, name, host, old_host,
+                       host, err);
+        if (rc != SDC_OK)
+            goto cleanup;
+    }
+    if (!str_eq(old_state, state))
+        rc = add_event(inv, now, "state", vm->uuid, name, host, old_state,
+                       state, err);
+cleanup:
+    stmt_done(st);
+    return rc;
+}
+
+static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
+                             const struct sdc_vm_info *vm, time_t now,
+                             struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_VM_UPSERT];
+    const char *name = vm->name ? vm->name : "";
+    const char *host = batch_host(b, vm->host);
+    const char *state = sdc_vm_state_name(vm->state);
+    const char *cluster = b->has_hv ? b->hv.cluster : NULL;
+    bool existed;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    rc = vm_changes(inv, vm, name, host, state, now, &existed, err);
+    if (rc != SDC_OK)
+        return rc;
+
+    brc |= bind_text(st, 1, vm->uuid);
+    brc |= bind_text(st, 2, name);
+    brc |= bind_text(st, 3, host);
+    brc |= bind_text(st, 4, cluster);
+    brc |= bind_text(st, 5, vm->title);
+    brc |= bind_text(st, 6, vm->owner);
+    brc |= bind_text(st, 7, state);
+    brc |= sqlite3_bind_int(st, 8, sdc_vm_state_active(vm->state) ? 1 : 0);
+    brc |= sqlite3_bind_int(st, 9, vm->vcpus);
+    brc |= sqlite3_bind_int(st, 10, vm->max_vcpus);
+    brc |= bind_u64(st, 11, vm->memory);
+    brc |= bind_u64(st, 12, vm->max_memory);
+    brc |= bind_time(st, 13, now);
+    rc = run(inv, ST_VM_UPSERT, brc, "record VM", err);
+    if (rc != SDC_OK || existed)
+        return rc;
+
+    /* a new VM: its first name starts the rename history */
+    rc = add_vm_name(inv, vm->uuid, name, now, err);
+    if (rc == SDC_OK)
+        rc = add_event(inv, now, "created", vm->uuid, name, host, NULL, NULL,
+                       err);
+    return rc;
+}
+
+static int pick_cmp(const void *pa, const void *pb)
+{
+    const struct vm_pick *a = pa, *b = pb;
+    int c = strcmp(a->uuid, b->uuid);
+    if (c != 0)
+        return c;
+    if (a->batch != b->batch)
+        return a->batch < b->batch ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int pick_key_cmp(const void *key, const void *elem)
+{
+    const struct vm_pick *p = elem;
+    return strcmp(key, p->uuid);
+}
+
+/*
+ * How strongly a listing claims the VM during a migration: where it runs
+ * (running, blocked) beats where it only holds resources (paused - the
+ * other end of a live migration -, shutting down, pmsuspended), which beats
+ * where it is inactive.
+ */
+static int vm_claim(enum sdc_vm_state s)
+{
+    if (s == SDC_VM_RUNNING || s == SDC_VM_BLOCKED)
+        return 2;
+    return sdc_vm_state_active(s) ? 1 : 0;
+}
+
+/*
+ * Choose one listing per VM uuid over the ok batches: the one with the
+ * strongest claim, the first of equals.  Returns the choices sorted by uuid
+ * in *out.
+ */
+static enum sdc_rc pick_vms(struct sdc_batch *const *batches, size_t n,
+                            struct vm_pick **out, size_t *nout,
+                            struct sdc_error *err)
+{
+    struct vm_pick *p;
+    size_t total = 0, len = 0, nc = 0;
+
+    *out = NULL;
+    *nout = 0;
+    for (size_t i = 0; i < n; i++)
+        if (batch_usable(batches[i]))
+            total += batches[i]->vms.len;
+    if (total == 0)
+        return SDC_OK;
+    p = calloc(total, sizeof(*p));
+    if (!p)
+        return sdc_error_set(err, SDC_ERR_NOMEM, "inventory: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!batch_usable(batches[i]))
+            continue;
+        for (size_t j = 0; j < batches[i]->vms.len; j++) {
+            if (!batches[i]->vms.items[j].uuid)
+                continue;
+            p[len].uuid = batches[i]->vms.items[j].uuid;
+            p[len].batch = i;
+            p[len].idx = j;
+            len++;
+        }
+    }
+    qsort(p, len, sizeof(*p), pick_cmp);
+    for (size_t i = 0; i < len;) {
+        size_t end = i + 1, chosen = i;
+        int best = -1;
+        while (end < len && strcmp(p[end].uuid, p[i].uuid) == 0)
+            end++;
+        for (size_t k = i; k < end; k++) {
+            int claim =
+                vm_claim(batches[p[k].batch]->vms.items[p[k].idx].state);
+            if (claim > best) {
+                best = claim;
+                chosen = k;
+            }
+        }
+        p[nc++] = p[chosen];
+        i = end;
+    }
+    *out = p;
+    *nout = nc;
+    return SDC_OK;
+}
+
+/* Whether @uuid's chosen listing is in batch @bi (its disks/NICs count). */
+static bool vm_chosen_in(const struct vm_pick *picks, size_t np,
+                         const char *uuid, size_t bi)
+{
+    const struct vm_pick *p;
+    if (!uuid || np == 0)
+        return false;
+    p = bsearch(uuid, picks, np, sizeof(*picks), pick_key_cmp);
+    return p && p->batch == bi;
+}
+
+static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
+                                     size_t bi, const struct vm_pick *picks,
+                                     size_t np, time_t now,
+                                     struct sdc_error *err)
+{
+    enum sdc_rc rc;
+
+    for (size_t i = 0; i < b->disks.len; i++) {
+        const struct sdc_disk_info *d = &b->disks.items[i];
+        sqlite3_stmt *st = inv->st[ST_DISK_UPSERT];
+        int brc = 0;
+        if (!d->target || !vm_chosen_in(picks, np, d->vm_uuid, bi))
+            continue;
+        brc |= bind_text(st, 1, d->vm_uuid);
+        brc |= bind_text(st, 2, d->target);
+        brc |= bind_text(st, 3, d->source);
+        brc |= bind_text(st, 4, d->backing);
+        brc |= bind_u64(st, 5, d->capacity);
+        brc |= bind_u64(st, 6, d->allocation);
+        brc |= bind_time(st, 7, now);
+        rc = run(inv, ST_DISK_UPSERT, brc, "record disk", err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < b->nics.len; i++) {
+        const struct sdc_nic_info *nic = &b->nics.items[i];
+        sqlite3_stmt *st = inv->st[ST_NIC_UPSERT];
+        int brc = 0;
+        if (!nic->mac || !vm_chosen_in(picks, np, nic->vm_uuid, bi))
+            continue;
+        brc |= bind_text(st, 1, nic->vm_uuid);
+        brc |= bind_text(st, 2, nic->mac);
+        brc |= bind_text(st, 3, nic->target);
+        brc |= bind_text(st, 4, nic->network);
+        brc |= bind_time(st, 5, now);
+        rc = run(inv, ST_NIC_UPSERT, brc, "record NIC", err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
+                                time_t now, struct sdc_error *err)
+{
+    enum sdc_rc rc;
+
+    for (size_t i = 0; i < b->pools.len; i++) {
+        const struct sdc_pool_info *p = &b->pools.items[i];
+        sqlite3_stmt *st = inv->st[ST_POOL_UPSERT];
+        const char *host = p->host ? p->host : b->source;
+        int brc = 0;
+        if (!p->key)
+            continue;
+        brc |= bind_text(st, 1, p->key);
+        brc |= bind_text(st, 2, p->name);
+        brc |= bind_text(st, 3, p->type);
+        brc |= bind_text(st, 4, p->source);
+        brc |= sqlite3_bind_int(st, 5, p->shared ? 1 : 0);
+        brc |= sqlite3_bind_int(st, 6, p->active ? 1 : 0);
+        brc |= bind_u64(st, 7, p->capacity);
+        brc |= bind_u64(st, 8, p->allocation);
+        brc |= bind_u64(st, 9, p->available);
+        brc |= bind_time(st, 10, now);
+        rc = run(inv, ST_POOL_UPSERT, brc, "record pool", err);
+        if (rc != SDC_OK)
+            return rc;
+        if (!host)
+            continue;
+        st = inv->st[ST_POOL_HOST_UPSERT];
+        brc = 0;
+        brc |= bind_text(st, 1, p->key);
+        brc |= bind_text(st, 2, host);
+        brc |= bind_text(st, 3, p->name);
+        brc |= bind_time(st, 4, now);
+        rc = run(inv, ST_POOL_HOST_UPSERT, brc, "record pool host", err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
+                                  time_t now, struct sdc_error *err)
+{
+    for (size_t i = 0; i < b->volumes.len; i++) {
+        const struct sdc_volume_info *v = &b->volumes.items[i];
+        sqlite3_stmt *st = inv->st[ST_VOL_UPSERT];
+        enum sdc_rc rc;
+        int brc = 0;
+        if (!v->pool_key || !v->name)
+            continue;
+        brc |= bind_text(st, 1, v->pool_key);
+        brc |= bind_text(st, 2, v->name);
+        brc |= bind_text(st, 3, v->path);
+        brc |= bind_u64(st, 4, v->capacity);
+        brc |= bind_u64(st, 5, v->allocation);
+        brc |= bind_time(st, 6, now);
+        rc = run(inv, ST_VOL_UPSERT, brc, "record volume", err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/*
+ * Mark deleted the VMs of @host (the source of an ok batch) that no ok batch
+ * listed in this cycle.  The candidates are collected first so the table
+ * is not changed under a running SELECT.
+ */
+static enum sdc_rc sweep_host(struct inv *inv, const char *host,
+                              const struct vm_pick *picks, size_t np,
+                              time_t now, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_VM_LIST_HOST];
+    char **gone = NULL;
+    size_t ngone = 0, cap = 0;
+    enum sdc_rc rc = SDC_OK;
+    int src;
+
+    if (bind_text(st, 1, host) != SQLITE_OK) {
+        rc = db_error(inv, err, "list VMs of host");
+        goto cleanup;
+    }
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *uuid = col_text(st, 0);
+        if (!uuid ||
+            (np > 0 && bsearch(uuid, picks, np, sizeof(*picks), pick_key_cmp)))
+            continue;
+        if (ngone == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nv = realloc(gone, ncap * sizeof(*nv));
+            if (!nv) {
+                rc = sdc_error_set(err, SDC_ERR_NOMEM,
+                                   "inventory: out of memory");
+                goto cleanup;
+            }
+            gone = nv;
+            cap = ncap;
+        }
+        gone[ngone] = strdup(uuid);
+        if (!gone[ngone]) {
+            rc = sdc_error_set(err, SDC_ERR_NOMEM, "inventory: out of memory");
+            goto cleanup;
+        }
+        ngone++;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_error(inv, err, "list VMs of host");
+        goto cleanup;
+    }
+    sqlite3_reset(st);
+
+    for (size_t i = 0; i < ngone && rc == SDC_OK; i++) {
+        sqlite3_stmt *ev = inv->st[ST_EVENT_DELETED];
+        sqlite3_stmt *up = inv->st[ST_VM_MARK_DELETED];
+        int brc = bind_time(ev, 1, now) | bind_text(ev, 2, gone[i]);
+        rc = run(inv, ST_EVENT_DELETED, brc, "record deletion event", err);
+        if (rc != SDC_OK)
+            break;
+        brc = bind_time(up, 1, now) | bind_text(up, 2, gone[i]);
+        rc = run(inv, ST_VM_MARK_DELETED, brc, "mark VM deleted", err);
+    }
+cleanup:
+    stmt_done(st);
+    free_strv(gone, ngone);
+    return rc;
+}
+
+static enum sdc_rc record_cycle(struct inv *inv,
+                                struct sdc_batch *const *batches, size_t n,
+                                const struct vm_pick *picks, size_t np,
+                                time_t now, struct sdc_error *err)
+{
+    enum sdc_rc rc;
+
+    /* hypervisors first: VMs take their cluster from them */
+    for (size_t i = 0; i < n; i++) {
+        const struct sdc_batch *b = batches[i];
+        if (!batch_usable(b) || !b->has_hv)
+            continue;
+        rc = record_hv(inv, b, now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < np; i++) {
+        const struct sdc_batch *b = batches[picks[i].batch];
+        rc = record_vm(inv, b, &b->vms.items[picks[i].idx], now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!batch_usable(batches[i]))
+            continue;
+        rc = record_disks_nics(inv, batches[i], i, picks, np, now, err);
+        if (rc == SDC_OK)
+            rc = record_pools(inv, batches[i], now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!batch_usable(batches[i]))
+            continue;
+        rc = record_volumes(inv, batches[i], now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    /* after every upsert, so a VM that moved host is not swept */
+    for (size_t i = 0; i < n; i++) {
+        if (!batch_usable(batches[i]) || !batches[i]->source)
+            continue;
+        rc = sweep_host(inv, batches[i]->source, picks, np, now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+enum sdc_rc inv_record_batches(struct inv *inv,
+                               struct sdc_batch *const *batches, size_t n,
+                               time_t now, struct sdc_error *err)
+{
+    struct vm_pick *picks = NULL;
+    size_t np = 0;
+    enum sdc_rc rc;
+
+    if (!inv || (n > 0 && !batches))
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_record_batches needs a database "
+                             "and batches");
+    rc = pick_vms(batches, n, &picks, &np, err);
+    if (rc != SDC_OK)
+        return rc;
+    rc = run(inv, ST_BEGIN, SQLITE_OK, "begin cycle", err);
+    if (rc != SDC_OK)
+        goto cleanup;
+    rc = record_cycle(inv, batches, n, picks, np, now, err);
+    if (rc == SDC_OK)
+        rc = run(inv, ST_COMMIT, SQLITE_OK, "commit cycle", err);
+    if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
+        run(inv, ST_ROLLBACK, SQLITE_OK, "rollback cycle", NULL);
+cleanup:
+    free(picks);
+    return rc;
+}
+
+/* ---- daily snapshot ---------------------------------------------------- */
+
+enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
+                               struct sdc_error *err)
+{
+    struct tm tm;
+    char day[16];
+    time_t since = now - INV_DAY_SECONDS;
+    enum sdc_rc rc;
+    int brc;
+
+    if (!inv)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_snapshot_daily needs a database");
+    if (!localtime_r(&now, &tm) ||
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: time %lld has no local date",
+                             (long long)now);
+
+    rc = run(inv, ST_BEGIN, SQLITE_OK, "begin snapshot", err);
+    if (rc != SDC_OK)
+        return rc;
+    brc = bind_text(inv->st[ST_SNAP_CLUSTER], 1, day) |
+          bind_time(inv->st[ST_SNAP_CLUSTER], 2, since);
+    rc = run(inv, ST_SNAP_CLUSTER, brc, "snapshot clusters", err);
+    if (rc == SDC_OK) {
+        brc = bind_text(inv->st[ST_SNAP_POOL], 1, day) |
+              bind_time(inv->st[ST_SNAP_POOL], 2, since);
+        rc = run(inv, ST_SNAP_POOL, brc, "snapshot pools", err);
+    }
+    if (rc == SDC_OK)
+        rc = run(inv, ST_COMMIT, SQLITE_OK, "commit snapshot", err);
+    if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
+        run(inv, ST_ROLLBACK, SQLITE_OK, "rollback snapshot", NULL);
+    return rc;
+}
+
+/* ---- read-back --------------------------------------------------------- */
+
+/* Copy a column into a fixed buffer, cutting at a UTF-8 character start. */
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+    const char *s = col_text(st, col);
+    size_t len = s ? strlen(s) : 0;
+
+    if (len >= size) {
+        len = size - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (len > 0)
+        memcpy(dst, s, len);
+    dst[len] = '\0';
+}
+
+enum sdc_rc inv_get_vm(struct inv *inv, const char *uuid,
+                       struct inv_vm_row *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum sdc_rc rc = SDC_OK;
+    int src;
+
+    if (!inv || !uuid || !out)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_get_vm needs a database, uuid "
+                             "and out");
+    st = inv->st[ST_VM_GET];
+    if (bind_text(st, 1, uuid) != SQLITE_OK) {
+        rc = db_error(inv, err, "read VM");
+        goto cleanup;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = sdc_error_set(err, SDC_ERR_INVALID, "inventory: no VM '%s'", uuid);
+        goto cleanup;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_error(inv, err, "read VM");
+        goto cleanup;
+    }
+    memset(out, 0, sizeof(*out));
+    copy_col(out->uuid, sizeof(out->uuid), st, 0);
+    copy_col(out->name, sizeof(out->name), st, 1);
+    copy_col(out->host, sizeof(out->host), st, 2);
+    copy_col(out->state, sizeof(out->state), st, 3);
+    out->vcpus = sqlite3_column_int(st, 4);
+    out->memory = (uint64_t)sqlite3_column_int64(st, 5);
+    out->first_seen = (time_t)sqlite3_column_int64(st, 6);
+    out->last_seen = (time_t)sqlite3_column_int64(st, 7);
+    out->state_since = (time_t)sqlite3_column_int64(st, 8);
+    out->deleted_at = (time_t)sqlite3_column_int64(st, 9);
+cleanup:
+    stmt_done(st);
+    return rc;
+}
+
+long inv_count(struct inv *inv, const char *table)
+{
+    /* table names cannot be bound: only these are accepted */
+#define INV_COUNT_SQL(t)                                                       \
+    {                                                                          \
+        t, "SELECT COUNT(*) FROM " t                                           \
+    }
+    static const struct {
+        const char *table;
+        const char *sql;
+    } counts[] = {
+        INV_COUNT_SQL("hypervisors"),   INV_COUNT_SQL("vms"),
+        INV_COUNT_SQL("vm_names"),      INV_COUNT_SQL("disks"),
+        INV_COUNT_SQL("nics"),          INV_COUNT_SQL("pools"),
+        INV_COUNT_SQL("pool_hosts"),    INV_COUNT_SQL("volumes"),
+        INV_COUNT_SQL("snmp_devices"),  INV_COUNT_SQL("interfaces"),
+        INV_COUNT_SQL("storages"),      INV_COUNT_SQL("snapshot_cluster"),
+        INV_COUNT_SQL("snapshot_pool"), INV_COUNT_SQL("events"),
+    };
+#undef INV_COUNT_SQL
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+
+    if (!inv || !table)
+        return -1;
+    for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++) {
+        if (strcmp(table, counts[i].table) != 0)
+            continue;
+        if (sqlite3_prepare_v2(inv->db, counts[i].sql, -1, &st, NULL) !=
+            SQLITE_OK)
+            return -1;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = (long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+    }
+    return -1;
+}

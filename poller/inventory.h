@@ -19,7 +19,30 @@
 
 struct inv;
 
-/* inv_open - open or create the database at @path (creates the schema). */
+/*
+ * Schema version stored in PRAGMA user_version.  inv_open() migrates an
+ * older database step by step and refuses a newer one.
+ */
+#define INV_SCHEMA_VERSION 1
+
+/*
+ * Tables (DESIGN.md section 5): hypervisors, vms, vm_names (rename history),
+ * disks, nics, pools, pool_hosts, volumes, snmp_devices, interfaces,
+ * storages, snapshot_cluster, snapshot_pool and events.  Times are Unix
+ * seconds; a snapshot day is the local date as 'YYYY-MM-DD'.
+ *
+ * events(t, kind, entity, detail, name, host, prev_value, new_value): entity
+ * is the VM's uuid; kind is one of "created", "deleted", "returned" (a
+ * deleted VM seen again), "renamed", "migrated" (host changed) and "state";
+ * prev_value/new_value hold the old and new name, host or state.
+ */
+
+/*
+ * inv_open - open or create the database at @path (normally
+ * DATA_DIR/inventory.db): WAL, synchronous=NORMAL, busy timeout 5 s,
+ * foreign keys on; creates or migrates the schema.
+ * @return: SDC_OK, or SDC_ERR_DB with SQLite's message in @err.
+ */
 enum sdc_rc inv_open(const char *path, struct inv **out, struct sdc_error *err);
 void inv_close(struct inv *db);
 
@@ -28,6 +51,13 @@ void inv_close(struct inv *db);
  * failed leaves its host's entities as they were, not deleted).  A VM listed
  * by two batches (a migration) is kept once, where it is active.  Runs in one
  * transaction.  @now is the cycle time.
+ *
+ * Of a VM's listings, the one where it runs (running, blocked) is kept, else
+ * one where it is active (sdc_vm_state_active: paused, shutting down ...),
+ * else the first; among equals, the first in @batches order.
+ * VMs of an ok batch's source that no ok batch lists get deleted_at = @now.
+ * Disks and NICs are taken from the batch whose VM listing was kept; rows no
+ * longer listed keep their old last_seen.  A VM's host is its batch's source.
  */
 enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
                                size_t n, time_t now, struct sdc_error *err);
@@ -35,6 +65,11 @@ enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
 /*
  * inv_snapshot_daily - write the snapshot for the local day of @now if that
  * day has none yet (idempotent).  Counts only entities seen in the last day.
+ *
+ * Per cluster: hosts, cores, cpus, memory of its hypervisors; vms (not
+ * deleted); vms_running, vcpus and vram (current memory) of active VMs;
+ * provisioned_storage, the disk capacity of its VMs.  Per pool: capacity,
+ * allocation, the number of volumes and their summed capacity.
  */
 enum sdc_rc inv_snapshot_daily(struct inv *db, time_t now,
                                struct sdc_error *err);
@@ -50,6 +85,7 @@ struct inv_vm_row {
     time_t first_seen;
     time_t last_seen;
     time_t state_since;
+    time_t deleted_at; /* 0 while the VM is listed */
 };
 
 /* inv_get_vm - the VM with @uuid; SDC_ERR_INVALID when absent. */

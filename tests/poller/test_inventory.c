@@ -1,0 +1,954 @@
+/*
+ * test_inventory.c - the SQLite inventory: recording cycles, renames, state
+ * changes, deletions, migrations, hostile names, daily snapshots and scale.
+ * What is stored is read back both through the API and with the sqlite3
+ * command-line tool, which shows the file's real content.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "inventory.h"
+#include "sdc/sample.h"
+#include "testutil.h"
+
+#define GiB (1024ULL * 1024 * 1024)
+
+struct fx {
+    char *dir;
+    char *path;
+    struct inv *inv;
+};
+
+/* A fixed local time: 2024-03-15 10:00, away from any DST change. */
+static time_t base_time(void)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = 2024 - 1900;
+    tm.tm_mon = 2;
+    tm.tm_mday = 15;
+    tm.tm_hour = 10;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct sdc_error err = {0};
+    assert_non_null(f);
+    f->dir = tu_tmpdir("inv");
+    assert_non_null(f->dir);
+    assert_true(asprintf(&f->path, "%s/inventory.db", f->dir) > 0);
+    assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    inv_close(f->inv);
+    tu_rmrf(f->dir);
+    free(f->path);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- batch builders ---------------------------------------------------- */
+
+static struct sdc_batch *hv_batch(const char *host, const char *cluster,
+                                  int cores, int cpus, uint64_t mem, time_t t)
+{
+    struct sdc_batch *b = sdc_batch_new(host, t);
+    struct sdc_hv_info hv = {0};
+    assert_non_null(b);
+    b->ok = true;
+    hv.name = (char *)host;
+    hv.cluster = (char *)cluster;
+    hv.uri = "qemu+ssh://root@hv/system";
+    hv.model = "x86_64";
+    hv.hostname = (char *)host;
+    hv.cpus = cpus;
+    hv.cores = cores;
+    hv.memory = mem;
+    assert_int_equal(sdc_batch_set_hv(b, &hv), SDC_OK);
+    return b;
+}
+
+static void add_vm(struct sdc_batch *b, const char *uuid, const char *name,
+                   enum sdc_vm_state s, int vcpus, uint64_t mem)
+{
+    struct sdc_vm_info vm = {0};
+    vm.uuid = (char *)uuid;
+    vm.name = (char *)name;
+    vm.host = b->source;
+    vm.state = s;
+    vm.vcpus = vcpus;
+    vm.max_vcpus = vcpus * 2;
+    vm.memory = mem;
+    vm.max_memory = mem * 2;
+    assert_int_equal(sdc_batch_add_vm(b, &vm), SDC_OK);
+}
+
+static void add_disk(struct sdc_batch *b, const char *uuid, const char *target,
+                     const char *source, uint64_t cap, uint64_t alloc)
+{
+    struct sdc_disk_info d = {0};
+    d.vm_uuid = (char *)uuid;
+    d.target = (char *)target;
+    d.source = (char *)source;
+    d.capacity = cap;
+    d.allocation = alloc;
+    assert_int_equal(sdc_batch_add_disk(b, &d), SDC_OK);
+}
+
+static void add_nic(struct sdc_batch *b, const char *uuid, const char *mac,
+                    const char *net)
+{
+    struct sdc_nic_info n = {0};
+    n.vm_uuid = (char *)uuid;
+    n.mac = (char *)mac;
+    n.target = "vnet0";
+    n.network = (char *)net;
+    assert_int_equal(sdc_batch_add_nic(b, &n), SDC_OK);
+}
+
+static void add_pool(struct sdc_batch *b, const char *key, const char *name,
+                     bool shared, uint64_t cap, uint64_t alloc)
+{
+    struct sdc_pool_info p = {0};
+    p.key = (char *)key;
+    p.name = (char *)name;
+    p.host = b->source;
+    p.type = shared ? "netfs" : "dir";
+    p.source = shared ? "10.1.0.5:/exports/vms" : NULL;
+    p.shared = shared;
+    p.active = true;
+    p.capacity = cap;
+    p.allocation = alloc;
+    p.available = cap - alloc;
+    assert_int_equal(sdc_batch_add_pool(b, &p), SDC_OK);
+}
+
+static void add_volume(struct sdc_batch *b, const char *key, const char *name,
+                       uint64_t cap, uint64_t alloc)
+{
+    struct sdc_volume_info v = {0};
+    char path[256];
+    snprintf(path, sizeof(path), "/var/lib/libvirt/images/%s", name);
+    v.pool_key = (char *)key;
+    v.name = (char *)name;
+    v.path = path;
+    v.capacity = cap;
+    v.allocation = alloc;
+    assert_int_equal(sdc_batch_add_volume(b, &v), SDC_OK);
+}
+
+static void record(struct fx *f, struct sdc_batch **b, size_t n, time_t t)
+{
+    struct sdc_error err = {0};
+    enum sdc_rc rc = inv_record_batches(f->inv, b, n, t, &err);
+    if (rc != SDC_OK)
+        fail_msg("inv_record_batches: %s", err.msg);
+}
+
+static void free_batches(struct sdc_batch **b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sdc_batch_free(b[i]);
+}
+
+/* ---- read-back with the sqlite3 CLI ------------------------------------ */
+
+/* Output of one query (trailing newline removed); caller frees.  @sql must
+ * not contain double quotes, '$' or backquotes (it is passed in "..."). */
+static char *q(const struct fx *f, const char *sql)
+{
+    char *out = NULL;
+    int rc = tu_runf(&out, "sqlite3 '%s' \"%s\"", f->path, sql);
+    assert_non_null(out);
+    if (rc != 0)
+        fail_msg("sqlite3 failed (%d): %s: %s", rc, sql, out);
+    size_t len = strlen(out);
+    while (len > 0 && out[len - 1] == '\n')
+        out[--len] = '\0';
+    return out;
+}
+
+static void assert_q(const struct fx *f, const char *sql, const char *want)
+{
+    char *got = q(f, sql);
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "query: %s\n got: [%s]\nwant: [%s]\n", sql, got, want);
+        free(got);
+        fail();
+    }
+    free(got);
+}
+
+static long q_long(const struct fx *f, const char *sql)
+{
+    char *s = q(f, sql), *end;
+    long v = strtol(s, &end, 10);
+    assert_true(end != s && *end == '\0');
+    free(s);
+    return v;
+}
+
+static void get_vm(struct fx *f, const char *uuid, struct inv_vm_row *row)
+{
+    struct sdc_error err = {0};
+    if (inv_get_vm(f->inv, uuid, row, &err) != SDC_OK)
+        fail_msg("inv_get_vm %s: %s", uuid, err.msg);
+}
+
+/* ---- 1. one batch ------------------------------------------------------ */
+
+static struct sdc_batch *first_batch(time_t t)
+{
+    struct sdc_batch *b = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t);
+    add_vm(b, "u1", "web01", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_vm(b, "u2", "db01", SDC_VM_RUNNING, 8, 32 * GiB);
+    add_vm(b, "u3", "old01", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    add_disk(b, "u1", "vda", "/var/lib/libvirt/images/web01.qcow2", 20 * GiB,
+             3 * GiB);
+    add_disk(b, "u1", "vdb", "/var/lib/libvirt/images/web01-data.qcow2",
+             100 * GiB, 40 * GiB);
+    add_disk(b, "u2", "vda", "/var/lib/libvirt/images/db01.qcow2", 50 * GiB,
+             20 * GiB);
+    add_disk(b, "u3", "vda", "/var/lib/libvirt/images/old01.qcow2", 10 * GiB,
+             1 * GiB);
+    add_nic(b, "u1", "52:54:00:00:00:01", "default");
+    add_nic(b, "u2", "52:54:00:00:00:02", "br0");
+    add_nic(b, "u3", "52:54:00:00:00:03", "default");
+    add_pool(b, "hvA.default", "default", false, 1000 * GiB, 300 * GiB);
+    add_volume(b, "hvA.default", "web01.qcow2", 20 * GiB, 3 * GiB);
+    add_volume(b, "hvA.default", "web01-data.qcow2", 100 * GiB, 40 * GiB);
+    add_volume(b, "hvA.default", "db01.qcow2", 50 * GiB, 20 * GiB);
+    return b;
+}
+
+static void test_record_batch(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b = first_batch(t0);
+    struct inv_vm_row row;
+    struct sdc_error err = {0};
+    char want[128];
+
+    /* a disk and a NIC of a VM the batch did not list are skipped */
+    add_disk(b, "nobody", "vda", NULL, GiB, GiB);
+    add_nic(b, "nobody", "52:54:00:ff:ff:ff", NULL);
+    /* a volume of a pool never reported is skipped */
+    add_volume(b, "no.such.pool", "x.img", GiB, GiB);
+    record(f, &b, 1, t0);
+
+    assert_int_equal(inv_count(f->inv, "hypervisors"), 1);
+    assert_int_equal(inv_count(f->inv, "vms"), 3);
+    assert_int_equal(inv_count(f->inv, "vm_names"), 3);
+    assert_int_equal(inv_count(f->inv, "disks"), 4);
+    assert_int_equal(inv_count(f->inv, "nics"), 3);
+    assert_int_equal(inv_count(f->inv, "pools"), 1);
+    assert_int_equal(inv_count(f->inv, "pool_hosts"), 1);
+    assert_int_equal(inv_count(f->inv, "volumes"), 3);
+    assert_int_equal(inv_count(f->inv, "snapshot_cluster"), 0);
+    assert_int_equal(inv_count(f->inv, "nope"), -1);
+    assert_int_equal(inv_count(f->inv, "vms; DROP TABLE vms"), -1);
+    assert_int_equal(inv_count(NULL, "vms"), -1);
+
+    get_vm(f, "u1", &row);
+    assert_string_equal(row.uuid, "u1");
+    assert_string_equal(row.name, "web01");
+    assert_string_equal(row.host, "hvA");
+    assert_string_equal(row.state, "running");
+    assert_int_equal(row.vcpus, 4);
+    assert_true(row.memory == 8 * GiB);
+    assert_int_equal(row.first_seen, t0);
+    assert_int_equal(row.last_seen, t0);
+    assert_int_equal(row.state_since, t0);
+    assert_int_equal(row.deleted_at, 0);
+    get_vm(f, "u3", &row);
+    assert_string_equal(row.state, "shutoff");
+
+    assert_int_equal(inv_get_vm(f->inv, "missing", &row, &err),
+                     SDC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "missing"));
+
+    /* what the file holds */
+    assert_q(f, "PRAGMA journal_mode", "wal");
+    snprintf(want, sizeof(want), "%d", INV_SCHEMA_VERSION);
+    assert_q(f, "PRAGMA user_version", want);
+    assert_q(f, "SELECT name, cluster, cores, cpus, memory FROM hypervisors",
+             "hvA|c1|16|32|137438953472");
+    assert_q(f,
+             "SELECT uuid, name, host, cluster, state, active, vcpus,"
+             " max_vcpus, memory, max_memory, deleted_at IS NULL FROM vms"
+             " ORDER BY uuid",
+             "u1|web01|hvA|c1|running|1|4|8|8589934592|17179869184|1\n"
+             "u2|db01|hvA|c1|running|1|8|16|34359738368|68719476736|1\n"
+             "u3|old01|hvA|c1|shutoff|0|2|4|4294967296|8589934592|1");
+    assert_q(f,
+             "SELECT vm_uuid, target, source, capacity, allocation FROM disks"
+             " WHERE vm_uuid = 'u1' ORDER BY target",
+             "u1|vda|/var/lib/libvirt/images/web01.qcow2|21474836480|"
+             "3221225472\n"
+             "u1|vdb|/var/lib/libvirt/images/web01-data.qcow2|107374182400|"
+             "42949672960");
+    assert_q(f, "SELECT mac, target, network FROM nics WHERE vm_uuid = 'u2'",
+             "52:54:00:00:00:02|vnet0|br0");
+    assert_q(f,
+             "SELECT key, name, type, shared, active, capacity, allocation,"
+             " available FROM pools",
+             "hvA.default|default|dir|0|1|1073741824000|322122547200|"
+             "751619276800");
+    assert_q(f, "SELECT pool_key, host, pool_name FROM pool_hosts",
+             "hvA.default|hvA|default");
+    assert_q(f,
+             "SELECT name, path, capacity FROM volumes ORDER BY name LIMIT 1",
+             "db01.qcow2|/var/lib/libvirt/images/db01.qcow2|53687091200");
+    assert_q(f, "SELECT kind, entity, detail FROM events ORDER BY entity",
+             "created|u1|created on hvA\n"
+             "created|u2|created on hvA\n"
+             "created|u3|created on hvA");
+    free_batches(&b, 1);
+}
+
+/* ---- 2. rename and state change ---------------------------------------- */
+
+static void test_rename_and_state(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time(), t1 = t0 + 60;
+    struct sdc_batch *b = first_batch(t0);
+    struct inv_vm_row row;
+
+    record(f, &b, 1, t0);
+    free_batches(&b, 1);
+
+    b = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t1);
+    add_vm(b, "u1", "web01-prod", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_vm(b, "u2", "db01", SDC_VM_SHUTOFF, 8, 32 * GiB);
+    add_vm(b, "u3", "old01", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    record(f, &b, 1, t1);
+    free_batches(&b, 1);
+
+    get_vm(f, "u1", &row);
+    assert_string_equal(row.name, "web01-prod");
+    assert_int_equal(row.first_seen, t0);
+    assert_int_equal(row.last_seen, t1);
+    assert_int_equal(row.state_since, t0);
+    get_vm(f, "u2", &row);
+    assert_string_equal(row.state, "shutoff");
+    assert_int_equal(row.first_seen, t0);
+    assert_int_equal(row.state_since, t1);
+    get_vm(f, "u3", &row);
+    assert_int_equal(row.state_since, t0);
+
+    assert_int_equal(inv_count(f->inv, "vms"), 3);
+    assert_q(f, "SELECT name FROM vm_names WHERE uuid = 'u1' ORDER BY since",
+             "web01\nweb01-prod");
+    assert_q(f,
+             "SELECT t - (SELECT MIN(t) FROM events), entity, name,"
+             " prev_value, new_value, detail FROM events"
+             " WHERE kind = 'renamed'",
+             "60|u1|web01-prod|web01|web01-prod|web01 -> web01-prod");
+    assert_q(f, "SELECT entity, detail FROM events WHERE kind = 'state'",
+             "u2|running -> shutoff");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'migrated'", "0");
+    /* disks not listed in the second cycle keep their old last_seen */
+    assert_q(f, "SELECT COUNT(*) FROM disks WHERE last_seen = first_seen", "4");
+
+    /* a third identical cycle changes nothing but last_seen */
+    b = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t1 + 60);
+    add_vm(b, "u1", "web01-prod", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_vm(b, "u2", "db01", SDC_VM_SHUTOFF, 8, 32 * GiB);
+    add_vm(b, "u3", "old01", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    record(f, &b, 1, t1 + 60);
+    free_batches(&b, 1);
+    assert_int_equal(inv_count(f->inv, "events"), 5);
+    assert_int_equal(inv_count(f->inv, "vm_names"), 4);
+    get_vm(f, "u2", &row);
+    assert_int_equal(row.state_since, t1);
+    assert_int_equal(row.last_seen, t1 + 60);
+}
+
+/* ---- 3. deletion and failed batches ------------------------------------ */
+
+static void test_deleted_and_failed(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b[2];
+    struct inv_vm_row row;
+
+    b[0] = first_batch(t0);
+    b[1] = hv_batch("hvB", "c1", 8, 16, 64 * GiB, t0);
+    add_vm(b[1], "b1", "app01", SDC_VM_RUNNING, 2, 2 * GiB);
+    record(f, b, 2, t0);
+    free_batches(b, 2);
+
+    /* u3 is gone from hvA; hvB's batch fails and must change nothing */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t0 + 60);
+    add_vm(b[0], "u1", "web01", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_vm(b[0], "u2", "db01", SDC_VM_RUNNING, 8, 32 * GiB);
+    b[1] = sdc_batch_new("hvB", t0 + 60);
+    assert_non_null(b[1]);
+    b[1]->ok = false;
+    record(f, b, 2, t0 + 60);
+    free_batches(b, 2);
+
+    get_vm(f, "u3", &row);
+    assert_int_equal(row.deleted_at, t0 + 60);
+    assert_int_equal(row.last_seen, t0);
+    get_vm(f, "b1", &row);
+    assert_int_equal(row.deleted_at, 0);
+    assert_int_equal(row.last_seen, t0);
+    assert_q(f,
+             "SELECT entity, name, host, detail FROM events"
+             " WHERE kind = 'deleted'",
+             "u3|old01|hvA|deleted from hvA");
+    /* rows are kept: history matters */
+    assert_int_equal(inv_count(f->inv, "vms"), 4);
+    assert_int_equal(inv_count(f->inv, "disks"), 4);
+
+    /* hvA fails with stale data in the batch: nothing is deleted or changed */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t0 + 120);
+    b[0]->ok = false;
+    add_vm(b[0], "u1", "renamed-but-failed", SDC_VM_SHUTOFF, 4, 8 * GiB);
+    record(f, b, 1, t0 + 120);
+    free_batches(b, 1);
+    assert_q(f, "SELECT COUNT(*) FROM vms WHERE deleted_at IS NOT NULL", "1");
+    get_vm(f, "u1", &row);
+    assert_string_equal(row.name, "web01");
+    assert_int_equal(row.last_seen, t0 + 60);
+    assert_int_equal(inv_count(f->inv, "events"), 5);
+
+    /* an ok batch with no VMs at all deletes every VM of that host only */
+    b[0] = hv_batch("hvB", "c1", 8, 16, 64 * GiB, t0 + 180);
+    record(f, b, 1, t0 + 180);
+    free_batches(b, 1);
+    get_vm(f, "b1", &row);
+    assert_int_equal(row.deleted_at, t0 + 180);
+    get_vm(f, "u1", &row);
+    assert_int_equal(row.deleted_at, 0);
+
+    /* u3 comes back: deleted_at cleared, state_since restarts */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t0 + 240);
+    add_vm(b[0], "u1", "web01", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_vm(b[0], "u2", "db01", SDC_VM_RUNNING, 8, 32 * GiB);
+    add_vm(b[0], "u3", "old01", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    record(f, b, 1, t0 + 240);
+    free_batches(b, 1);
+    get_vm(f, "u3", &row);
+    assert_int_equal(row.deleted_at, 0);
+    assert_int_equal(row.first_seen, t0);
+    assert_int_equal(row.state_since, t0 + 240);
+    assert_q(f, "SELECT entity FROM events WHERE kind = 'returned'", "u3");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'deleted'", "2");
+}
+
+/* ---- 4. migration ------------------------------------------------------ */
+
+static void test_migration(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time(), t1 = t0 + 60, t2 = t0 + 120;
+    struct sdc_batch *b[2];
+    struct inv_vm_row row;
+
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t0);
+    add_vm(b[0], "m1", "mover", SDC_VM_RUNNING, 2, 4 * GiB);
+    add_disk(b[0], "m1", "vda", "/nfs/mover.qcow2", 40 * GiB, 5 * GiB);
+    b[1] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t0);
+    record(f, b, 2, t0);
+    free_batches(b, 2);
+
+    /* in flight: paused on A (listed first), running on B */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t1);
+    add_vm(b[0], "m1", "mover", SDC_VM_PAUSED, 2, 4 * GiB);
+    add_disk(b[0], "m1", "vda", "/nfs/mover.qcow2", 40 * GiB, 5 * GiB);
+    b[1] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t1);
+    add_vm(b[1], "m1", "mover", SDC_VM_RUNNING, 2, 4 * GiB);
+    add_disk(b[1], "m1", "vda", "/nfs/mover.qcow2", 40 * GiB, 6 * GiB);
+    record(f, b, 2, t1);
+    free_batches(b, 2);
+
+    assert_int_equal(inv_count(f->inv, "vms"), 1);
+    get_vm(f, "m1", &row);
+    assert_string_equal(row.host, "hvB");
+    assert_string_equal(row.state, "running");
+    assert_int_equal(row.deleted_at, 0);
+    assert_int_equal(row.state_since, t0);
+    assert_q(f,
+             "SELECT entity, prev_value, new_value, detail FROM events"
+             " WHERE kind = 'migrated'",
+             "m1|hvA|hvB|hvA -> hvB");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'deleted'", "0");
+    /* the disk comes from the listing that was kept */
+    assert_q(f, "SELECT allocation FROM disks WHERE vm_uuid = 'm1'",
+             "6442450944");
+    assert_int_equal(inv_count(f->inv, "disks"), 1);
+
+    /* both inactive (shut off on both sides): the first listing wins, and
+     * nothing moves since host is still B */
+    b[0] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t2);
+    add_vm(b[0], "m1", "mover", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    b[1] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t2);
+    add_vm(b[1], "m1", "mover", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    record(f, b, 2, t2);
+    free_batches(b, 2);
+    get_vm(f, "m1", &row);
+    assert_string_equal(row.host, "hvB");
+    assert_string_equal(row.state, "shutoff");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'migrated'", "1");
+
+    /* back to A, active there and listed after the stale B entry */
+    b[0] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t2 + 60);
+    add_vm(b[0], "m1", "mover", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    b[1] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t2 + 60);
+    add_vm(b[1], "m1", "mover", SDC_VM_RUNNING, 2, 4 * GiB);
+    record(f, b, 2, t2 + 60);
+    free_batches(b, 2);
+    get_vm(f, "m1", &row);
+    assert_string_equal(row.host, "hvA");
+    assert_int_equal(row.deleted_at, 0);
+    assert_q(f, "SELECT detail FROM events WHERE kind = 'migrated' ORDER BY t",
+             "hvA -> hvB\nhvB -> hvA");
+
+    /* shut off on A (first), paused on B: active beats inactive */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t2 + 120);
+    add_vm(b[0], "m1", "mover", SDC_VM_SHUTOFF, 2, 4 * GiB);
+    b[1] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t2 + 120);
+    add_vm(b[1], "m1", "mover", SDC_VM_PAUSED, 2, 4 * GiB);
+    record(f, b, 2, t2 + 120);
+    free_batches(b, 2);
+    get_vm(f, "m1", &row);
+    assert_string_equal(row.host, "hvB");
+    assert_string_equal(row.state, "paused");
+
+    /* running on both: the first listing wins, nothing moves */
+    b[0] = hv_batch("hvB", "c1", 16, 32, 128 * GiB, t2 + 180);
+    add_vm(b[0], "m1", "mover", SDC_VM_RUNNING, 2, 4 * GiB);
+    b[1] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t2 + 180);
+    add_vm(b[1], "m1", "mover", SDC_VM_RUNNING, 2, 4 * GiB);
+    record(f, b, 2, t2 + 180);
+    free_batches(b, 2);
+    get_vm(f, "m1", &row);
+    assert_string_equal(row.host, "hvB");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'migrated'", "3");
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'deleted'", "0");
+    assert_int_equal(inv_count(f->inv, "vms"), 1);
+}
+
+/* ---- 5. hostile names -------------------------------------------------- */
+
+static char *hex(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n * 2 + 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + i * 2, 3, "%02X", (unsigned char)s[i]);
+    out[n * 2] = '\0';
+    return out;
+}
+
+static void test_hostile_names(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    static const char *const names[] = {
+        "O'Brien \"the\" `db` $(id)",
+        "'); DROP TABLE vms;--",
+        "<script>alert(1)</script>",
+        "Bh\xc4\x81rat \xe0\xa4\xad\xe0\xa4\xbe\xe0\xa4\xb0\xe0\xa4\xa4 "
+        "\xf0\x9f\x87\xae\xf0\x9f\x87\xb3 \\ %s %n",
+    };
+    const size_t n = sizeof(names) / sizeof(*names);
+    struct sdc_batch *b = hv_batch("hv'x\"", "c'1", 4, 8, 16 * GiB, t0);
+    struct inv_vm_row row;
+    char uuid[16], sql[256];
+
+    for (size_t i = 0; i < n; i++) {
+        struct sdc_vm_info vm = {0};
+        snprintf(uuid, sizeof(uuid), "h%zu", i);
+        vm.uuid = uuid;
+        vm.name = (char *)names[i];
+        vm.title = (char *)names[(i + 1) % n];
+        vm.owner = (char *)names[(i + 2) % n];
+        vm.state = SDC_VM_RUNNING;
+        vm.vcpus = 1;
+        vm.memory = GiB;
+        assert_int_equal(sdc_batch_add_vm(b, &vm), SDC_OK);
+        add_disk(b, uuid, names[i], names[i], GiB, GiB);
+    }
+    add_pool(b, names[1], names[2], false, GiB, 0);
+    add_volume(b, names[1], names[3], GiB, 0);
+    record(f, &b, 1, t0);
+    free_batches(&b, 1);
+
+    assert_int_equal(inv_count(f->inv, "vms"), (long)n);
+    for (size_t i = 0; i < n; i++) {
+        char *want = hex(names[i]);
+        snprintf(uuid, sizeof(uuid), "h%zu", i);
+        get_vm(f, uuid, &row);
+        assert_string_equal(row.name, names[i]);
+        assert_string_equal(row.host, "hv'x\"");
+        snprintf(sql, sizeof(sql), "SELECT hex(name) FROM vms WHERE uuid='%s'",
+                 uuid);
+        assert_q(f, sql, want);
+        snprintf(sql, sizeof(sql),
+                 "SELECT hex(target) FROM disks WHERE vm_uuid='%s'", uuid);
+        assert_q(f, sql, want);
+        snprintf(sql, sizeof(sql),
+                 "SELECT hex(source) FROM disks WHERE vm_uuid='%s'", uuid);
+        assert_q(f, sql, want);
+        free(want);
+        want = hex(names[(i + 2) % n]);
+        snprintf(sql, sizeof(sql), "SELECT hex(owner) FROM vms WHERE uuid='%s'",
+                 uuid);
+        assert_q(f, sql, want);
+        free(want);
+    }
+    {
+        char *want = hex(names[1]);
+        char *want_vol = hex(names[3]);
+        assert_q(f, "SELECT hex(key) FROM pools", want);
+        assert_q(f, "SELECT hex(pool_key) FROM volumes", want);
+        assert_q(f, "SELECT hex(name) FROM volumes", want_vol);
+        free(want);
+        free(want_vol);
+    }
+    /* the hostile host and cluster are plain values too */
+    assert_q(f, "SELECT COUNT(*) FROM vms WHERE host = 'hv''x\\\"'", "4");
+    assert_q(f, "SELECT hex(cluster) FROM hypervisors", "632731");
+
+    /* rename to a hostile name: history and event hold it byte-exact */
+    b = hv_batch("hv'x\"", "c'1", 4, 8, 16 * GiB, t0 + 60);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(uuid, sizeof(uuid), "h%zu", i);
+        add_vm(b, uuid, names[(i + 1) % n], SDC_VM_RUNNING, 1, GiB);
+    }
+    record(f, &b, 1, t0 + 60);
+    free_batches(&b, 1);
+    get_vm(f, "h0", &row);
+    assert_string_equal(row.name, names[1]);
+    {
+        char *want = hex(names[1]);
+        assert_q(f,
+                 "SELECT hex(new_value) FROM events WHERE kind = 'renamed'"
+                 " AND entity = 'h0'",
+                 want);
+        assert_q(f,
+                 "SELECT hex(name) FROM vm_names WHERE uuid = 'h0'"
+                 " ORDER BY since DESC LIMIT 1",
+                 want);
+        free(want);
+    }
+    assert_q(f, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'vms'", "1");
+}
+
+/* ---- 6. daily snapshot ------------------------------------------------- */
+
+static void day_of(time_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    assert_non_null(localtime_r(&t, &tm));
+    assert_true(strftime(buf, size, "%Y-%m-%d", &tm) > 0);
+}
+
+static void test_snapshot(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time(), t1 = t0 + 3600, old = t0 - 2 * 86400;
+    struct sdc_batch *b[3];
+    struct sdc_error err = {0};
+    char day[16], sql[512], *before, *after;
+
+    /* a host last seen two days ago, with a VM: neither is counted */
+    b[0] = hv_batch("hvOld", "c1", 64, 128, 512 * GiB, old);
+    add_vm(b[0], "o1", "ghost", SDC_VM_RUNNING, 16, 64 * GiB);
+    add_disk(b[0], "o1", "vda", NULL, 500 * GiB, GiB);
+    record(f, b, 1, old);
+    free_batches(b, 1);
+
+    /* t0: u4 exists; it is gone at t1 (deleted, not counted) */
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t0);
+    add_vm(b[0], "u4", "gone", SDC_VM_RUNNING, 1, 2 * GiB);
+    add_disk(b[0], "u4", "vda", NULL, 10 * GiB, GiB);
+    record(f, b, 1, t0);
+    free_batches(b, 1);
+
+    b[0] = hv_batch("hvA", "c1", 16, 32, 128 * GiB, t1);
+    add_vm(b[0], "u1", "web", SDC_VM_RUNNING, 4, 8 * GiB);
+    add_disk(b[0], "u1", "vda", NULL, 20 * GiB, GiB);
+    add_disk(b[0], "u1", "vdb", NULL, 100 * GiB, GiB);
+    add_vm(b[0], "u2", "batch", SDC_VM_PAUSED, 2, 4 * GiB);
+    add_disk(b[0], "u2", "vda", NULL, 30 * GiB, GiB);
+    add_vm(b[0], "u3", "off", SDC_VM_SHUTOFF, 8, 16 * GiB);
+    add_disk(b[0], "u3", "vda", NULL, 50 * GiB, GiB);
+    add_pool(b[0], "nfs.10.1.0.5.exports.vms", "vms", true, 2000 * GiB,
+             500 * GiB);
+    add_volume(b[0], "nfs.10.1.0.5.exports.vms", "a.qcow2", 100 * GiB, GiB);
+    add_volume(b[0], "nfs.10.1.0.5.exports.vms", "b.qcow2", 200 * GiB, GiB);
+    b[1] = hv_batch("hvB", "c1", 8, 16, 64 * GiB, t1);
+    add_pool(b[1], "nfs.10.1.0.5.exports.vms", "vms-b", true, 2000 * GiB,
+             500 * GiB);
+    add_volume(b[1], "nfs.10.1.0.5.exports.vms", "c.qcow2", 300 * GiB, GiB);
+    add_pool(b[1], "hvB.local", "local", false, 100 * GiB, 10 * GiB);
+    b[2] = hv_batch("hvC", "c2", 4, 8, 32 * GiB, t1);
+    add_vm(b[2], "u5", "small", SDC_VM_RUNNING, 2, 4 * GiB);
+    add_disk(b[2], "u5", "vda", NULL, 40 * GiB, GiB);
+    record(f, b, 3, t1);
+    free_batches(b, 3);
+
+    assert_int_equal(inv_count(f->inv, "pools"), 2);
+    assert_int_equal(inv_count(f->inv, "pool_hosts"), 3);
+
+    assert_int_equal(inv_snapshot_daily(f->inv, t1, &err), SDC_OK);
+    day_of(t1, day, sizeof(day));
+    /*
+     * c1: hosts hvA+hvB = 2, cores 24, cpus 48, memory 192 GiB;
+     * VMs u1 u2 u3 (u4 deleted, o1 not seen for two days) = 3; active u1
+     * (running) and u2 (paused) = 2, vcpus 6, vram 12 GiB; provisioned
+     * 20+100+30+50 = 200 GiB.  c2: 1 host, 4 cores, 8 cpus, 32 GiB; u5:
+     * 1 VM, 1 active, 2 vcpus, 4 GiB, 40 GiB.
+     */
+    snprintf(sql, sizeof(sql),
+             "SELECT cluster, hosts, cores, cpus, memory / %llu, vms,"
+             " vms_running, vcpus, vram / %llu, provisioned_storage / %llu"
+             " FROM snapshot_cluster WHERE day = '%s' ORDER BY cluster",
+             GiB, GiB, GiB, day);
+    assert_q(f, sql, "c1|2|24|48|192|3|2|6|12|200\nc2|1|4|8|32|1|1|2|4|40");
+    snprintf(sql, sizeof(sql),
+             "SELECT pool_key, capacity / %llu, allocation / %llu, volumes,"
+             " provisioned / %llu FROM snapshot_pool WHERE day = '%s'"
+             " ORDER BY pool_key",
+             GiB, GiB, GiB, day);
+    assert_q(f, sql,
+             "hvB.local|100|10|0|0\n"
+             "nfs.10.1.0.5.exports.vms|2000|500|3|600");
+
+    /* idempotent: later the same day, even after changes, nothing moves */
+    before = q(f, "SELECT * FROM snapshot_cluster ORDER BY day, cluster;"
+                  " SELECT * FROM snapshot_pool ORDER BY day, pool_key");
+    b[0] = hv_batch("hvC", "c2", 4, 8, 32 * GiB, t1 + 60);
+    add_vm(b[0], "u5", "small", SDC_VM_RUNNING, 2, 4 * GiB);
+    add_vm(b[0], "u6", "new", SDC_VM_RUNNING, 8, 8 * GiB);
+    record(f, b, 1, t1 + 60);
+    free_batches(b, 1);
+    assert_int_equal(inv_snapshot_daily(f->inv, t1 + 120, &err), SDC_OK);
+    assert_int_equal(inv_snapshot_daily(f->inv, t1 + 7200, &err), SDC_OK);
+    after = q(f, "SELECT * FROM snapshot_cluster ORDER BY day, cluster;"
+                 " SELECT * FROM snapshot_pool ORDER BY day, pool_key");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(inv_count(f->inv, "snapshot_cluster"), 2);
+    assert_int_equal(inv_count(f->inv, "snapshot_pool"), 2);
+
+    /* the next day gets its own rows, with u6 counted */
+    assert_int_equal(inv_snapshot_daily(f->inv, t1 + 82800, &err), SDC_OK);
+    day_of(t1 + 82800, day, sizeof(day));
+    assert_int_equal(inv_count(f->inv, "snapshot_cluster"), 4);
+    assert_int_equal(inv_count(f->inv, "snapshot_pool"), 4);
+    snprintf(sql, sizeof(sql),
+             "SELECT vms, vcpus FROM snapshot_cluster WHERE day = '%s'"
+             " AND cluster = 'c2'",
+             day);
+    assert_q(f, sql, "2|10");
+}
+
+/* ---- opening, errors, reopening ---------------------------------------- */
+
+static void test_open_errors(void **state)
+{
+    struct fx *f = *state;
+    struct sdc_error err = {0};
+    struct inv *db = NULL;
+    char *path;
+
+    inv_close(NULL);
+    assert_int_equal(inv_open(NULL, &db, &err), SDC_ERR_INVALID);
+    assert_null(db);
+
+    assert_true(asprintf(&path, "%s/no/such/dir/inventory.db", f->dir) > 0);
+    assert_int_equal(inv_open(path, &db, &err), SDC_ERR_DB);
+    assert_null(db);
+    assert_int_equal(err.code, SDC_ERR_DB);
+    assert_non_null(strstr(err.msg, "unable to open"));
+    free(path);
+
+    /* not a database: a clear error, the file is left alone */
+    assert_true(asprintf(&path, "%s/garbage.db", f->dir) > 0);
+    assert_true(tu_write_file(path,
+                              "this is not an SQLite database, it is text "
+                              "long enough to have a header........\n",
+                              0644));
+    assert_int_equal(inv_open(path, &db, &err), SDC_ERR_DB);
+    assert_null(db);
+    assert_non_null(strstr(err.msg, "not a database"));
+    free(path);
+
+    /* a database from a newer program is refused, not modified */
+    assert_true(asprintf(&path, "%s/newer.db", f->dir) > 0);
+    assert_int_equal(
+        tu_runf(NULL, "sqlite3 '%s' 'PRAGMA user_version=99'", path), 0);
+    assert_int_equal(inv_open(path, &db, &err), SDC_ERR_DB);
+    assert_null(db);
+    assert_non_null(strstr(err.msg, "schema version 99"));
+    free(path);
+
+    /* calls without a database */
+    assert_int_equal(inv_record_batches(NULL, NULL, 0, 0, &err),
+                     SDC_ERR_INVALID);
+    assert_int_equal(inv_snapshot_daily(NULL, 0, &err), SDC_ERR_INVALID);
+    assert_int_equal(inv_get_vm(NULL, "x", NULL, &err), SDC_ERR_INVALID);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b = first_batch(t0);
+    struct sdc_error err = {0};
+    struct inv_vm_row row;
+
+    record(f, &b, 1, t0);
+    free_batches(&b, 1);
+    inv_close(f->inv);
+    f->inv = NULL;
+    assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
+    assert_int_equal(inv_count(f->inv, "vms"), 3);
+    get_vm(f, "u2", &row);
+    assert_string_equal(row.name, "db01");
+    assert_int_equal(q_long(f, "PRAGMA user_version"), INV_SCHEMA_VERSION);
+    /* an empty cycle is fine */
+    assert_int_equal(inv_record_batches(f->inv, NULL, 0, t0 + 60, &err),
+                     SDC_OK);
+    assert_int_equal(inv_count(f->inv, "vms"), 3);
+}
+
+/* A failure in the middle of a cycle rolls the whole cycle back. */
+static void test_cycle_error_rolls_back(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b = first_batch(t0);
+    struct sdc_error err = {0};
+
+    assert_int_equal(
+        tu_runf(NULL,
+                "sqlite3 '%s' \"CREATE TRIGGER fail_disks BEFORE INSERT ON"
+                " disks BEGIN SELECT RAISE(ABORT, 'injected failure'); END\"",
+                f->path),
+        0);
+    assert_int_equal(inv_record_batches(f->inv, &b, 1, t0, &err), SDC_ERR_DB);
+    assert_int_equal(err.code, SDC_ERR_DB);
+    assert_non_null(strstr(err.msg, "injected failure"));
+    /* the VMs upserted before the failure are gone with it */
+    assert_int_equal(inv_count(f->inv, "vms"), 0);
+    assert_int_equal(inv_count(f->inv, "events"), 0);
+    assert_int_equal(inv_count(f->inv, "hypervisors"), 0);
+
+    /* the connection stays usable */
+    assert_int_equal(
+        tu_runf(NULL, "sqlite3 '%s' 'DROP TRIGGER fail_disks'", f->path), 0);
+    record(f, &b, 1, t0);
+    assert_int_equal(inv_count(f->inv, "vms"), 3);
+    assert_int_equal(inv_count(f->inv, "disks"), 4);
+    free_batches(&b, 1);
+}
+
+/* ---- 7. scale ---------------------------------------------------------- */
+
+#define SCALE_HOSTS 20
+#define SCALE_VMS 2000
+
+static void scale_cycle(struct fx *f, time_t t, const char *prefix,
+                        double *secs)
+{
+    struct sdc_batch *b[SCALE_HOSTS];
+    struct timespec a, z;
+    char host[32], uuid[48], name[64], mac[32];
+
+    for (int h = 0; h < SCALE_HOSTS; h++) {
+        snprintf(host, sizeof(host), "hv%02d", h);
+        b[h] = hv_batch(host, h < SCALE_HOSTS / 2 ? "c1" : "c2", 32, 64,
+                        512 * GiB, t);
+        add_pool(b[h], host, "default", false, 4000 * GiB, 1000 * GiB);
+    }
+    for (int i = 0; i < SCALE_VMS; i++) {
+        struct sdc_batch *bb = b[i % SCALE_HOSTS];
+        snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012d", i);
+        snprintf(name, sizeof(name), "%s-vm%04d", prefix, i);
+        add_vm(bb, uuid, name, i % 10 ? SDC_VM_RUNNING : SDC_VM_SHUTOFF, 2,
+               4 * GiB);
+        add_disk(bb, uuid, "vda", name, 20 * GiB, 5 * GiB);
+        add_disk(bb, uuid, "vdb", name, 100 * GiB, 50 * GiB);
+        snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:01", (i >> 8) & 0xff,
+                 i & 0xff);
+        add_nic(bb, uuid, mac, "br0");
+        snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:02", (i >> 8) & 0xff,
+                 i & 0xff);
+        add_nic(bb, uuid, mac, "br1");
+    }
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    record(f, b, SCALE_HOSTS, t);
+    clock_gettime(CLOCK_MONOTONIC, &z);
+    free_batches(b, SCALE_HOSTS);
+    *secs =
+        (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static void test_scale(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_error err = {0};
+    double first, second;
+
+    scale_cycle(f, t0, "new", &first);
+    scale_cycle(f, t0 + 60, "renamed", &second);
+    printf("[ INFO     ] %d VMs x 2 disks x 2 NICs on %d hosts: first cycle "
+           "%.3f s, second cycle (all renamed) %.3f s\n",
+           SCALE_VMS, SCALE_HOSTS, first, second);
+    assert_int_equal(inv_count(f->inv, "vms"), SCALE_VMS);
+    assert_int_equal(inv_count(f->inv, "disks"), 2 * SCALE_VMS);
+    assert_int_equal(inv_count(f->inv, "nics"), 2 * SCALE_VMS);
+    assert_int_equal(inv_count(f->inv, "vm_names"), 2 * SCALE_VMS);
+    assert_int_equal(inv_count(f->inv, "events"), 2 * SCALE_VMS);
+    assert_int_equal(inv_snapshot_daily(f->inv, t0 + 60, &err), SDC_OK);
+    assert_q(f, "SELECT SUM(vms), SUM(vms_running) FROM snapshot_cluster",
+             "2000|1800");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_record_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_and_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_and_failed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_error_rolls_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
