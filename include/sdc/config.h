@@ -13,6 +13,15 @@
 
 #include "sdc/error.h"
 
+/*
+ * Every string of a loaded configuration is non-NULL ("" when the key is
+ * absent and has no other default), except sdc_planned_cfg.until, which is
+ * NULL when absent.  SNMP secrets are filled from the file named by
+ * community_file / auth_password_file / priv_password_file when given
+ * (relative names are taken from the directory of the config file).  A
+ * v1/v2c device without a community gets "public".
+ */
+
 struct sdc_host_model {
     char *name;
     int cores;
