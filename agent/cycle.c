@@ -1,2 +1,216 @@
-/* cycle.c - to be written */
-typedef int sdc_placeholder_cycle;
+/*
+ * cycle.c - one poll cycle: ask every target for a reading (each on its own
+ * thread, each within its timeout), count a migrating VM once, sum the
+ * clusters, write the archives and record the inventory.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "cluster.h"
+#include "libvirt.h"
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* mkdir -p with mode 0755 */
+static enum sdc_rc make_dirs(const char *path, struct sdc_error *err)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof(buf))
+        return sdc_error_set(err, SDC_ERR_IO, "bad directory name '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return sdc_error_set(err, SDC_ERR_IO, "cannot create %s: %s",
+                                     buf, strerror(errno));
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return SDC_OK;
+}
+
+enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
+                       struct sdc_error *err)
+{
+    struct agent *a = calloc(1, sizeof(*a));
+    char path[4096];
+    enum sdc_rc rc;
+
+    if (!a)
+        return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+    rc = make_dirs(cfg->data_dir, err);
+    if (rc != SDC_OK)
+        goto fail;
+    rc = lv_global_init(err);
+    if (rc != SDC_OK)
+        goto fail;
+    rc = rrdw_open(cfg->data_dir, (unsigned)cfg->step, &cfg->retention,
+                   cfg->rrdcached, &a->writer, err);
+    if (rc != SDC_OK)
+        goto fail;
+    snprintf(path, sizeof(path), "%s/inventory.db", cfg->data_dir);
+    rc = inv_open(path, &a->inv, err);
+    if (rc != SDC_OK)
+        goto fail;
+    rc = sched_new(&a->sched, err);
+    if (rc != SDC_OK)
+        goto fail;
+    a->targets = calloc(cfg->n_hypervisors ? cfg->n_hypervisors : 1,
+                        sizeof(*a->targets));
+    if (!a->targets) {
+        rc = sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->n_hypervisors; i++) {
+        const struct sdc_hypervisor_cfg *h = &cfg->hypervisors[i];
+        rc = sched_add(a->sched, &sdc_libvirt_collector, h, h->name, h->timeout,
+                       err);
+        if (rc != SDC_OK)
+            goto fail;
+        a->n_targets++;
+    }
+    a->cfg = cfg;
+    *out = a;
+    return SDC_OK;
+fail:
+    sched_free(a->sched);
+    inv_close(a->inv);
+    rrdw_free(a->writer);
+    free(a->targets);
+    free(a);
+    return rc;
+}
+
+void agent_close(struct agent *a)
+{
+    struct sdc_error err;
+    if (!a)
+        return;
+    sched_free(a->sched);
+    if (a->writer && rrdw_flush(a->writer, &err) != SDC_OK)
+        SDC_WARN("rrd: flush at exit failed: %s", err.msg);
+    rrdw_free(a->writer);
+    inv_close(a->inv);
+    free(a->targets);
+    sdc_config_free(a->cfg);
+    free(a);
+}
+
+enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
+{
+    struct sdc_batch **batches = NULL;
+    struct sdc_batch *clusters = NULL;
+    size_t n = 0, ok = 0, vms = 0, dups;
+    double t0 = mono_now();
+    struct rrdw_stats before, after;
+    struct sdc_error werr;
+    unsigned write_errors = 0;
+    char failed[512] = "";
+    size_t flen = 0;
+    enum sdc_rc rc;
+
+    rrdw_get_stats(a->writer, &before);
+    rc = sched_run_cycle(a->sched, cycle, &batches, &n, err);
+    if (rc != SDC_OK)
+        return rc;
+
+    for (size_t i = 0; i < n; i++) {
+        struct sdc_batch *b = batches[i];
+        struct agent_target_state *ts =
+            i < a->n_targets ? &a->targets[i] : NULL;
+        if (!b)
+            continue;
+        if (b->ok) {
+            ok++;
+            vms += b->vms.len;
+            if (ts)
+                sdc_complain_release(&ts->complaint,
+                                     "libvirt: host %s: answering again",
+                                     b->source);
+            SDC_DEBUG("libvirt: host %s: %zu VMs, %zu samples, bulk stats %s, "
+                      "%u per-domain calls",
+                      b->source, b->vms.len, b->samples.len,
+                      b->used_bulk_stats ? "used" : "not returned",
+                      b->fallback_calls);
+        } else {
+            int k = snprintf(failed + flen, sizeof(failed) - flen, "%s%s (%s)",
+                             flen ? ", " : "; not answered: ", b->source,
+                             b->error.code == SDC_ERR_TIMEOUT
+                                 ? (strstr(b->error.msg, "still busy")
+                                        ? "still busy"
+                                        : "timed out")
+                                 : "error");
+            if (k > 0 && (size_t)k < sizeof(failed) - flen)
+                flen += (size_t)k;
+            a->cycle_errors++;
+            if (ts)
+                sdc_complain(&ts->complaint, cycle, SDC_LOG_ERR, "libvirt: %s",
+                             b->error.msg);
+        }
+    }
+    dups = cluster_dedup_vms(batches, n);
+    if (dups)
+        SDC_INFO("cycle: %zu VM(s) seen on two hypervisors (migrating), "
+                 "counted once",
+                 dups);
+
+    clusters = sdc_batch_new("clusters", cycle);
+    if (clusters) {
+        clusters->ok = true;
+        if (cluster_aggregate(a->cfg, batches, n, sdc_wall_time(), clusters,
+                              &werr) != SDC_OK)
+            SDC_ERROR("cycle: cluster sums failed: %s", werr.msg);
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        if (!batches[i] || !batches[i]->ok)
+            continue;
+        if (rrdw_write_batch(a->writer, batches[i], &werr) != SDC_OK) {
+            write_errors++;
+            SDC_ERROR("rrd: host %s: %s", batches[i]->source, werr.msg);
+        }
+    }
+    if (clusters && rrdw_write_batch(a->writer, clusters, &werr) != SDC_OK) {
+        write_errors++;
+        SDC_ERROR("rrd: clusters: %s", werr.msg);
+    }
+
+    if (inv_record_batches(a->inv, batches, n, cycle, &werr) != SDC_OK)
+        SDC_ERROR("inventory: %s", werr.msg);
+    else if (inv_snapshot_daily(a->inv, cycle, &werr) != SDC_OK)
+        SDC_ERROR("inventory: daily snapshot: %s", werr.msg);
+
+    rrdw_get_stats(a->writer, &after);
+    a->cycles++;
+    a->last_cycle = cycle;
+    a->last_cycle_seconds = mono_now() - t0;
+    SDC_INFO("cycle %lld: %zu/%zu hypervisors answered, %zu VMs, %llu archive "
+             "updates, %llu created, %llu write errors, %.2f s%s",
+             (long long)cycle, ok, n, vms,
+             (unsigned long long)(after.updates - before.updates),
+             (unsigned long long)(after.created - before.created),
+             (unsigned long long)(after.errors - before.errors),
+             a->last_cycle_seconds, failed);
+
+    for (size_t i = 0; i < n; i++)
+        sdc_batch_free(batches[i]);
+    free(batches);
+    sdc_batch_free(clusters);
+    (void)write_errors;
+    return SDC_OK;
+}

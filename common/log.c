@@ -44,9 +44,9 @@ bool sdc_log_level_parse(const char *s, enum sdc_log_level *out)
         const char *name;
         enum sdc_log_level level;
     } names[] = {
-        {"error", SDC_LOG_ERR},   {"err", SDC_LOG_ERR},
+        {"error", SDC_LOG_ERR},       {"err", SDC_LOG_ERR},
         {"warning", SDC_LOG_WARNING}, {"warn", SDC_LOG_WARNING},
-        {"notice", SDC_LOG_NOTICE}, {"info", SDC_LOG_INFO},
+        {"notice", SDC_LOG_NOTICE},   {"info", SDC_LOG_INFO},
         {"debug", SDC_LOG_DEBUG},
     };
     for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {

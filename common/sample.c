@@ -4,6 +4,13 @@
 
 #include "sdc/sample.h"
 
+time_t sdc_wall_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 static const char *const vm_state_names[] = {
     [SDC_VM_UNKNOWN] = "unknown",   [SDC_VM_RUNNING] = "running",
     [SDC_VM_BLOCKED] = "blocked",   [SDC_VM_PAUSED] = "paused",
@@ -13,7 +20,8 @@ static const char *const vm_state_names[] = {
 
 const char *sdc_vm_state_name(enum sdc_vm_state s)
 {
-    if ((int)s < 0 || (size_t)s >= sizeof(vm_state_names) / sizeof(*vm_state_names))
+    if ((int)s < 0 ||
+        (size_t)s >= sizeof(vm_state_names) / sizeof(*vm_state_names))
         return "unknown";
     return vm_state_names[s];
 }

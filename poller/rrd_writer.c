@@ -1,2 +1,1107 @@
-/* rrd_writer.c - to be written */
-typedef int sdc_placeholder_rrd_writer;
+/*
+ * rrd_writer.c - write samples into the archives of DESIGN.md section 4.
+ *
+ * Only librrd's thread-safe calls are used (rrd_create_r2, rrd_update_r,
+ * rrd_lastupdate_r), with numeric times only, the per-thread error cleared
+ * before each call and read right after it.
+ *
+ * rrdcached: librrd 1.7.2 declares the rrd_client_* family in rrd_client.h
+ * but does not export it (nor rrdc_flushall or rrdc_ping); what it exports is
+ * rrdc_*, which works on one process-wide connection under librrd's own
+ * lock.  So every writer of the process shares that connection, under
+ * daemon_lock below (connect-then-call must not interleave with a writer
+ * connected elsewhere), rrdc_stats_get stands in for PING at open, and
+ * rrdw_flush sends FLUSH for each archive instead of FLUSHALL.  After a
+ * socket error librrd drops the connection; the next call reconnects.
+ *
+ * Locks, always taken in this order:
+ *   stripes[hash(path) % RRDW_STRIPES]  one archive's whole check-create-
+ *                                       update sequence, so two threads
+ *                                       never race on one file (fcntl locks
+ *                                       taken by librrd do not exclude
+ *                                       threads of the same process);
+ *   daemon_lock                         the rrdcached connection;
+ *   cache_lock                          the set of known archives and the
+ *                                       failure complaint.
+ * Counters are atomics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rrd.h>
+#include <rrd_client.h>
+
+#include "rrd_writer.h"
+#include "sdc/log.h"
+
+#define RRDW_N_RRA 6
+#define RRDW_STRIPES 64
+#define RRDW_DEF_LEN 64
+/* Known-archive cache: open addressing, grown by doubling up to the cap;
+ * past the cap it is emptied and relearned (one stat and one lastupdate
+ * per archive), which keeps memory bounded whatever the inventory does. */
+#define RRDW_CACHE_MIN 1024u
+#define RRDW_CACHE_MAX (1u << 21)
+/* No RRA larger than this many rows (80 MB per data source). */
+#define RRDW_MAX_ROWS 10000000.0
+#define RRDW_MAX_STEP 86400u
+#define RRDW_LINE_LEN (32 + SDC_MAX_DS * 32)
+
+struct rrdw_entry {
+    char *path; /* NULL: empty slot */
+    uint64_t hash;
+    time_t last; /* last update time of the archive, 0: not learned */
+    bool exists; /* the archive is known to exist with our layout */
+    bool dirty;  /* updated through rrdcached since the last rrdw_flush */
+};
+
+struct rrdw {
+    char *data_dir; /* without trailing '/' ("" for the root) */
+    size_t data_dir_len;
+    unsigned step;
+    char rra[RRDW_N_RRA][RRDW_DEF_LEN];
+    char ds[SDC_AR_COUNT][SDC_MAX_DS][RRDW_DEF_LEN];
+    locale_t c_locale; /* numbers are written and parsed in the C locale */
+
+    char *daemon_addr;  /* NULL: write the files directly */
+    bool daemon_remote; /* TCP: send paths relative to the daemon's base */
+
+    pthread_mutex_t stripes[RRDW_STRIPES];
+
+    pthread_mutex_t cache_lock;
+    struct rrdw_entry *tab;
+    size_t tab_cap; /* power of two */
+    size_t tab_len;
+    struct sdc_complaint complaint;
+
+    atomic_bool failing;
+    atomic_uint_fast64_t created;
+    atomic_uint_fast64_t updates;
+    atomic_uint_fast64_t errors;
+    atomic_uint_fast64_t skipped;
+    atomic_uint_fast64_t invalid;
+};
+
+/* librrd's one rrdcached connection is process-wide, so is its lock. */
+static pthread_mutex_t daemon_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void stat_add(atomic_uint_fast64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* ---- known-archive cache (cache_lock held) ---- */
+
+static struct rrdw_entry *cache_find(struct rrdw *w, const char *path,
+                                     uint64_t hash)
+{
+    size_t mask = w->tab_cap - 1;
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        struct rrdw_entry *e = &w->tab[i];
+        if (!e->path)
+            return NULL;
+        if (e->hash == hash && strcmp(e->path, path) == 0)
+            return e;
+    }
+}
+
+static void cache_clear(struct rrdw *w)
+{
+    for (size_t i = 0; i < w->tab_cap; i++) {
+        free(w->tab[i].path);
+        w->tab[i].path = NULL;
+    }
+    w->tab_len = 0;
+}
+
+/* Make room for one more entry: double the table, or empty it at the cap. */
+static void cache_reserve(struct rrdw *w)
+{
+    struct rrdw_entry *nt;
+    size_t ncap;
+
+    if ((w->tab_len + 1) * 10 <= w->tab_cap * 7)
+        return;
+    ncap = w->tab_cap * 2;
+    if (ncap > RRDW_CACHE_MAX || !(nt = calloc(ncap, sizeof(*nt)))) {
+        SDC_INFO("rrd writer: forgetting %zu known archives (cache full)",
+                 w->tab_len);
+        cache_clear(w);
+        return;
+    }
+    for (size_t i = 0; i < w->tab_cap; i++) {
+        struct rrdw_entry *e = &w->tab[i];
+        size_t j;
+        if (!e->path)
+            continue;
+        for (j = (size_t)e->hash & (ncap - 1); nt[j].path;
+             j = (j + 1) & (ncap - 1))
+            ;
+        nt[j] = *e;
+    }
+    free(w->tab);
+    w->tab = nt;
+    w->tab_cap = ncap;
+}
+
+/* Record what is known of @path; an allocation failure only costs a later
+ * re-check of the file, so it is not reported. */
+static void cache_set(struct rrdw *w, const char *path, uint64_t hash,
+                      bool exists, time_t last, bool dirty)
+{
+    struct rrdw_entry *e;
+
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_find(w, path, hash);
+    if (!e && exists) {
+        char *copy = strdup(path);
+        if (copy) {
+            size_t mask;
+            size_t i;
+            cache_reserve(w);
+            mask = w->tab_cap - 1;
+            for (i = (size_t)hash & mask; w->tab[i].path; i = (i + 1) & mask)
+                ;
+            e = &w->tab[i];
+            e->path = copy;
+            e->hash = hash;
+            e->dirty = false;
+            w->tab_len++;
+        }
+    }
+    if (e) {
+        e->exists = exists;
+        e->last = exists ? last : 0;
+        e->dirty = e->dirty || dirty;
+    }
+    pthread_mutex_unlock(&w->cache_lock);
+}
+
+/* Flag @path for the next rrdw_flush again (a flush of it failed). */
+static void cache_mark_dirty(struct rrdw *w, const char *path)
+{
+    struct rrdw_entry *e;
+
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_find(w, path, path_hash(path));
+    if (e)
+        e->dirty = true;
+    pthread_mutex_unlock(&w->cache_lock);
+}
+
+static void cache_get(struct rrdw *w, const char *path, uint64_t hash,
+                      bool *exists, time_t *last)
+{
+    struct rrdw_entry *e;
+
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_find(w, path, hash);
+    *exists = e && e->exists;
+    *last = e && e->exists ? e->last : 0;
+    pthread_mutex_unlock(&w->cache_lock);
+}
+
+/* ---- errors ---- */
+
+/* strerror() is not thread-safe; this is (GNU strerror_r). */
+static const char *errno_str(int e, char *buf, size_t len)
+{
+    return strerror_r(e, buf, len);
+}
+
+/* The message librrd left in this thread's context, never NULL. */
+static const char *rrd_msg(void)
+{
+    const char *m = rrd_test_error() ? rrd_get_error() : NULL;
+    return m && *m ? m : "unknown librrd error";
+}
+
+static void note_failure(struct rrdw *w, const struct sdc_error *e)
+{
+    stat_add(&w->errors);
+    atomic_store(&w->failing, true);
+    pthread_mutex_lock(&w->cache_lock);
+    sdc_complain(&w->complaint, time(NULL), SDC_LOG_WARNING, "rrd writer: %s",
+                 e->msg);
+    pthread_mutex_unlock(&w->cache_lock);
+}
+
+static void note_success(struct rrdw *w)
+{
+    if (!atomic_load_explicit(&w->failing, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&w->cache_lock);
+    if (atomic_exchange(&w->failing, false))
+        sdc_complain_release(&w->complaint,
+                             "rrd writer: archives are written again");
+    pthread_mutex_unlock(&w->cache_lock);
+}
+
+/*
+ * "illegal attempt to update using time X when last update time is Y" (from
+ * librrd or rrdcached): the sample is not newer than the archive.  Returns
+ * Y, or 0 when @msg is some other error.
+ */
+static time_t too_old_last(const char *msg)
+{
+    static const char key[] = "last update time is ";
+    const char *p;
+    char *end;
+    double v;
+
+    if (!strstr(msg, "illegal attempt to update") || !(p = strstr(msg, key)))
+        return 0;
+    p += sizeof(key) - 1;
+    v = strtod(p, &end);
+    if (end == p || !isfinite(v) || v < 1 || v > 1e15)
+        return 0;
+    return (time_t)v;
+}
+
+/* ---- rrdcached connection (daemon_lock held) ---- */
+
+/*
+ * librrd's client writes with send(..., 0), so a daemon that went away would
+ * raise SIGPIPE and kill the program.  The library must not change the
+ * program's signal handling, so SIGPIPE is blocked in this thread around
+ * each call and a SIGPIPE raised meanwhile is consumed.
+ */
+struct pipe_guard {
+    sigset_t old;
+    bool was_pending;
+};
+
+static void pipe_guard_on(struct pipe_guard *g)
+{
+    sigset_t set;
+    sigset_t pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void pipe_guard_off(struct pipe_guard *g)
+{
+    sigset_t set;
+    sigset_t pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!g->was_pending) {
+        sigemptyset(&pending);
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+            struct timespec zero = {0, 0};
+            sigtimedwait(&set, NULL, &zero);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* Connect librrd's connection to our daemon (daemon_lock held); a no-op
+ * when it already is.  @path, if any, is named in the error. */
+static enum sdc_rc daemon_connect(struct rrdw *w, const char *path,
+                                  struct sdc_error *err)
+{
+    rrd_clear_error();
+    if (rrdc_connect(w->daemon_addr) != 0 || !rrdc_is_connected(w->daemon_addr))
+        return sdc_error_set(
+            err, SDC_ERR_RRD, "%s%scannot connect to rrdcached at %s: %s",
+            path ? path : "", path ? ": " : "", w->daemon_addr, rrd_msg());
+    return SDC_OK;
+}
+
+/* A STATS request answered: the exported stand-in for PING. */
+static bool daemon_alive(void)
+{
+    rrdc_stats_t *st = NULL;
+    int rc;
+
+    rrd_clear_error();
+    rc = rrdc_stats_get(&st);
+    rrdc_stats_free(st);
+    return rc == 0;
+}
+
+/* Connected to a daemon that answers (checked once, at open). */
+static enum sdc_rc daemon_ready(struct rrdw *w, struct sdc_error *err)
+{
+    enum sdc_rc rc = daemon_connect(w, NULL, err);
+    if (rc != SDC_OK)
+        return rc;
+    if (!daemon_alive())
+        return sdc_error_set(err, SDC_ERR_RRD,
+                             "rrdcached at %s does not answer: %s",
+                             w->daemon_addr, rrd_msg());
+    return SDC_OK;
+}
+
+/* The name rrdcached gets for @path. */
+static const char *daemon_path(const struct rrdw *w, const char *path)
+{
+    return w->daemon_remote ? path + w->data_dir_len + 1 : path;
+}
+
+/* ---- creating and opening archives ---- */
+
+/* Build "DS:..." and "RRA:..." definitions for @type into @argv. */
+static int create_args(const struct rrdw *w, const struct sdc_archive_def *def,
+                       const char **argv)
+{
+    int argc = 0;
+    for (size_t i = 0; i < def->n_ds; i++)
+        argv[argc++] = w->ds[def->type][i];
+    for (size_t i = 0; i < RRDW_N_RRA; i++)
+        argv[argc++] = w->rra[i];
+    return argc;
+}
+
+/* mkdir -p of the directories between the data directory and @path. */
+static enum sdc_rc make_parents(const struct rrdw *w, const char *path,
+                                struct sdc_error *err)
+{
+    char dir[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len >= sizeof(dir))
+        return sdc_error_set(err, SDC_ERR_INVALID, "path too long: %s", path);
+    memcpy(dir, path, len + 1);
+    for (size_t i = w->data_dir_len; i < len; i++) {
+        if (dir[i] != '/' || i == 0)
+            continue;
+        dir[i] = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            char eb[128];
+            return sdc_error_set(err, SDC_ERR_IO, "cannot create %s: %s", dir,
+                                 errno_str(errno, eb, sizeof(eb)));
+        }
+        dir[i] = '/';
+    }
+    return SDC_OK;
+}
+
+/*
+ * Learn the last update of the existing archive @path and check that its data
+ * sources are the schema's, in order: a foreign file is reported, never
+ * written to or replaced.
+ */
+static enum sdc_rc direct_learn(const struct sdc_archive_def *def,
+                                const char *path, time_t *last,
+                                struct sdc_error *err)
+{
+    time_t t = 0;
+    unsigned long n = 0;
+    char **names = NULL;
+    char **values = NULL;
+    enum sdc_rc rc = SDC_OK;
+
+    rrd_clear_error();
+    if (rrd_lastupdate_r(path, &t, &n, &names, &values) != 0)
+        return sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: %s", path,
+                             rrd_msg());
+    if (n > 0 && !names) {
+        rc = sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: no names", path);
+    } else if (n != def->n_ds) {
+        rc = sdc_error_set(err, SDC_ERR_INVALID,
+                           "%s has %lu data sources, the schema %zu", path, n,
+                           def->n_ds);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (!names[i] || strcmp(names[i], def->ds[i].name) != 0) {
+                rc = sdc_error_set(err, SDC_ERR_INVALID,
+                                   "%s: data source %zu is '%s', the schema "
+                                   "says '%s'",
+                                   path, i, names[i] ? names[i] : "",
+                                   def->ds[i].name);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (names)
+            rrd_freemem(names[i]);
+        if (values)
+            rrd_freemem(values[i]);
+    }
+    rrd_freemem(names);
+    rrd_freemem(values);
+    if (rc == SDC_OK)
+        *last = t;
+    return rc;
+}
+
+/*
+ * Create @path atomically: librrd writes "<path>.tmp.<pid>.<tid>", which is
+ * renamed into place only if @path does not exist yet.  When another writer
+ * got there first its archive stays and ours is dropped.
+ */
+static enum sdc_rc direct_create(struct rrdw *w,
+                                 const struct sdc_archive_def *def,
+                                 const char *path, time_t t, time_t *last,
+                                 bool *created, struct sdc_error *err)
+{
+    const char *argv[SDC_MAX_DS + RRDW_N_RRA];
+    char tmp[PATH_MAX];
+    int argc = create_args(w, def, argv);
+    int n;
+    enum sdc_rc rc;
+
+    *created = false;
+    rc = make_parents(w, path, err);
+    if (rc != SDC_OK)
+        return rc;
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%ld", path, (long)getpid(),
+                 (long)gettid());
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return sdc_error_set(err, SDC_ERR_INVALID, "path too long: %s", path);
+
+    /* no_overwrite = 0: a temporary left by a killed writer is replaced. */
+    rrd_clear_error();
+    if (rrd_create_r2(tmp, w->step, t - (time_t)w->step, 0, NULL, NULL, argc,
+                      argv) != 0) {
+        rc = sdc_error_set(err, SDC_ERR_RRD, "cannot create %s: %s", path,
+                           rrd_msg());
+        unlink(tmp);
+        return rc;
+    }
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+        int e = errno;
+        /* File systems without RENAME_NOREPLACE: link() never replaces. */
+        if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP)
+            e = link(tmp, path) == 0 ? 0 : errno;
+        unlink(tmp);
+        if (e == EEXIST)
+            return direct_learn(def, path, last, err);
+        if (e != 0) {
+            char eb[128];
+            return sdc_error_set(err, SDC_ERR_IO, "cannot rename %s: %s", tmp,
+                                 errno_str(e, eb, sizeof(eb)));
+        }
+    }
+    *created = true;
+    *last = t - (time_t)w->step;
+    SDC_DEBUG("rrd writer: created %s", path);
+    return SDC_OK;
+}
+
+static enum sdc_rc direct_open(struct rrdw *w,
+                               const struct sdc_archive_def *def,
+                               const char *path, time_t t, time_t *last,
+                               bool *created, struct sdc_error *err)
+{
+    struct stat st;
+
+    *created = false;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return sdc_error_set(err, SDC_ERR_IO, "%s is not a regular file",
+                                 path);
+        return direct_learn(def, path, last, err);
+    }
+    if (errno != ENOENT) {
+        char eb[128];
+        return sdc_error_set(err, SDC_ERR_IO, "cannot stat %s: %s", path,
+                             errno_str(errno, eb, sizeof(eb)));
+    }
+    return direct_create(w, def, path, t, last, created, err);
+}
+
+/* LAST through the daemon (daemon_lock held); *@missing when no such file. */
+static enum sdc_rc daemon_last(struct rrdw *w, const char *path, time_t *last,
+                               bool *missing, struct sdc_error *err)
+{
+    struct pipe_guard g;
+    enum sdc_rc rc;
+    time_t t;
+
+    *missing = false;
+    pipe_guard_on(&g);
+    rc = daemon_connect(w, path, err);
+    if (rc == SDC_OK) {
+        rrd_clear_error();
+        t = rrdc_last(daemon_path(w, path));
+        if (!rrd_test_error() && t > 0) {
+            *last = t;
+        } else {
+            const char *m = rrd_msg();
+            *missing = strstr(m, "No such file") != NULL;
+            rc = sdc_error_set(err, SDC_ERR_RRD,
+                               "rrdcached: cannot read %s: %s", path, m);
+        }
+    }
+    pipe_guard_off(&g);
+    return rc;
+}
+
+/* CREATE through the daemon (daemon_lock held); *@raced when the archive
+ * appeared since LAST said it was missing. */
+static enum sdc_rc daemon_create(struct rrdw *w,
+                                 const struct sdc_archive_def *def,
+                                 const char *path, time_t t, bool *raced,
+                                 struct sdc_error *err)
+{
+    const char *argv[SDC_MAX_DS + RRDW_N_RRA];
+    int argc = create_args(w, def, argv);
+    struct pipe_guard g;
+    enum sdc_rc rc;
+
+    *raced = false;
+    /* librrd's client resolves the directory locally (realpath), so over a
+     * UNIX socket it must exist; over TCP the daemon makes it (-R). */
+    if (!w->daemon_remote) {
+        rc = make_parents(w, path, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    pipe_guard_on(&g);
+    rc = daemon_connect(w, path, err);
+    if (rc == SDC_OK) {
+        rrd_clear_error();
+        if (rrdc_create_r2(daemon_path(w, path), w->step, t - (time_t)w->step,
+                           1, NULL, NULL, argc, argv) != 0 ||
+            rrd_test_error()) {
+            *raced = strstr(rrd_msg(), "File exists") != NULL;
+            rc = sdc_error_set(err, SDC_ERR_RRD,
+                               "rrdcached: cannot create %s: %s", path,
+                               rrd_msg());
+        }
+    }
+    pipe_guard_off(&g);
+    return rc;
+}
+
+/*
+ * Through rrdcached the daemon itself creates the archive (CREATE with -O, so
+ * it never replaces an existing file; librrd 1.7.2 writes a temporary file
+ * and renames it, so the creation is atomic there too).  LAST answers the
+ * last update rounded down to a step; a sample between that and the true
+ * last update is refused by the daemon and then counted as skipped.  The
+ * data sources of an existing archive are not checked here (that would take
+ * an INFO of the whole file); a foreign layout makes its updates fail.
+ */
+static enum sdc_rc daemon_open(struct rrdw *w,
+                               const struct sdc_archive_def *def,
+                               const char *path, time_t t, time_t *last,
+                               bool *created, struct sdc_error *err)
+{
+    bool missing = false;
+    bool raced = false;
+    enum sdc_rc rc;
+
+    *created = false;
+    pthread_mutex_lock(&daemon_lock);
+    rc = daemon_last(w, path, last, &missing, err);
+    if (rc != SDC_OK && missing) {
+        rc = daemon_create(w, def, path, t, &raced, err);
+        if (rc == SDC_OK) {
+            *created = true;
+            *last = t - (time_t)w->step;
+        } else if (raced) {
+            rc = daemon_last(w, path, last, &missing, err);
+        }
+    }
+    pthread_mutex_unlock(&daemon_lock);
+    if (*created)
+        SDC_DEBUG("rrd writer: created %s through rrdcached", path);
+    return rc;
+}
+
+/* ---- updates ---- */
+
+/*
+ * "<t>:<v1>:<v2>..." in schema order.  Absurd gauges (negative, NaN, inf)
+ * become U and are counted in *@n_invalid.
+ */
+static bool format_line(const struct sdc_archive_def *def,
+                        const struct sdc_sample *s, char *line, size_t len,
+                        unsigned *n_invalid)
+{
+    size_t pos;
+    int n = snprintf(line, len, "%lld", (long long)s->t);
+
+    *n_invalid = 0;
+    if (n < 0 || (size_t)n >= len)
+        return false;
+    pos = (size_t)n;
+    for (size_t i = 0; i < def->n_ds; i++) {
+        const struct sdc_value *v = &s->v[i];
+        if (!v->known) {
+            n = snprintf(line + pos, len - pos, ":U");
+        } else if (def->ds[i].type == SDC_DS_DERIVE) {
+            n = snprintf(line + pos, len - pos, ":%" PRIu64, v->counter);
+        } else if (!isfinite(v->gauge) || v->gauge < 0) {
+            (*n_invalid)++;
+            n = snprintf(line + pos, len - pos, ":U");
+        } else {
+            n = snprintf(line + pos, len - pos, ":%.17g", v->gauge);
+        }
+        if (n < 0 || (size_t)n >= len - pos)
+            return false;
+        pos += (size_t)n;
+    }
+    return true;
+}
+
+/* One update; on failure *@too_old is the archive's last update when the
+ * sample was refused for not being newer, else 0. */
+static enum sdc_rc update_one(struct rrdw *w, const char *path,
+                              const char *line, time_t *too_old,
+                              struct sdc_error *err)
+{
+    const char *argv[1] = {line};
+    enum sdc_rc rc = SDC_OK;
+    int st;
+
+    *too_old = 0;
+    if (!w->daemon_addr) {
+        rrd_clear_error();
+        if (rrd_update_r(path, NULL, 1, argv) != 0) {
+            *too_old = too_old_last(rrd_msg());
+            rc = sdc_error_set(err, SDC_ERR_RRD, "cannot update %s: %s", path,
+                               rrd_msg());
+        }
+        return rc;
+    }
+
+    struct pipe_guard g;
+    pthread_mutex_lock(&daemon_lock);
+    pipe_guard_on(&g);
+    rc = daemon_connect(w, path, err);
+    if (rc == SDC_OK) {
+        rrd_clear_error();
+        st = rrdc_update(daemon_path(w, path), 1, argv);
+        if (st != 0) {
+            char eb[128];
+            const char *m = rrd_test_error() ? rrd_get_error()
+                            : st > 0         ? errno_str(st, eb, sizeof(eb))
+                                             : "request failed";
+            *too_old = too_old_last(m);
+            rc = sdc_error_set(err, SDC_ERR_RRD,
+                               "rrdcached: cannot update %s: %s", path, m);
+        }
+    }
+    pipe_guard_off(&g);
+    pthread_mutex_unlock(&daemon_lock);
+    return rc;
+}
+
+/* The whole sequence for one archive; the caller holds its stripe lock. */
+static enum sdc_rc write_locked(struct rrdw *w,
+                                const struct sdc_archive_def *def,
+                                const struct sdc_sample *s, const char *path,
+                                uint64_t hash, const char *line,
+                                struct sdc_error *err)
+{
+    bool exists;
+    bool created = false;
+    time_t last;
+    time_t too_old;
+    enum sdc_rc rc;
+
+    cache_get(w, path, hash, &exists, &last);
+    if (!exists) {
+        rc = w->daemon_addr
+                 ? daemon_open(w, def, path, s->t, &last, &created, err)
+                 : direct_open(w, def, path, s->t, &last, &created, err);
+        if (rc != SDC_OK)
+            return rc;
+        if (created)
+            stat_add(&w->created);
+        cache_set(w, path, hash, true, last, false);
+    }
+    if (s->t <= last) {
+        stat_add(&w->skipped);
+        return SDC_OK;
+    }
+    rc = update_one(w, path, line, &too_old, err);
+    if (rc == SDC_OK) {
+        cache_set(w, path, hash, true, s->t, w->daemon_addr != NULL);
+        stat_add(&w->updates);
+        return SDC_OK;
+    }
+    if (too_old > 0) {
+        cache_set(w, path, hash, true, too_old, false);
+        stat_add(&w->skipped);
+        return SDC_OK;
+    }
+    /* The file may have gone or been replaced: look at it again next time. */
+    cache_set(w, path, hash, false, 0, false);
+    return rc;
+}
+
+enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
+                       struct sdc_error *err)
+{
+    const struct sdc_archive_def *def;
+    struct sdc_error e;
+    char path[PATH_MAX];
+    char line[RRDW_LINE_LEN];
+    unsigned n_invalid = 0;
+    locale_t old_locale;
+    pthread_mutex_t *stripe;
+    uint64_t hash;
+    enum sdc_rc rc;
+
+    if (!w || !s)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: no writer or no sample");
+    sdc_error_clear(&e);
+    old_locale = uselocale(w->c_locale);
+    def = sdc_archive_def_get(s->type);
+    if (!def) {
+        rc = sdc_error_set(&e, SDC_ERR_INVALID, "unknown archive type %d",
+                           (int)s->type);
+    } else if (rrdw_path(w, s->type, s->id, s->instance, path, sizeof(path)) ==
+               0) {
+        /* names from the network are not echoed raw into logs */
+        char sid[64];
+        sdc_name_sanitize(s->id, sid, sizeof(sid));
+        rc = sdc_error_set(&e, SDC_ERR_INVALID,
+                           "no archive path for a %s%s sample of '%s'%s",
+                           def->kind, def->per_instance ? "/instance" : "",
+                           s->id ? sid : "(no id)",
+                           def->per_instance && (!s->instance || !*s->instance)
+                               ? " without an instance"
+                               : "");
+    } else if (s->t <= (time_t)w->step) {
+        rc = sdc_error_set(&e, SDC_ERR_INVALID, "%s: invalid sample time %lld",
+                           path, (long long)s->t);
+    } else if (!format_line(def, s, line, sizeof(line), &n_invalid)) {
+        rc = sdc_error_set(&e, SDC_ERR_INVALID, "%s: update line too long",
+                           path);
+    } else {
+        for (unsigned i = 0; i < n_invalid; i++)
+            stat_add(&w->invalid);
+        hash = path_hash(path);
+        stripe = &w->stripes[hash % RRDW_STRIPES];
+        pthread_mutex_lock(stripe);
+        rc = write_locked(w, def, s, path, hash, line, &e);
+        pthread_mutex_unlock(stripe);
+    }
+    uselocale(old_locale);
+
+    if (rc != SDC_OK) {
+        note_failure(w, &e);
+        if (err)
+            *err = e;
+    } else {
+        note_success(w);
+    }
+    return rc;
+}
+
+enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
+                             struct sdc_error *err)
+{
+    enum sdc_rc first = SDC_OK;
+
+    if (!w || !b)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: no writer or no batch");
+    for (size_t i = 0; i < b->samples.len; i++) {
+        struct sdc_error e;
+        enum sdc_rc rc = rrdw_write(w, &b->samples.items[i], &e);
+        if (rc != SDC_OK && first == SDC_OK) {
+            first = rc;
+            if (err)
+                *err = e;
+        }
+    }
+    return first;
+}
+
+/* ---- flush ---- */
+
+/* Copies of the paths updated through the daemon since the last flush. */
+static enum sdc_rc take_dirty(struct rrdw *w, char ***out, size_t *n_out)
+{
+    char **list = NULL;
+    size_t n = 0;
+    enum sdc_rc rc = SDC_OK;
+
+    pthread_mutex_lock(&w->cache_lock);
+    for (size_t i = 0; i < w->tab_cap; i++)
+        if (w->tab[i].path && w->tab[i].dirty)
+            n++;
+    if (n > 0 && !(list = calloc(n, sizeof(*list))))
+        rc = SDC_ERR_NOMEM;
+    n = 0;
+    for (size_t i = 0; list && i < w->tab_cap; i++) {
+        struct rrdw_entry *e = &w->tab[i];
+        if (!e->path || !e->dirty)
+            continue;
+        if (!(list[n] = strdup(e->path))) {
+            rc = SDC_ERR_NOMEM;
+            break;
+        }
+        e->dirty = false;
+        n++;
+    }
+    pthread_mutex_unlock(&w->cache_lock);
+    *out = list;
+    *n_out = n;
+    return rc;
+}
+
+enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
+{
+    char **dirty = NULL;
+    size_t n_dirty = 0;
+    struct pipe_guard g;
+    enum sdc_rc rc;
+    enum sdc_rc nomem;
+
+    if (!w)
+        return sdc_error_set(err, SDC_ERR_INVALID, "rrd writer: no writer");
+    if (!w->daemon_addr)
+        return SDC_OK;
+    /* Out of memory the list is partial: flush what it holds, then say so. */
+    nomem = take_dirty(w, &dirty, &n_dirty);
+
+    /* FLUSH of one file returns once the daemon has written it, so the
+     * flush is complete on return (librrd 1.7.2 exports no FLUSHALL). */
+    pthread_mutex_lock(&daemon_lock);
+    pipe_guard_on(&g);
+    rc = n_dirty > 0 ? daemon_connect(w, NULL, err) : SDC_OK;
+    for (size_t i = 0; rc == SDC_OK && i < n_dirty; i++) {
+        rrd_clear_error();
+        if (rrdc_flush(daemon_path(w, dirty[i])) != 0) {
+            rc = sdc_error_set(err, SDC_ERR_RRD,
+                               "rrdcached: cannot flush %s: %s", dirty[i],
+                               rrd_msg());
+            /* keep the rest for the next flush */
+            for (size_t j = i; j < n_dirty; j++)
+                cache_mark_dirty(w, dirty[j]);
+        }
+    }
+    pipe_guard_off(&g);
+    pthread_mutex_unlock(&daemon_lock);
+
+    for (size_t i = 0; i < n_dirty; i++)
+        free(dirty[i]);
+    free(dirty);
+    if (rc == SDC_OK && nomem != SDC_OK)
+        rc = sdc_error_set(err, nomem,
+                           "rrd writer: out of memory listing archives");
+    return rc;
+}
+
+/* ---- open, free, stats, path ---- */
+
+static enum sdc_rc rra_rows(double days, unsigned long pdps, unsigned step,
+                            unsigned long *rows)
+{
+    double r;
+
+    if (!isfinite(days) || days < 0)
+        return SDC_ERR_INVALID;
+    r = days * 86400.0 / ((double)pdps * step);
+    /* tolerate the rounding error of fractional days (0.1 * 86400) */
+    r = ceil(r - 1e-9 * (r > 1 ? r : 1));
+    if (r > RRDW_MAX_ROWS)
+        return SDC_ERR_INVALID;
+    *rows = r < 1 ? 1 : (unsigned long)r;
+    return SDC_OK;
+}
+
+static enum sdc_rc build_defs(struct rrdw *w, const struct sdc_retention_cfg *r,
+                              struct sdc_error *err)
+{
+    const struct {
+        const char *cf;
+        unsigned long seconds; /* consolidation interval, 0: one step */
+        double days;
+        const char *key;
+    } rras[RRDW_N_RRA] = {
+        {"AVERAGE", 0, r->step_days, "step_days"},
+        {"AVERAGE", 300, r->min5_days, "min5_days"},
+        {"AVERAGE", 3600, r->hour_days, "hour_days"},
+        {"MAX", 3600, r->hour_days, "hour_days"},
+        {"AVERAGE", 86400, r->day_days, "day_days"},
+        {"MAX", 86400, r->day_days, "day_days"},
+    };
+
+    for (size_t i = 0; i < RRDW_N_RRA; i++) {
+        unsigned long pdps = rras[i].seconds ? rras[i].seconds / w->step : 1;
+        unsigned long rows;
+        if (pdps < 1)
+            pdps = 1;
+        if (rra_rows(rras[i].days, pdps, w->step, &rows) != SDC_OK)
+            return sdc_error_set(err, SDC_ERR_INVALID,
+                                 "rrd writer: retention %s = %g is out of "
+                                 "range",
+                                 rras[i].key, rras[i].days);
+        snprintf(w->rra[i], sizeof(w->rra[i]), "RRA:%s:0.5:%lu:%lu", rras[i].cf,
+                 pdps, rows);
+    }
+    for (int t = 0; t < SDC_AR_COUNT; t++) {
+        const struct sdc_archive_def *def = sdc_archive_def_get(t);
+        for (size_t i = 0; i < def->n_ds; i++) {
+            /* every gauge we keep is >= 0 and every counter monotonic, so
+             * min 0 turns negative values and counter resets into U */
+            bool derive = def->ds[i].type == SDC_DS_DERIVE;
+            snprintf(w->ds[t][i], sizeof(w->ds[t][i]), "DS:%s:%s:%u:0:U",
+                     def->ds[i].name, derive ? "DERIVE" : "GAUGE", 2 * w->step);
+        }
+    }
+    return SDC_OK;
+}
+
+enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
+                      const struct sdc_retention_cfg *retention,
+                      const char *rrdcached, struct rrdw **out,
+                      struct sdc_error *err)
+{
+    static const struct sdc_retention_cfg defaults = {2, 40, 100, 1825};
+    struct rrdw *w;
+    enum sdc_rc rc;
+    size_t len;
+
+    if (out)
+        *out = NULL;
+    if (!out || !data_dir || !*data_dir)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: no data directory");
+    if (step < 1 || step > RRDW_MAX_STEP)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: step %u is out of range (1..%u)",
+                             step, RRDW_MAX_STEP);
+    /* kept without trailing '/'; "/" becomes "" so paths stay "/rrd/..." */
+    len = strlen(data_dir);
+    while (len > 0 && data_dir[len - 1] == '/')
+        len--;
+    if (len + 2 + 2 * SDC_NAME_MAX + 64 >= PATH_MAX)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: data directory path too long");
+
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return sdc_error_set(err, SDC_ERR_NOMEM, "rrd writer: out of memory");
+    w->step = step;
+    w->data_dir = strndup(data_dir, len);
+    w->data_dir_len = len;
+    w->tab_cap = RRDW_CACHE_MIN;
+    w->tab = calloc(w->tab_cap, sizeof(*w->tab));
+    w->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    pthread_mutex_init(&w->cache_lock, NULL);
+    for (size_t i = 0; i < RRDW_STRIPES; i++)
+        pthread_mutex_init(&w->stripes[i], NULL);
+    if (!w->data_dir || !w->tab || w->c_locale == (locale_t)0) {
+        rrdw_free(w);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "rrd writer: out of memory");
+    }
+    rc = build_defs(w, retention ? retention : &defaults, err);
+    if (rc != SDC_OK) {
+        rrdw_free(w);
+        return rc;
+    }
+
+    if (rrdcached && *rrdcached) {
+        struct pipe_guard g;
+        w->daemon_addr = strdup(rrdcached);
+        w->daemon_remote =
+            rrdcached[0] != '/' && strncmp(rrdcached, "unix:", 5) != 0;
+        if (!w->daemon_addr) {
+            rrdw_free(w);
+            return sdc_error_set(err, SDC_ERR_NOMEM,
+                                 "rrd writer: out of memory");
+        }
+        pthread_mutex_lock(&daemon_lock);
+        pipe_guard_on(&g);
+        rc = daemon_ready(w, err);
+        pipe_guard_off(&g);
+        pthread_mutex_unlock(&daemon_lock);
+        if (rc != SDC_OK) {
+            rrdw_free(w);
+            return rc;
+        }
+    }
+    *out = w;
+    return SDC_OK;
+}
+
+void rrdw_free(struct rrdw *w)
+{
+    if (!w)
+        return;
+    if (w->daemon_addr) {
+        /* another writer of the process reconnects on its next call */
+        struct pipe_guard g;
+        pthread_mutex_lock(&daemon_lock);
+        pipe_guard_on(&g);
+        rrdc_disconnect();
+        pipe_guard_off(&g);
+        pthread_mutex_unlock(&daemon_lock);
+    }
+    if (w->tab) {
+        cache_clear(w);
+        free(w->tab);
+    }
+    if (w->c_locale != (locale_t)0)
+        freelocale(w->c_locale);
+    for (size_t i = 0; i < RRDW_STRIPES; i++)
+        pthread_mutex_destroy(&w->stripes[i]);
+    pthread_mutex_destroy(&w->cache_lock);
+    free(w->daemon_addr);
+    free(w->data_dir);
+    free(w);
+}
+
+void rrdw_get_stats(const struct rrdw *w, struct rrdw_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (!w)
+        return;
+    out->created = atomic_load_explicit(&w->created, memory_order_relaxed);
+    out->updates = atomic_load_explicit(&w->updates, memory_order_relaxed);
+    out->errors = atomic_load_explicit(&w->errors, memory_order_relaxed);
+    out->skipped = atomic_load_explicit(&w->skipped, memory_order_relaxed);
+    out->invalid = atomic_load_explicit(&w->invalid, memory_order_relaxed);
+}
+
+size_t rrdw_path(const struct rrdw *w, enum sdc_archive type, const char *id,
+                 const char *instance, char *out, size_t outlen)
+{
+    char rel[PATH_MAX];
+    int n;
+
+    if (!w || !out || outlen == 0)
+        return 0;
+    if (sdc_archive_relpath(type, id, instance, rel, sizeof(rel)) == 0)
+        return 0;
+    n = snprintf(out, outlen, "%s/%s", w->data_dir, rel);
+    if (n < 0 || (size_t)n >= outlen) {
+        out[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}

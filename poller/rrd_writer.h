@@ -23,14 +23,24 @@ struct rrdw_stats {
     uint64_t created; /* archives created */
     uint64_t updates; /* successful updates */
     uint64_t errors;  /* failed creates or updates */
-    uint64_t skipped; /* samples older than or equal to the archive's last update */
+    uint64_t
+        skipped; /* samples older than or equal to the archive's last update */
+    uint64_t invalid; /* absurd gauges (negative, NaN, inf) written as U */
 };
 
 /*
  * rrdw_open - a writer for @data_dir with @step seconds per row.
  * @rrdcached: NULL or "" to write files directly, else "unix:/path",
- *             "/path" or "host:port" of an rrdcached.
- * @retention: how long each consolidation is kept.
+ *             "/path" or "host:port" of an rrdcached.  Over a UNIX socket
+ *             the daemon is on this host and gets absolute paths (with -B,
+ *             its -b base directory must contain @data_dir).  Over TCP it
+ *             gets paths relative to its -b base directory, which must be
+ *             @data_dir as seen by the daemon, and it needs -R to make
+ *             directories.  The daemon must be reachable when opening.
+ *             All writers of a process share librrd's one connection.
+ * @retention: how long each consolidation is kept; NULL for the defaults
+ *             of DESIGN.md section 4.
+ * A writer may be used from several threads at once.
  */
 enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
                       const struct sdc_retention_cfg *retention,
@@ -55,7 +65,15 @@ enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
 enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
                              struct sdc_error *err);
 
-/* rrdw_flush - ask rrdcached to write everything it holds (no-op direct). */
+/*
+ * rrdw_flush - ask rrdcached to write everything it holds (no-op direct).
+ * Sends FLUSH for every archive updated through the daemon since the last
+ * flush (librrd 1.7.2 exports no FLUSHALL); each returns once the daemon
+ * has written the file, so on return the files hold every value written so
+ * far.  One round trip per archive, and it defeats the daemon's write
+ * batching: call it at shutdown or before reading the files directly, not
+ * every cycle.
+ */
 enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err);
 
 /* rrdw_get_stats - counters since rrdw_open. */

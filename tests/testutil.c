@@ -253,7 +253,8 @@ double tu_rrd_last(const char *file, const char *ds, int seconds)
     char *out = NULL;
     double last = NAN;
     int col = -1;
-    if (tu_runf(&out, "rrdtool fetch '%s' AVERAGE -s -%d", file, seconds) != 0) {
+    if (tu_runf(&out, "rrdtool fetch '%s' AVERAGE -s -%d", file, seconds) !=
+        0) {
         free(out);
         return NAN;
     }

@@ -46,7 +46,8 @@ pid_t tu_spawn(char *const argv[], const char *logfile);
 /* tu_stop - SIGTERM @pid, wait up to @timeout_ms, then SIGKILL; exit status. */
 int tu_stop(pid_t pid, int timeout_ms);
 
-/* tu_wait_exit - wait up to @timeout_ms for @pid; exit status or -1 on timeout. */
+/* tu_wait_exit - wait up to @timeout_ms for @pid; exit status or -1 on timeout.
+ */
 int tu_wait_exit(pid_t pid, int timeout_ms);
 
 /* tu_wait_path - wait up to @timeout_ms for @path to exist. */

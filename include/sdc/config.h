@@ -48,7 +48,8 @@ struct sdc_snmp_cfg {
     int version;   /* 1, 2 (for "2c") or 3 */
     char *community;
     char *user;
-    char *auth_protocol; /* "", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512" */
+    char *auth_protocol; /* "", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384",
+                            "SHA-512" */
     char *auth_password;
     char *priv_protocol; /* "", "DES", "AES" (AES-128), "AES-192", "AES-256" */
     char *priv_password;
@@ -103,8 +104,8 @@ struct sdc_web_cfg {
 };
 
 struct sdc_reports_cfg {
-    char *dir;         /* "" in the file = data_dir/reports (resolved here) */
-    int monthly_day;   /* 1..28, default 1 */
+    char *dir;          /* "" in the file = data_dir/reports (resolved here) */
+    int monthly_day;    /* 1..28, default 1 */
     char *daily_digest; /* "HH:MM", default "19:00" */
     int daily_digest_minute; /* minutes after midnight, derived */
 };
@@ -114,10 +115,10 @@ struct sdc_reports_cfg {
  * the consolidation is kept, in days; fractions allowed (tests, benchmarks).
  */
 struct sdc_retention_cfg {
-    double step_days;    /* AVERAGE of one step; default 2 */
-    double min5_days;    /* AVERAGE of 5 minutes; default 40 */
-    double hour_days;    /* AVERAGE and MAX of 1 hour; default 100 */
-    double day_days;     /* AVERAGE and MAX of 1 day; default 1825 (5 years) */
+    double step_days; /* AVERAGE of one step; default 2 */
+    double min5_days; /* AVERAGE of 5 minutes; default 40 */
+    double hour_days; /* AVERAGE and MAX of 1 hour; default 100 */
+    double day_days;  /* AVERAGE and MAX of 1 day; default 1825 (5 years) */
 };
 
 struct sdc_config {

@@ -11,15 +11,15 @@
 
 enum sdc_rc {
     SDC_OK = 0,
-    SDC_ERR_NOMEM,   /* allocation failed */
-    SDC_ERR_INVALID, /* bad argument or bad input data */
-    SDC_ERR_CONFIG,  /* configuration error (message carries file:line) */
-    SDC_ERR_IO,      /* file system or socket error */
-    SDC_ERR_LIBVIRT, /* libvirt call failed */
-    SDC_ERR_SNMP,    /* net-snmp call failed */
-    SDC_ERR_RRD,     /* librrd or rrdcached call failed */
-    SDC_ERR_DB,      /* SQLite call failed */
-    SDC_ERR_TIMEOUT, /* a target did not answer in time */
+    SDC_ERR_NOMEM,       /* allocation failed */
+    SDC_ERR_INVALID,     /* bad argument or bad input data */
+    SDC_ERR_CONFIG,      /* configuration error (message carries file:line) */
+    SDC_ERR_IO,          /* file system or socket error */
+    SDC_ERR_LIBVIRT,     /* libvirt call failed */
+    SDC_ERR_SNMP,        /* net-snmp call failed */
+    SDC_ERR_RRD,         /* librrd or rrdcached call failed */
+    SDC_ERR_DB,          /* SQLite call failed */
+    SDC_ERR_TIMEOUT,     /* a target did not answer in time */
     SDC_ERR_UNSUPPORTED, /* the driver or device cannot do this */
 };
 
@@ -41,7 +41,8 @@ enum sdc_rc sdc_error_set(struct sdc_error *err, enum sdc_rc code,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* sdc_error_clear - reset @err (NULL allowed) to SDC_OK with an empty message. */
+/* sdc_error_clear - reset @err (NULL allowed) to SDC_OK with an empty message.
+ */
 void sdc_error_clear(struct sdc_error *err);
 
 /* sdc_rc_name - a constant name for @rc, e.g. "SDC_ERR_IO". */

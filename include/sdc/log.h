@@ -51,8 +51,8 @@ void sdc_log(enum sdc_log_level level, const char *fmt, ...)
  * to one day, and the recovery is logged once.
  */
 struct sdc_complaint {
-    time_t last;     /* when the last line was written, 0 = not failing */
-    time_t interval; /* seconds before the next repeat may be written */
+    time_t last;         /* when the last line was written, 0 = not failing */
+    time_t interval;     /* seconds before the next repeat may be written */
     unsigned suppressed; /* repeats held back since the last line */
 };
 

@@ -45,6 +45,13 @@ enum sdc_vm_state {
     SDC_VM_PMSUSPENDED,
 };
 
+/*
+ * sdc_wall_time - the wall clock in whole seconds, from CLOCK_REALTIME.
+ * time() reads a coarse clock that can lag a few milliseconds, so a sample
+ * taken just after a cycle boundary could be stamped a second before it.
+ */
+time_t sdc_wall_time(void);
+
 const char *sdc_vm_state_name(enum sdc_vm_state s);
 /* sdc_vm_state_active - whether the VM holds its CPUs and memory. */
 bool sdc_vm_state_active(enum sdc_vm_state s);
@@ -53,30 +60,35 @@ struct sdc_hv_info {
     char *name;
     char *cluster;
     char *uri;
-    char *model;      /* CPU model from virNodeGetInfo */
-    int cpus;         /* logical CPUs */
-    int cores;        /* physical cores (sockets*cores*nodes) */
-    uint64_t memory;  /* bytes */
-    char *hostname;   /* as the hypervisor reports it */
+    char *model;     /* CPU model from virNodeGetInfo */
+    int cpus;        /* logical CPUs */
+    int cores;       /* physical cores (sockets*cores*nodes) */
+    uint64_t memory; /* bytes */
+    char *hostname;  /* as the hypervisor reports it */
+    /* Derived by the collector for the cluster archives; NaN when unknown. */
+    double cpu_busy; /* CPUs busy since the last read (host stats, else VMs) */
+    double mem_used; /* bytes used (host stats, else the VMs' memory used) */
+    bool cpu_from_vms; /* cpu_busy is the sum of VM CPU rates */
+    bool mem_from_vms; /* mem_used is the sum of VM memory used */
 };
 
 struct sdc_vm_info {
     char *uuid;
     char *name;
-    char *host;    /* hypervisor name from the config */
-    char *title;   /* <title>, may be NULL */
-    char *owner;   /* from <metadata>, may be NULL */
+    char *host;  /* hypervisor name from the config */
+    char *title; /* <title>, may be NULL */
+    char *owner; /* from <metadata>, may be NULL */
     enum sdc_vm_state state;
-    int vcpus;          /* current vCPUs */
+    int vcpus; /* current vCPUs */
     int max_vcpus;
-    uint64_t memory;    /* current allocation, bytes */
+    uint64_t memory;     /* current allocation, bytes */
     uint64_t max_memory; /* bytes */
 };
 
 struct sdc_disk_info {
     char *vm_uuid;
-    char *target; /* vda, sdb ... */
-    char *source; /* file path, volume or network name; may be NULL */
+    char *target;  /* vda, sdb ... */
+    char *source;  /* file path, volume or network name; may be NULL */
     char *backing; /* backing chain, ' <- ' separated; may be NULL */
     uint64_t capacity;
     uint64_t allocation;
@@ -84,16 +96,16 @@ struct sdc_disk_info {
 
 struct sdc_nic_info {
     char *vm_uuid;
-    char *mac;    /* "52:54:00:..." as in the XML */
-    char *target; /* vnet0; may be NULL */
+    char *mac;     /* "52:54:00:..." as in the XML */
+    char *target;  /* vnet0; may be NULL */
     char *network; /* network or bridge name; may be NULL */
 };
 
 struct sdc_pool_info {
-    char *key;  /* archive id, see DESIGN.md section 4 */
-    char *name; /* the pool's name on this host */
-    char *host; /* hypervisor that reported it */
-    char *type; /* dir, netfs, logical, iscsi, rbd ... */
+    char *key;    /* archive id, see DESIGN.md section 4 */
+    char *name;   /* the pool's name on this host */
+    char *host;   /* hypervisor that reported it */
+    char *type;   /* dir, netfs, logical, iscsi, rbd ... */
     char *source; /* human-readable source, may be NULL */
     bool shared;  /* keyed by source, not by host */
     bool active;
@@ -128,7 +140,7 @@ struct sdc_batch {
     time_t cycle; /* the cycle's scheduled start (wall clock) */
     bool ok;
     struct sdc_error error;
-    bool used_bulk_stats; /* libvirt: at least one group came in bulk */
+    bool used_bulk_stats;    /* libvirt: at least one group came in bulk */
     unsigned fallback_calls; /* libvirt: per-domain calls made */
     bool has_hv;
     struct sdc_hv_info hv;
@@ -160,7 +172,8 @@ bool sdc_sample_set_counter(struct sdc_sample *s, const char *ds, uint64_t c);
 enum sdc_rc sdc_batch_add_vm(struct sdc_batch *b, const struct sdc_vm_info *vm);
 enum sdc_rc sdc_batch_add_disk(struct sdc_batch *b,
                                const struct sdc_disk_info *d);
-enum sdc_rc sdc_batch_add_nic(struct sdc_batch *b, const struct sdc_nic_info *n);
+enum sdc_rc sdc_batch_add_nic(struct sdc_batch *b,
+                              const struct sdc_nic_info *n);
 enum sdc_rc sdc_batch_add_pool(struct sdc_batch *b,
                                const struct sdc_pool_info *p);
 enum sdc_rc sdc_batch_add_volume(struct sdc_batch *b,

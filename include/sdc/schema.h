@@ -31,7 +31,7 @@ enum sdc_archive {
 
 enum sdc_ds_type {
     SDC_DS_GAUGE = 0, /* stored as given */
-    SDC_DS_DERIVE,    /* a monotonic counter; fetch returns its rate per second */
+    SDC_DS_DERIVE, /* a monotonic counter; fetch returns its rate per second */
 };
 
 #define SDC_MAX_DS 8
@@ -44,14 +44,17 @@ struct sdc_ds_def {
 
 struct sdc_archive_def {
     enum sdc_archive type;
-    const char *kind;   /* directory under rrd/: "hv", "vm", ... */
-    const char *file;   /* file name without ".rrd", or prefix when per_instance */
-    bool per_instance;  /* file is "<file><instance>.rrd", e.g. "disk-" + "vda" */
+    const char *kind; /* directory under rrd/: "hv", "vm", ... */
+    const char
+        *file; /* file name without ".rrd", or prefix when per_instance */
+    bool
+        per_instance; /* file is "<file><instance>.rrd", e.g. "disk-" + "vda" */
     size_t n_ds;
     struct sdc_ds_def ds[SDC_MAX_DS];
 };
 
-/* sdc_archive_def_get - the definition of @type (never NULL for a valid type). */
+/* sdc_archive_def_get - the definition of @type (never NULL for a valid type).
+ */
 const struct sdc_archive_def *sdc_archive_def_get(enum sdc_archive type);
 
 /* sdc_archive_ds_index - index of data source @name in @type, or -1. */

@@ -46,24 +46,31 @@ static void test_sanitize_long_names_stay_distinct(void **state)
     assert_int_equal(lb, SDC_NAME_MAX - 1);
     assert_string_not_equal(oa, ob);
     for (size_t i = 0; i < la; i++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", oa[i]));
+        assert_non_null(strchr(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+            oa[i]));
 }
 
 static void test_relpath(void **state)
 {
     char p[512];
     (void)state;
-    assert_true(sdc_archive_relpath(SDC_AR_HV_CPU, "hv01", NULL, p, sizeof(p)) > 0);
+    assert_true(sdc_archive_relpath(SDC_AR_HV_CPU, "hv01", NULL, p, sizeof(p)) >
+                0);
     assert_string_equal(p, "rrd/hv/hv01/cpu.rrd");
-    assert_true(sdc_archive_relpath(SDC_AR_VM_DISK, "0b5e-uuid", "vda", p, sizeof(p)) > 0);
+    assert_true(sdc_archive_relpath(SDC_AR_VM_DISK, "0b5e-uuid", "vda", p,
+                                    sizeof(p)) > 0);
     assert_string_equal(p, "rrd/vm/0b5e-uuid/disk-vda.rrd");
-    assert_true(sdc_archive_relpath(SDC_AR_VM_NET, "u", "52-54-00-aa-bb-cc", p, sizeof(p)) > 0);
+    assert_true(sdc_archive_relpath(SDC_AR_VM_NET, "u", "52-54-00-aa-bb-cc", p,
+                                    sizeof(p)) > 0);
     assert_string_equal(p, "rrd/vm/u/net-52-54-00-aa-bb-cc.rrd");
-    assert_true(sdc_archive_relpath(SDC_AR_VM_DISK, "../../etc", "../passwd", p, sizeof(p)) > 0);
+    assert_true(sdc_archive_relpath(SDC_AR_VM_DISK, "../../etc", "../passwd", p,
+                                    sizeof(p)) > 0);
     assert_null(strstr(p, "/../"));
     assert_string_equal(p, "rrd/vm/_.._.._etc/disk-.._passwd.rrd");
     /* per-instance types need an instance */
-    assert_int_equal(sdc_archive_relpath(SDC_AR_VM_DISK, "u", NULL, p, sizeof(p)), 0);
+    assert_int_equal(
+        sdc_archive_relpath(SDC_AR_VM_DISK, "u", NULL, p, sizeof(p)), 0);
     /* too small a buffer */
     assert_int_equal(sdc_archive_relpath(SDC_AR_HV_CPU, "hv01", NULL, p, 8), 0);
 }
@@ -83,9 +90,13 @@ static void test_schema_table(void **state)
         {SDC_AR_POOL_USAGE, "pool", "usage", "capacity allocation available"},
         {SDC_AR_VM_CPU, "vm", "cpu", "time delay vcpus"},
         {SDC_AR_VM_MEM, "vm", "mem", "current maximum rss unused usable"},
-        {SDC_AR_VM_DISK, "vm", "disk-", "rd_bytes wr_bytes rd_reqs wr_reqs capacity allocation"},
-        {SDC_AR_VM_NET, "vm", "net-", "rx_bytes tx_bytes rx_pkts tx_pkts rx_drop tx_drop rx_errs tx_errs"},
-        {SDC_AR_SNMP_IF, "snmp", "if-", "in_octets out_octets in_errors out_errors in_discards out_discards speed"},
+        {SDC_AR_VM_DISK, "vm", "disk-",
+         "rd_bytes wr_bytes rd_reqs wr_reqs capacity allocation"},
+        {SDC_AR_VM_NET, "vm", "net-",
+         "rx_bytes tx_bytes rx_pkts tx_pkts rx_drop tx_drop rx_errs tx_errs"},
+        {SDC_AR_SNMP_IF, "snmp", "if-",
+         "in_octets out_octets in_errors out_errors in_discards out_discards "
+         "speed"},
         {SDC_AR_SNMP_STORAGE, "snmp", "storage-", "size used"},
         {SDC_AR_SNMP_CPU, "snmp", "cpu", "load"},
         {SDC_AR_SNMP_MEM, "snmp", "mem", "total avail"},
@@ -113,14 +124,20 @@ static void test_batch(void **state)
     (void)state;
     struct sdc_batch *b = sdc_batch_new("hv01", 1000);
     assert_non_null(b);
-    struct sdc_sample *s = sdc_batch_add_sample(b, SDC_AR_VM_CPU, "uuid-1", NULL, 1000);
+    struct sdc_sample *s =
+        sdc_batch_add_sample(b, SDC_AR_VM_CPU, "uuid-1", NULL, 1000);
     assert_non_null(s);
-    assert_true(sdc_sample_set_counter(s, "time", UINT64_C(18446744073709551000)));
+    assert_true(
+        sdc_sample_set_counter(s, "time", UINT64_C(18446744073709551000)));
     assert_false(sdc_sample_set_gauge(s, "bogus", 1.0));
     assert_true(s->v[0].known);
     assert_false(s->v[1].known);
     assert_int_equal(s->v[0].counter, UINT64_C(18446744073709551000));
-    struct sdc_vm_info vm = {.uuid = "uuid-1", .name = "web", .host = "hv01", .state = SDC_VM_RUNNING, .vcpus = 2};
+    struct sdc_vm_info vm = {.uuid = "uuid-1",
+                             .name = "web",
+                             .host = "hv01",
+                             .state = SDC_VM_RUNNING,
+                             .vcpus = 2};
     for (int i = 0; i < 100; i++)
         assert_int_equal(sdc_batch_add_vm(b, &vm), SDC_OK);
     assert_int_equal(b->vms.len, 100);

@@ -1,0 +1,1069 @@
+/*
+ * test_rrd_writer.c - the RRD writer against real librrd, the rrdtool CLI
+ * (to read back) and a real rrdcached.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rrd_writer.h"
+#include "testutil.h"
+
+#define STEP 60
+#define MAX_ROWS 512
+
+/* Small retention for tests that do not look at the layout. */
+static const struct sdc_retention_cfg small_ret = {0.1, 0.2, 1, 2};
+
+struct fx {
+    char *dir; /* the temporary directory, also the data directory */
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->dir = tu_tmpdir("rrdw");
+    assert_non_null(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A time STEP-aligned, @back steps before now. */
+static time_t aligned(int back)
+{
+    time_t now = time(NULL);
+    return now - now % STEP - (time_t)back * STEP;
+}
+
+static struct sdc_sample mk(enum sdc_archive type, const char *id,
+                            const char *instance, time_t t)
+{
+    struct sdc_sample s;
+    memset(&s, 0, sizeof(s));
+    s.type = type;
+    s.id = (char *)id;
+    s.instance = (char *)instance;
+    s.t = t;
+    return s;
+}
+
+static struct rrdw *open_writer(const char *dir, unsigned step,
+                                const struct sdc_retention_cfg *ret,
+                                const char *cached)
+{
+    struct rrdw *w = NULL;
+    struct sdc_error err;
+    enum sdc_rc rc = rrdw_open(dir, step, ret, cached, &w, &err);
+    if (rc != SDC_OK)
+        fail_msg("rrdw_open: %s", err.msg);
+    assert_non_null(w);
+    return w;
+}
+
+static void write_ok(struct rrdw *w, const struct sdc_sample *s)
+{
+    struct sdc_error err;
+    if (rrdw_write(w, s, &err) != SDC_OK)
+        fail_msg("rrdw_write: %s", err.msg);
+}
+
+static void path_of(struct rrdw *w, enum sdc_archive t, const char *id,
+                    const char *inst, char *out, size_t len)
+{
+    assert_true(rrdw_path(w, t, id, inst, out, len) > 0);
+}
+
+/* ---- reading back with the rrdtool CLI ----------------------------------- */
+
+struct fetched {
+    size_t n_ds;
+    char names[SDC_MAX_DS][32];
+    size_t n_rows;
+    time_t t[MAX_ROWS];
+    double v[MAX_ROWS][SDC_MAX_DS];
+};
+
+/* The next line of *@p (NUL-terminated in place), or NULL at the end. */
+static char *next_line(char **p)
+{
+    char *line = *p;
+    char *nl;
+    if (!line || !*line)
+        return NULL;
+    nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *p = nl + 1;
+    } else {
+        *p = line + strlen(line);
+    }
+    return line;
+}
+
+/* Parse one `rrdtool fetch` block at *@p; consumes the first line after
+ * the rows too and returns it in *@tail (NULL at the end). */
+static bool parse_fetch(char **p, struct fetched *f, char **tail)
+{
+    char *line;
+    memset(f, 0, sizeof(*f));
+    while ((line = next_line(p)) && strspn(line, " ") == strlen(line))
+        ;
+    if (!line || strncmp(line, "ERROR", 5) == 0)
+        return false;
+    for (char *q = line; *q && f->n_ds < SDC_MAX_DS;) {
+        size_t sp = strspn(q, " ");
+        size_t len;
+        q += sp;
+        len = strcspn(q, " ");
+        if (len == 0)
+            break;
+        snprintf(f->names[f->n_ds++], sizeof(f->names[0]), "%.*s", (int)len, q);
+        q += len;
+    }
+    *tail = NULL;
+    for (;;) {
+        char *end;
+        long long t;
+        line = next_line(p);
+        if (!line)
+            break;
+        if (*line == '\0')
+            continue;
+        t = strtoll(line, &end, 10);
+        if (end == line || *end != ':') {
+            *tail = line;
+            break;
+        }
+        if (f->n_rows >= MAX_ROWS)
+            continue;
+        f->t[f->n_rows] = (time_t)t;
+        char *q = end + 1;
+        for (size_t i = 0; i < f->n_ds; i++) {
+            char *e2;
+            double v = strtod(q, &e2);
+            f->v[f->n_rows][i] = e2 == q ? NAN : v;
+            q = e2;
+        }
+        f->n_rows++;
+    }
+    return f->n_ds > 0;
+}
+
+static void fetch(const char *file, time_t start, time_t end, struct fetched *f)
+{
+    char *out = NULL;
+    char *p;
+    char *tail;
+    int rc = tu_runf(&out, "rrdtool fetch '%s' AVERAGE -s %lld -e %lld", file,
+                     (long long)start, (long long)end);
+    if (rc != 0)
+        fail_msg("rrdtool fetch %s: %s", file, out ? out : "");
+    p = out;
+    assert_true(parse_fetch(&p, f, &tail));
+    free(out);
+}
+
+/* The fetched value of @ds in the row ending at @t (the row must exist). */
+static double at(const struct fetched *f, const char *ds, time_t t)
+{
+    size_t col = SIZE_MAX;
+    for (size_t i = 0; i < f->n_ds; i++)
+        if (strcmp(f->names[i], ds) == 0)
+            col = i;
+    if (col == SIZE_MAX)
+        fail_msg("no data source %s", ds);
+    for (size_t r = 0; r < f->n_rows; r++)
+        if (f->t[r] == t)
+            return f->v[r][col];
+    fail_msg("no row at %lld", (long long)t);
+    return NAN;
+}
+
+/* `rrdtool info` once, then look keys up in the text. */
+static char *info_load(const char *file)
+{
+    char *out = NULL;
+    if (tu_runf(&out, "rrdtool info '%s'", file) != 0)
+        fail_msg("rrdtool info %s: %s", file, out ? out : "");
+    return out;
+}
+
+/* Value of @key (quotes removed) into @buf; false if absent. */
+static bool info_get(const char *info, const char *key, char *buf, size_t len)
+{
+    size_t kl = strlen(key);
+    for (const char *l = info; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+        if (ll > kl + 3 && strncmp(l, key, kl) == 0 &&
+            strncmp(l + kl, " = ", 3) == 0) {
+            const char *v = l + kl + 3;
+            size_t vl = ll - kl - 3;
+            if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+                v++;
+                vl -= 2;
+            }
+            snprintf(buf, len, "%.*s", (int)vl, v);
+            return true;
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    return false;
+}
+
+static void expect_info(const char *info, const char *key, const char *want)
+{
+    char got[128];
+    if (!info_get(info, key, got, sizeof(got)))
+        fail_msg("rrdtool info: no key %s", key);
+    if (strcmp(got, want) != 0)
+        fail_msg("rrdtool info: %s = %s, want %s", key, got, want);
+}
+
+static size_t count_prefixed(const char *info, const char *prefix,
+                             const char *suffix)
+{
+    size_t n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *l = info; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+        const char *eq = memchr(l, '=', ll);
+        if (strncmp(l, prefix, pl) == 0 && eq) {
+            size_t kl = (size_t)(eq - l) - 1;
+            size_t sl = strlen(suffix);
+            if (kl >= sl && strncmp(l + kl - sl, suffix, sl) == 0)
+                n++;
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+/* ---- 1. creation ------------------------------------------------------------
+ */
+
+struct rra_want {
+    const char *cf;
+    unsigned long pdp;
+    unsigned long rows;
+};
+
+/* Every archive type, one sample each; check DS and RRA layout. */
+static void check_layout(const char *dir, unsigned step,
+                         const struct sdc_retention_cfg *ret,
+                         const struct rra_want want[6])
+{
+    struct rrdw *w = open_writer(dir, step, ret, NULL);
+    time_t t = time(NULL) - 10 * (time_t)step;
+    struct rrdw_stats st;
+    char path[4096];
+    char key[128];
+    char val[64];
+
+    for (int type = 0; type < SDC_AR_COUNT; type++) {
+        const struct sdc_archive_def *def = sdc_archive_def_get(type);
+        const char *inst = def->per_instance ? "inst0" : NULL;
+        struct sdc_sample s = mk(type, "layout", inst, t);
+        char *info;
+
+        write_ok(w, &s);
+        path_of(w, type, "layout", inst, path, sizeof(path));
+        info = info_load(path);
+        snprintf(val, sizeof(val), "%u", step);
+        expect_info(info, "step", val);
+        assert_int_equal(count_prefixed(info, "ds[", ".index"), def->n_ds);
+        for (size_t i = 0; i < def->n_ds; i++) {
+            const char *name = def->ds[i].name;
+            snprintf(key, sizeof(key), "ds[%s].index", name);
+            snprintf(val, sizeof(val), "%zu", i);
+            expect_info(info, key, val);
+            snprintf(key, sizeof(key), "ds[%s].type", name);
+            expect_info(info, key,
+                        def->ds[i].type == SDC_DS_DERIVE ? "DERIVE" : "GAUGE");
+            snprintf(key, sizeof(key), "ds[%s].minimal_heartbeat", name);
+            snprintf(val, sizeof(val), "%u", 2 * step);
+            expect_info(info, key, val);
+            snprintf(key, sizeof(key), "ds[%s].min", name);
+            expect_info(info, key, "0.0000000000e+00");
+            snprintf(key, sizeof(key), "ds[%s].max", name);
+            expect_info(info, key, "NaN");
+        }
+        for (int r = 0; r < 6; r++) {
+            snprintf(key, sizeof(key), "rra[%d].cf", r);
+            expect_info(info, key, want[r].cf);
+            snprintf(key, sizeof(key), "rra[%d].pdp_per_row", r);
+            snprintf(val, sizeof(val), "%lu", want[r].pdp);
+            expect_info(info, key, val);
+            snprintf(key, sizeof(key), "rra[%d].rows", r);
+            snprintf(val, sizeof(val), "%lu", want[r].rows);
+            expect_info(info, key, val);
+            snprintf(key, sizeof(key), "rra[%d].xff", r);
+            expect_info(info, key, "5.0000000000e-01");
+        }
+        assert_false(info_get(info, "rra[6].cf", val, sizeof(val)));
+        /* the first sample landed: last_update is the sample's time */
+        snprintf(val, sizeof(val), "%lld", (long long)t);
+        expect_info(info, "last_update", val);
+        free(info);
+    }
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, SDC_AR_COUNT);
+    assert_int_equal(st.updates, SDC_AR_COUNT);
+    assert_int_equal(st.errors, 0);
+    rrdw_free(w);
+}
+
+static void test_create_default_retention(void **state)
+{
+    struct fx *f = *state;
+    /* DESIGN.md section 4 at step 60: 2 d of steps, 40 d of 5 min, 100 d of
+     * hours, 5 years of days. */
+    const struct rra_want want[6] = {
+        {"AVERAGE", 1, 2880}, {"AVERAGE", 5, 11520},   {"AVERAGE", 60, 2400},
+        {"MAX", 60, 2400},    {"AVERAGE", 1440, 1825}, {"MAX", 1440, 1825},
+    };
+    check_layout(f->dir, 60, NULL, want);
+}
+
+static void test_create_default_retention_explicit(void **state)
+{
+    struct fx *f = *state;
+    const struct sdc_retention_cfg ret = {2, 40, 100, 1825};
+    /* step 300: the 5-minute RRA is one step per row */
+    const struct rra_want want[6] = {
+        {"AVERAGE", 1, 576}, {"AVERAGE", 1, 11520},  {"AVERAGE", 12, 2400},
+        {"MAX", 12, 2400},   {"AVERAGE", 288, 1825}, {"MAX", 288, 1825},
+    };
+    check_layout(f->dir, 300, &ret, want);
+}
+
+static void test_create_small_retention(void **state)
+{
+    struct fx *f = *state;
+    const struct sdc_retention_cfg ret = {0.25, 0.5, 1.5, 3.2};
+    const struct rra_want want[6] = {
+        {"AVERAGE", 1, 360}, {"AVERAGE", 5, 144},  {"AVERAGE", 60, 36},
+        {"MAX", 60, 36},     {"AVERAGE", 1440, 4}, /* ceil(3.2) */
+        {"MAX", 1440, 4},
+    };
+    check_layout(f->dir, 60, &ret, want);
+}
+
+static void test_create_odd_steps(void **state)
+{
+    struct fx *f = *state;
+    char sub[4096];
+    /* step 120: 300/120 = 2 steps per "5 minutes" */
+    const struct sdc_retention_cfg r1 = {0.25, 0.5, 1.5, 3.2};
+    const struct rra_want w1[6] = {
+        {"AVERAGE", 1, 180}, {"AVERAGE", 2, 180}, {"AVERAGE", 30, 36},
+        {"MAX", 30, 36},     {"AVERAGE", 720, 4}, {"MAX", 720, 4},
+    };
+    /* step 600: at least one step per row, and at least one row */
+    const struct sdc_retention_cfg r2 = {0.25, 0.001, 1.5, 0};
+    const struct rra_want w2[6] = {
+        {"AVERAGE", 1, 36}, {"AVERAGE", 1, 1},   {"AVERAGE", 6, 36},
+        {"MAX", 6, 36},     {"AVERAGE", 144, 1}, {"MAX", 144, 1},
+    };
+    snprintf(sub, sizeof(sub), "%s/a", f->dir);
+    check_layout(sub, 120, &r1, w1);
+    snprintf(sub, sizeof(sub), "%s/b", f->dir);
+    check_layout(sub, 600, &r2, w2);
+}
+
+static void test_open_rejects_bad_arguments(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = NULL;
+    struct sdc_error err;
+    const struct sdc_retention_cfg bad = {2, -1, 100, 1825};
+    const struct sdc_retention_cfg huge = {1e9, 40, 100, 1825};
+
+    assert_int_equal(rrdw_open(NULL, 60, NULL, NULL, &w, &err),
+                     SDC_ERR_INVALID);
+    assert_int_equal(rrdw_open("", 60, NULL, NULL, &w, &err), SDC_ERR_INVALID);
+    assert_int_equal(rrdw_open(f->dir, 0, NULL, NULL, &w, &err),
+                     SDC_ERR_INVALID);
+    assert_int_equal(rrdw_open(f->dir, 60, &bad, NULL, &w, &err),
+                     SDC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "min5_days"));
+    assert_int_equal(rrdw_open(f->dir, 60, &huge, NULL, &w, &err),
+                     SDC_ERR_INVALID);
+    assert_null(w);
+    rrdw_free(NULL);
+}
+
+/* ---- 2. values --------------------------------------------------------------
+ */
+
+static void test_gauge_values(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, NULL, NULL);
+    time_t t0 = aligned(12);
+    struct rrdw_stats st;
+    struct fetched fe;
+    char path[4096];
+
+    for (int k = 0; k < 8; k++) {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, "hv01", NULL, t0 + k * STEP);
+        sdc_sample_set_gauge(&s, "total", 68719476736.0);
+        sdc_sample_set_gauge(&s, "free", 1000000000.0 + k * 123456789.0);
+        if (k != 2)
+            sdc_sample_set_gauge(&s, "cached", 0.5 + k);
+        if (k == 3)
+            sdc_sample_set_gauge(&s, "buffers", -42.0); /* absurd */
+        else if (k == 4)
+            sdc_sample_set_gauge(&s, "buffers", NAN);
+        else if (k == 5)
+            sdc_sample_set_gauge(&s, "buffers", INFINITY);
+        else
+            sdc_sample_set_gauge(&s, "buffers", 4096.0 * k);
+        write_ok(w, &s);
+    }
+    path_of(w, SDC_AR_HV_MEM, "hv01", NULL, path, sizeof(path));
+    fetch(path, t0 - STEP, t0 + 7 * STEP, &fe);
+    for (int k = 0; k < 8; k++) {
+        time_t t = t0 + k * STEP;
+        assert_true(at(&fe, "total", t) == 68719476736.0);
+        assert_true(at(&fe, "free", t) == 1000000000.0 + k * 123456789.0);
+        if (k == 2)
+            assert_true(isnan(at(&fe, "cached", t)));
+        else
+            assert_true(at(&fe, "cached", t) == 0.5 + k);
+        if (k >= 3 && k <= 5)
+            assert_true(isnan(at(&fe, "buffers", t)));
+        else
+            assert_true(at(&fe, "buffers", t) == 4096.0 * k);
+    }
+    assert_true(tu_rrd_last(path, "free", 3600) ==
+                1000000000.0 + 7 * 123456789.0);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.updates, 8);
+    assert_int_equal(st.invalid, 3);
+    assert_int_equal(st.errors, 0);
+    rrdw_free(w);
+}
+
+static void test_derive_values(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, NULL, NULL);
+    time_t t0 = aligned(10);
+    const uint64_t near_max = UINT64_MAX - 20ull * STEP * 1000;
+    struct fetched fe;
+    char path[4096];
+
+    for (int k = 0; k < 6; k++) {
+        struct sdc_sample s = mk(SDC_AR_HV_CPU, "hv01", NULL, t0 + k * STEP);
+        uint64_t sys = k < 3 ? 1000000 + (uint64_t)k * STEP * 100
+                             : 5 + (uint64_t)(k - 3) * STEP * 100; /* reset */
+        sdc_sample_set_counter(&s, "user", 1000 + (uint64_t)k * STEP * 500);
+        sdc_sample_set_counter(&s, "system", sys);
+        sdc_sample_set_counter(&s, "idle",
+                               near_max + (uint64_t)k * STEP * 1000);
+        /* iowait unknown throughout */
+        sdc_sample_set_gauge(&s, "cpus", 64);
+        write_ok(w, &s);
+    }
+    path_of(w, SDC_AR_HV_CPU, "hv01", NULL, path, sizeof(path));
+    fetch(path, t0 - STEP, t0 + 5 * STEP, &fe);
+    /* the first reading has nothing to take a rate from */
+    assert_true(isnan(at(&fe, "user", t0)));
+    assert_true(at(&fe, "cpus", t0) == 64);
+    for (int k = 1; k < 6; k++) {
+        time_t t = t0 + k * STEP;
+        assert_true(at(&fe, "user", t) == 500);
+        assert_true(at(&fe, "idle", t) == 1000);
+        assert_true(isnan(at(&fe, "iowait", t)));
+        assert_true(at(&fe, "cpus", t) == 64);
+        if (k == 3)
+            assert_true(isnan(at(&fe, "system", t))); /* reset: no spike */
+        else
+            assert_true(at(&fe, "system", t) == 100);
+    }
+    assert_true(tu_rrd_last(path, "user", 3600) == 500);
+    rrdw_free(w);
+}
+
+/* ---- 3. hostile names ---------------------------------------------------- */
+
+static bool path_chars_ok(const char *p)
+{
+    return strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789._/-") == strlen(p);
+}
+
+static void test_hostile_names(void **state)
+{
+    struct fx *f = *state;
+    char data[4096];
+    char prefix[4200];
+    char long_name[301];
+    char long_name2[301];
+    const char *ids[] = {"../x",     "a b",
+                         "<script>", "caf\xc3\xa9 \xe2\x9c\x93",
+                         "..",       ".",
+                         "",         "/etc/passwd",
+                         "a\nc",     "$(touch /tmp/pwned)",
+                         long_name,  long_name2};
+    const char *insts[] = {"../../../../tmp/evil", "vd a", "\xff\xfe",
+                           long_name, ".."};
+    size_t n_ids = sizeof(ids) / sizeof(ids[0]);
+    size_t n_insts = sizeof(insts) / sizeof(insts[0]);
+    time_t t = aligned(2);
+    struct rrdw *w;
+    struct rrdw_stats st;
+    struct sdc_error err;
+    char *out = NULL;
+    size_t files = 0;
+
+    memset(long_name, 'n', 300);
+    long_name[300] = '\0';
+    memcpy(long_name2, long_name, sizeof(long_name));
+    long_name2[299] = 'm'; /* differs only at the end */
+    snprintf(data, sizeof(data), "%s/data", f->dir);
+    w = open_writer(data, STEP, &small_ret, NULL);
+
+    for (size_t i = 0; i < n_ids; i++) {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, ids[i], NULL, t);
+        sdc_sample_set_gauge(&s, "total", 1);
+        write_ok(w, &s);
+    }
+    for (size_t i = 0; i < n_insts; i++) {
+        struct sdc_sample s = mk(SDC_AR_VM_DISK, "../vm", insts[i], t);
+        sdc_sample_set_counter(&s, "rd_bytes", 1);
+        write_ok(w, &s);
+    }
+    /* a per-instance archive without an instance is refused, not guessed */
+    {
+        struct sdc_sample s = mk(SDC_AR_VM_NET, "vm", NULL, t);
+        assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_INVALID);
+        s.instance = (char *)"";
+        assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_INVALID);
+        s = mk(SDC_AR_VM_NET, NULL, "x", t);
+        assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_INVALID);
+        /* and the message does not carry the raw name into a log */
+        s = mk(SDC_AR_VM_NET, "evil\nFAKE LOG LINE", NULL, t);
+        assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_INVALID);
+        assert_null(strchr(err.msg, '\n'));
+        assert_non_null(strstr(err.msg, "without an instance"));
+    }
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, n_ids + n_insts);
+    assert_int_equal(st.errors, 4);
+
+    snprintf(prefix, sizeof(prefix), "%s/rrd/", data);
+    assert_int_equal(tu_runf(&out, "find '%s' -type f", f->dir), 0);
+    for (char *p = out, *line; (line = next_line(&p));) {
+        if (!*line)
+            continue;
+        files++;
+        if (strncmp(line, prefix, strlen(prefix)) != 0 || !path_chars_ok(line))
+            fail_msg("file outside %s or with odd characters: %s", prefix,
+                     line);
+        assert_null(strstr(line, "/../"));
+        assert_null(strstr(line, "/./"));
+        assert_non_null(strstr(line, ".rrd"));
+    }
+    free(out);
+    assert_int_equal(files, n_ids + n_insts);
+    rrdw_free(w);
+}
+
+/* ---- 4. skipping old samples --------------------------------------------- */
+
+static void test_skip_not_newer(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, &small_ret, NULL);
+    time_t t0 = aligned(6);
+    struct rrdw_stats st;
+    struct fetched fe;
+    char path[4096];
+    struct sdc_sample s;
+
+    for (int k = 0; k < 2; k++) {
+        s = mk(SDC_AR_SNMP_CPU, "sw1", NULL, t0 + k * STEP);
+        sdc_sample_set_gauge(&s, "load", 10 + k);
+        write_ok(w, &s);
+    }
+    s = mk(SDC_AR_SNMP_CPU, "sw1", NULL, t0 + STEP); /* same time */
+    sdc_sample_set_gauge(&s, "load", 99);
+    write_ok(w, &s);
+    s.t = t0; /* older */
+    write_ok(w, &s);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.updates, 2);
+    assert_int_equal(st.skipped, 2);
+    assert_int_equal(st.errors, 0);
+    rrdw_free(w);
+
+    /* a restarted writer learns the last update from the file */
+    w = open_writer(f->dir, STEP, &small_ret, NULL);
+    s.t = t0 + STEP;
+    write_ok(w, &s);
+    s.t = t0 + STEP - 1; /* unaligned but older */
+    write_ok(w, &s);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.skipped, 2);
+    assert_int_equal(st.updates, 0);
+    assert_int_equal(st.created, 0);
+    assert_int_equal(st.errors, 0);
+    s.t = t0 + 2 * STEP;
+    sdc_sample_set_gauge(&s, "load", 12);
+    write_ok(w, &s);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.updates, 1);
+
+    path_of(w, SDC_AR_SNMP_CPU, "sw1", NULL, path, sizeof(path));
+    fetch(path, t0 - STEP, t0 + 2 * STEP, &fe);
+    assert_true(at(&fe, "load", t0) == 10);
+    assert_true(at(&fe, "load", t0 + STEP) == 11);
+    assert_true(at(&fe, "load", t0 + 2 * STEP) == 12);
+    rrdw_free(w);
+}
+
+/* ---- 5. atomic creation, no overwrite --------------------------------------
+ */
+
+static void test_never_overwrites(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, &small_ret, NULL);
+    time_t t0 = aligned(5);
+    struct rrdw_stats st;
+    struct sdc_error err;
+    struct fetched fe;
+    char path[4096];
+    char *out = NULL;
+    char *v;
+    struct sdc_sample s = mk(SDC_AR_POOL_USAGE, "nfs.pool", NULL, t0);
+
+    sdc_sample_set_gauge(&s, "capacity", 111);
+    write_ok(w, &s);
+    rrdw_free(w);
+
+    w = open_writer(f->dir, STEP, &small_ret, NULL);
+    s.t = t0 + STEP;
+    sdc_sample_set_gauge(&s, "capacity", 222);
+    write_ok(w, &s);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, 0);
+    assert_int_equal(st.updates, 1);
+    path_of(w, SDC_AR_POOL_USAGE, "nfs.pool", NULL, path, sizeof(path));
+    fetch(path, t0 - STEP, t0 + STEP, &fe);
+    assert_true(at(&fe, "capacity", t0) == 111);
+    assert_true(at(&fe, "capacity", t0 + STEP) == 222);
+
+    /* a file with another layout at our path is reported, never replaced */
+    path_of(w, SDC_AR_HV_MEM, "foreign", NULL, path, sizeof(path));
+    assert_int_equal(tu_runf(NULL,
+                             "mkdir -p \"$(dirname '%s')\" && rrdtool create "
+                             "'%s' -s 60 DS:x:GAUGE:120:U:U "
+                             "RRA:AVERAGE:0.5:1:10",
+                             path, path),
+                     0);
+    s = mk(SDC_AR_HV_MEM, "foreign", NULL, t0);
+    sdc_sample_set_gauge(&s, "total", 1);
+    assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, path));
+    v = tu_rrd_info(path, "ds[x].type");
+    assert_non_null(v);
+    assert_string_equal(v, "GAUGE");
+    free(v);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 1);
+
+    /* nothing temporary is left behind */
+    assert_int_equal(tu_runf(&out, "find '%s' -type f ! -name '*.rrd'", f->dir),
+                     0);
+    assert_string_equal(out, "");
+    free(out);
+    rrdw_free(w);
+}
+
+static void test_io_error_names_path(void **state)
+{
+    struct fx *f = *state;
+    char data[4096];
+    char blocker[4200];
+    struct rrdw *w;
+    struct rrdw_stats st;
+    struct sdc_error err;
+    struct sdc_batch *b;
+    struct sdc_sample *s;
+
+    /* "rrd" is a file, so no archive directory can be made */
+    snprintf(data, sizeof(data), "%s/data", f->dir);
+    assert_int_equal(mkdir(data, 0755), 0);
+    snprintf(blocker, sizeof(blocker), "%s/rrd", data);
+    assert_true(tu_write_file(blocker, "x", 0644));
+    w = open_writer(data, STEP, &small_ret, NULL);
+
+    /* a batch: every sample is tried, the first failure is reported */
+    b = sdc_batch_new("hv01", aligned(1));
+    assert_non_null(b);
+    s = sdc_batch_add_sample(b, SDC_AR_HV_MEM, "hv01", NULL, aligned(1));
+    sdc_sample_set_gauge(s, "total", 1);
+    s = sdc_batch_add_sample(b, SDC_AR_VM_DISK, "vm", NULL, aligned(1));
+    s = sdc_batch_add_sample(b, SDC_AR_HV_CPU, "hv01", NULL, aligned(1));
+    assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_IO);
+    assert_non_null(strstr(err.msg, blocker));
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 3);
+    assert_int_equal(st.updates, 0);
+
+    /* once the obstacle is gone the same writer recovers */
+    assert_int_equal(unlink(blocker), 0);
+    assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_INVALID);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 4);
+    assert_int_equal(st.updates, 2);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(rrdw_flush(w, &err), SDC_OK); /* no-op direct */
+    sdc_batch_free(b);
+    rrdw_free(w);
+}
+
+/* ---- 6. rrdcached ----------------------------------------------------------
+ */
+
+static void test_rrdcached(void **state)
+{
+    struct fx *f = *state;
+    char data[4096], sock[4096], pidf[4096], logf[4096], addr[4200];
+    char tcp[64];
+    char path[4096], path2[4096], path3[4096];
+    time_t t0 = aligned(10);
+    struct rrdw *w;
+    struct rrdw_stats st;
+    struct sdc_error err;
+    struct fetched fe;
+    int port = tu_free_port();
+    pid_t pid;
+    struct stat sb;
+
+    if (!tu_which("rrdcached")) {
+        print_message("rrdcached is not installed: skipping\n");
+        skip();
+    }
+    assert_true(port > 0);
+    snprintf(data, sizeof(data), "%s/data", f->dir);
+    snprintf(sock, sizeof(sock), "%s/rrdcached.sock", f->dir);
+    snprintf(pidf, sizeof(pidf), "%s/rrdcached.pid", f->dir);
+    snprintf(logf, sizeof(logf), "%s/rrdcached.log", f->dir);
+    snprintf(addr, sizeof(addr), "unix:%s", sock);
+    snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", port);
+    assert_int_equal(mkdir(data, 0755), 0);
+    {
+        /* -B: only files under -b; -R: CREATE over TCP makes directories;
+         * -w 3600: nothing is written until flushed. */
+        char *argv[] = {(char *)"rrdcached",
+                        (char *)"-g",
+                        (char *)"-l",
+                        addr,
+                        (char *)"-l",
+                        tcp,
+                        (char *)"-p",
+                        pidf,
+                        (char *)"-b",
+                        data,
+                        (char *)"-B",
+                        (char *)"-R",
+                        (char *)"-w",
+                        (char *)"3600",
+                        (char *)"-f",
+                        (char *)"7200",
+                        NULL};
+        pid = tu_spawn(argv, logf);
+    }
+    assert_true(pid > 0);
+    if (!tu_wait_path(sock, 5000)) {
+        tu_stop(pid, 2000);
+        fail_msg("rrdcached did not start, see %s", logf);
+    }
+
+    w = open_writer(data, STEP, &small_ret, addr);
+    for (int k = 0; k < 5; k++) {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, "hv01", NULL, t0 + k * STEP);
+        sdc_sample_set_gauge(&s, "total", 1000 + k);
+        write_ok(w, &s);
+        s = mk(SDC_AR_VM_NET, "vm-1", "52-54-00-aa-bb-cc", t0 + k * STEP);
+        sdc_sample_set_counter(&s, "rx_bytes", (uint64_t)k * STEP * 7);
+        write_ok(w, &s);
+    }
+    path_of(w, SDC_AR_HV_MEM, "hv01", NULL, path, sizeof(path));
+    path_of(w, SDC_AR_VM_NET, "vm-1", "52-54-00-aa-bb-cc", path2,
+            sizeof(path2));
+    /* the daemon made the files, but holds the values */
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(stat(path2, &sb), 0);
+    assert_true(isnan(tu_rrd_last(path, "total", 3600)));
+    assert_true(isnan(tu_rrd_last(path2, "rx_bytes", 3600)));
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.updates, 10);
+    assert_int_equal(st.errors, 0);
+
+    if (rrdw_flush(w, &err) != SDC_OK)
+        fail_msg("rrdw_flush: %s", err.msg);
+    assert_true(tu_rrd_last(path, "total", 3600) == 1004);
+    assert_true(tu_rrd_last(path2, "rx_bytes", 3600) == 7);
+    fetch(path, t0 - STEP, t0 + 4 * STEP, &fe);
+    for (int k = 0; k < 5; k++)
+        assert_true(at(&fe, "total", t0 + k * STEP) == 1000 + k);
+
+    /* an unaligned update, then a restarted writer: LAST answers a time
+     * rounded down to the step, the daemon refuses what is older anyway */
+    {
+        struct sdc_sample s =
+            mk(SDC_AR_HV_MEM, "hv01", NULL, t0 + 4 * STEP + 30);
+        sdc_sample_set_gauge(&s, "total", 2000);
+        write_ok(w, &s);
+        rrdw_free(w);
+        w = open_writer(data, STEP, &small_ret, sock); /* plain path form */
+        s.t = t0 + 4 * STEP + 10;
+        write_ok(w, &s);
+        s.t = t0 + 3 * STEP;
+        write_ok(w, &s);
+        rrdw_get_stats(w, &st);
+        assert_int_equal(st.skipped, 2);
+        assert_int_equal(st.updates, 0);
+        assert_int_equal(st.errors, 0);
+        rrdw_free(w);
+    }
+
+    /* over TCP, paths are relative to the daemon's base directory */
+    w = open_writer(data, STEP, &small_ret, tcp);
+    for (int k = 0; k < 3; k++) {
+        struct sdc_sample s = mk(SDC_AR_SNMP_CPU, "sw 1", NULL, t0 + k * STEP);
+        sdc_sample_set_gauge(&s, "load", 40 + k);
+        write_ok(w, &s);
+    }
+    path_of(w, SDC_AR_SNMP_CPU, "sw 1", NULL, path3, sizeof(path3));
+    assert_int_equal(stat(path3, &sb), 0);
+    assert_true(isnan(tu_rrd_last(path3, "load", 3600)));
+    if (rrdw_flush(w, &err) != SDC_OK)
+        fail_msg("rrdw_flush: %s", err.msg);
+    assert_true(tu_rrd_last(path3, "load", 3600) == 42);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.errors, 0);
+    rrdw_free(w);
+
+    /* the daemon goes away under an open writer: a clear error per write
+     * (and no SIGPIPE for the program) */
+    w = open_writer(data, STEP, &small_ret, addr);
+    assert_int_equal(tu_stop(pid, 5000), 0);
+    for (int k = 6; k < 8; k++) {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, "hv01", NULL, t0 + k * STEP);
+        sdc_sample_set_gauge(&s, "total", 1);
+        assert_int_equal(rrdw_write(w, &s, &err), SDC_ERR_RRD);
+        assert_non_null(strstr(err.msg, "rrdcached"));
+        assert_non_null(strstr(err.msg, path));
+    }
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 2);
+    rrdw_free(w);
+
+    /* a daemon that is not there is a clear error at open */
+    w = NULL;
+    assert_int_equal(rrdw_open(data, STEP, &small_ret, addr, &w, &err),
+                     SDC_ERR_RRD);
+    assert_non_null(strstr(err.msg, sock));
+    assert_null(w);
+}
+
+/* ---- 7. threads ---------------------------------------------------------- */
+
+#define N_THREADS 4
+#define N_PER_THREAD 200
+
+struct worker {
+    struct rrdw *w;
+    int id;
+    time_t t0;
+    int failures;
+};
+
+static void *worker_run(void *arg)
+{
+    struct worker *k = arg;
+    char id[64];
+
+    for (int i = 0; i < N_PER_THREAD; i++) {
+        snprintf(id, sizeof(id), "t%d-vm%03d", k->id, i);
+        for (int j = 0; j < 2; j++) {
+            struct sdc_sample s = mk(SDC_AR_VM_CPU, id, NULL, k->t0 + j * STEP);
+            sdc_sample_set_counter(&s, "time",
+                                   (uint64_t)j * STEP * (uint64_t)(i + 1));
+            sdc_sample_set_counter(&s, "delay", 0);
+            sdc_sample_set_gauge(&s, "vcpus", k->id * 1000 + i);
+            if (rrdw_write(k->w, &s, NULL) != SDC_OK)
+                k->failures++;
+        }
+    }
+    /* every thread also writes the same sample to one shared archive */
+    {
+        struct sdc_sample s = mk(SDC_AR_CLUSTER_CPU, "shared", NULL, k->t0);
+        sdc_sample_set_gauge(&s, "used", 1);
+        if (rrdw_write(k->w, &s, NULL) != SDC_OK)
+            k->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, &small_ret, NULL);
+    struct worker work[N_THREADS];
+    pthread_t th[N_THREADS];
+    struct rrdw_stats st;
+    char script[4096];
+    char path[4096];
+    char id[64];
+    FILE *fp;
+    char *out = NULL;
+    char *p;
+    time_t t0 = aligned(3);
+
+    for (int i = 0; i < N_THREADS; i++) {
+        work[i] = (struct worker){w, i, t0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_run, &work[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(work[i].failures, 0);
+    }
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, N_THREADS * N_PER_THREAD + 1);
+    assert_int_equal(st.updates, N_THREADS * N_PER_THREAD * 2 + 1);
+    assert_int_equal(st.skipped, N_THREADS - 1);
+    assert_int_equal(st.errors, 0);
+
+    /* read everything back with one rrdtool process */
+    snprintf(script, sizeof(script), "%s/fetch.txt", f->dir);
+    fp = fopen(script, "w");
+    assert_non_null(fp);
+    for (int k = 0; k < N_THREADS; k++)
+        for (int i = 0; i < N_PER_THREAD; i++) {
+            snprintf(id, sizeof(id), "t%d-vm%03d", k, i);
+            path_of(w, SDC_AR_VM_CPU, id, NULL, path, sizeof(path));
+            fprintf(fp, "fetch %s AVERAGE -s %lld -e %lld\n", path,
+                    (long long)(t0 - STEP), (long long)(t0 + STEP));
+        }
+    fclose(fp);
+    assert_int_equal(tu_runf(&out, "rrdtool - < '%s'", script), 0);
+    p = out;
+    for (int k = 0; k < N_THREADS; k++)
+        for (int i = 0; i < N_PER_THREAD; i++) {
+            struct fetched fe;
+            char *line;
+            if (!parse_fetch(&p, &fe, &line))
+                fail_msg("no fetch output for t%d-vm%03d", k, i);
+            assert_true(at(&fe, "vcpus", t0) == k * 1000 + i);
+            assert_true(at(&fe, "vcpus", t0 + STEP) == k * 1000 + i);
+            assert_true(at(&fe, "time", t0 + STEP) == i + 1);
+            assert_true(at(&fe, "delay", t0 + STEP) == 0);
+            assert_non_null(line); /* "OK u:... s:... r:..." */
+            assert_memory_equal(line, "OK", 2);
+        }
+    free(out);
+    rrdw_free(w);
+}
+
+/* ---- cost ---------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* 10,000 updates (50 archives x 200 steps) in direct mode; prints the cost. */
+static void test_update_cost(void **state)
+{
+    struct fx *f = *state;
+    struct rrdw *w = open_writer(f->dir, STEP, &small_ret, NULL);
+    time_t t0 = aligned(300);
+    struct rrdw_stats st;
+    double start;
+    char id[32];
+
+    for (int a = 0; a < 50; a++) { /* create first, time updates only */
+        snprintf(id, sizeof(id), "vm%02d", a);
+        struct sdc_sample s = mk(SDC_AR_VM_MEM, id, NULL, t0);
+        write_ok(w, &s);
+    }
+    start = now_s();
+    for (int k = 1; k <= 200; k++)
+        for (int a = 0; a < 50; a++) {
+            snprintf(id, sizeof(id), "vm%02d", a);
+            struct sdc_sample s = mk(SDC_AR_VM_MEM, id, NULL, t0 + k * STEP);
+            for (int d = 0; d < 5; d++) {
+                s.v[d].known = true;
+                s.v[d].gauge = 1e9 + k * 1000 + d;
+            }
+            write_ok(w, &s);
+        }
+    print_message("rrd writer: %.1f us per direct update\n",
+                  (now_s() - start) / 10000 * 1e6);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.updates, 10050);
+    assert_int_equal(st.errors, 0);
+    rrdw_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_default_retention, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_create_default_retention_explicit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_small_retention, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_create_odd_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_rejects_bad_arguments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gauge_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_derive_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_not_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_never_overwrites, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_error_names_path, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_cost, setup, teardown),
+    };
+    /* rrdtool would otherwise read through a daemon named in the
+     * environment, and the test must see the files themselves */
+    unsetenv("RRDCACHED_ADDRESS");
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
