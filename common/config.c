@@ -24,6 +24,7 @@
 #include <libconfig.h>
 
 #include "sdc/config.h"
+#include "sdc/schema.h"
 #include "sdc/log.h"
 
 /* Longest secret accepted from a *_file (SNMP passphrases are far shorter). */
@@ -390,12 +391,26 @@ static enum sdc_rc missing_key(struct loader *ld, const config_setting_t *el,
 }
 
 /* Set @out to the line of the first of @n entries of @arr named @nm, or 0. */
+/* Two names that become the same archive path component are duplicates too
+ * ("a b" and "a_b" are both "a_b" under rrd/). */
+static bool same_archive_name(const char *a, const char *b)
+{
+    char sa[SDC_NAME_MAX], sb[SDC_NAME_MAX];
+    if (strcmp(a, b) == 0)
+        return true;
+    sdc_name_sanitize(a, sa, sizeof(sa));
+    sdc_name_sanitize(b, sb, sizeof(sb));
+    return strcmp(sa, sb) == 0;
+}
+
 #define FIND_DUP(arr, n, nm, out)                                              \
     do {                                                                       \
         (out) = 0;                                                             \
+        dup_name = NULL;                                                       \
         for (size_t k_ = 0; k_ < (n); k_++) {                                  \
-            if (strcmp((arr)[k_].name, (nm)) == 0) {                           \
+            if (same_archive_name((arr)[k_].name, (nm))) {                     \
                 (out) = (arr)[k_].line;                                        \
+                dup_name = (arr)[k_].name;                                     \
                 break;                                                         \
             }                                                                  \
         }                                                                      \
@@ -788,6 +803,7 @@ static enum sdc_rc parse_hypervisor(struct loader *ld,
     struct sdc_hypervisor_cfg *all = base, *h = &all[idx];
     char where[WHERE_LEN];
     int dup;
+    const char *dup_name;
     enum sdc_rc rc;
 
     snprintf(where, sizeof(where), "hypervisors[%zu]", idx);
@@ -807,9 +823,15 @@ static enum sdc_rc parse_hypervisor(struct loader *ld,
         return rc;
     FIND_DUP(all, idx, h->name, dup);
     if (dup)
-        return cfg_error(ld, config_setting_get_member(el, "name"),
+        return strcmp(dup_name, h->name) == 0
+                   ? cfg_error(
+                         ld, config_setting_get_member(el, "name"),
                          "duplicate hypervisor name '%s' (first on line %d)",
-                         h->name, dup);
+                         h->name, dup)
+                   : cfg_error(ld, config_setting_get_member(el, "name"),
+                               "hypervisor name '%s' is '%s' of line %d once "
+                               "reduced to [A-Za-z0-9._-] for archive paths",
+                               h->name, dup_name, dup);
     return SDC_OK;
 }
 
@@ -1009,6 +1031,7 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
     const config_setting_t *s;
     char where[WHERE_LEN], *role = NULL;
     int dup;
+    const char *dup_name;
     enum sdc_rc rc;
 
     snprintf(where, sizeof(where), "snmp[%zu]", idx);
@@ -1038,9 +1061,15 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
         return missing_key(ld, el, where, "address");
     FIND_DUP(all, idx, d->name, dup);
     if (dup)
-        return cfg_error(ld, config_setting_get_member(el, "name"),
+        return strcmp(dup_name, d->name) == 0
+                   ? cfg_error(
+                         ld, config_setting_get_member(el, "name"),
                          "duplicate snmp device name '%s' (first on line %d)",
-                         d->name, dup);
+                         d->name, dup)
+                   : cfg_error(ld, config_setting_get_member(el, "name"),
+                               "snmp device name '%s' is '%s' of line %d once "
+                               "reduced to [A-Za-z0-9._-] for archive paths",
+                               d->name, dup_name, dup);
 
     if ((rc = parse_snmp_version(ld, el, where, &d->version)) ||
         (rc = get_secret(ld, el, where, "community", SECRET_COMMUNITY,
@@ -1100,6 +1129,7 @@ static enum sdc_rc parse_cluster(struct loader *ld, const config_setting_t *el,
     const config_setting_t *hm;
     char where[WHERE_LEN], hw[WHERE_LEN + 16];
     int dup;
+    const char *dup_name;
     enum sdc_rc rc;
 
     snprintf(where, sizeof(where), "clusters[%zu]", idx);
@@ -1113,9 +1143,14 @@ static enum sdc_rc parse_cluster(struct loader *ld, const config_setting_t *el,
         return missing_key(ld, el, where, "name");
     FIND_DUP(all, idx, c->name, dup);
     if (dup)
-        return cfg_error(ld, config_setting_get_member(el, "name"),
-                         "duplicate cluster name '%s' (first on line %d)",
-                         c->name, dup);
+        return strcmp(dup_name, c->name) == 0
+                   ? cfg_error(ld, config_setting_get_member(el, "name"),
+                               "duplicate cluster name '%s' (first on line %d)",
+                               c->name, dup)
+                   : cfg_error(ld, config_setting_get_member(el, "name"),
+                               "cluster name '%s' is '%s' of line %d once "
+                               "reduced to [A-Za-z0-9._-] for archive paths",
+                               c->name, dup_name, dup);
     if ((rc = get_int(ld, el, where, "ha_reserve_hosts", &c->ha_reserve_hosts,
                       0, 10000)) ||
         (rc = get_number(ld, el, where, "max_vcpu_per_cpu",

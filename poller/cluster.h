@@ -15,8 +15,8 @@
 
 /*
  * cluster_dedup_vms - keep each VM in one batch only: where it runs, else
- * where it is otherwise active (paused ...), else the first batch listing it.  Its samples,
- * disks and NICs are removed from the other batches.
+ * where it is otherwise active (paused ...), else the first batch listing it.
+ * Its samples, disks and NICs are removed from the other batches.
  * @return: how many duplicate listings were removed.
  */
 size_t cluster_dedup_vms(struct sdc_batch *const *batches, size_t n);

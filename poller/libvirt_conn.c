@@ -477,10 +477,24 @@ static void lv_collect_pools(struct lv_ctx *c, struct sdc_batch *b)
         if (p.active) {
             struct sdc_sample *s =
                 sdc_batch_add_sample(b, SDC_AR_POOL_USAGE, px.key, NULL, t);
+            /* A driver's unsigned arithmetic can wrap (available >
+             * capacity): such a figure is unknown, not 16 EiB free. */
+            bool sane_alloc = p.allocation <= p.capacity;
+            bool sane_avail = p.available <= p.capacity;
+            if (!sane_alloc || !sane_avail)
+                sdc_complain(&c->pool_complaint, t, SDC_LOG_WARNING,
+                             "libvirt: host %s: pool %s reports capacity %llu, "
+                             "allocation %llu, available %llu bytes; the "
+                             "impossible figures are written as unknown",
+                             c->name, pname, (unsigned long long)p.capacity,
+                             (unsigned long long)p.allocation,
+                             (unsigned long long)p.available);
             if (s) {
                 sdc_sample_set_gauge(s, "capacity", (double)p.capacity);
-                sdc_sample_set_gauge(s, "allocation", (double)p.allocation);
-                sdc_sample_set_gauge(s, "available", (double)p.available);
+                if (sane_alloc)
+                    sdc_sample_set_gauge(s, "allocation", (double)p.allocation);
+                if (sane_avail)
+                    sdc_sample_set_gauge(s, "available", (double)p.available);
             }
             if (volumes)
                 lv_collect_volumes(c, pools[i], px.key, b);

@@ -43,8 +43,8 @@ const struct lvx_nic *lvx_nic_by_target(const struct lvx_domain *d,
                                         const char *target);
 
 struct lvx_pool {
-    char *key;    /* archive id: source-based when shared, "<host>.<pool>" else */
-    char *type;   /* dir, netfs, iscsi ... */
+    char *key;  /* archive id: source-based when shared, "<host>.<pool>" else */
+    char *type; /* dir, netfs, iscsi ... */
     char *source; /* human-readable source, or NULL for local pools */
     bool shared;
 };
@@ -67,6 +67,7 @@ void lv_mac_to_id(const char *mac, char *out, size_t outlen);
 
 #include <libvirt/libvirt.h>
 
+#include "sdc/log.h"
 #include "sdc/sample.h"
 
 /* Previous cumulative CPU time of one VM, for the host's VM CPU rate. */
@@ -102,9 +103,10 @@ struct lv_ctx {
     virConnectPtr conn;
     int conn_closed; /* set by libvirt's close callback (atomic) */
     unsigned failures;
-    double retry_at; /* monotonic seconds; no open before this */
+    double retry_at;      /* monotonic seconds; no open before this */
     unsigned unsupported; /* enum lv_unsupported bits */
     unsigned reads;
+    struct sdc_complaint pool_complaint; /* impossible pool figures */
 
     /* host CPU counters of the previous read */
     bool node_prev_ok;

@@ -34,7 +34,8 @@ static enum sdc_rc sl_read(void *ctx, struct sdc_batch *out,
                            struct sdc_error *err)
 {
     struct sleeper *s = ctx;
-    struct timespec ts = {s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L};
+    struct timespec ts = {s->delay_ms / 1000,
+                          (long)(s->delay_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     if (s->fail)
         return sdc_error_set(err, SDC_ERR_LIBVIRT, "%s: refused", out->source);
@@ -48,7 +49,10 @@ static void sl_destroy(void *ctx)
 }
 
 static const struct sdc_collector_type sleeper_type = {
-    "sleeper", sl_create, sl_read, sl_destroy,
+    "sleeper",
+    sl_create,
+    sl_read,
+    sl_destroy,
 };
 
 static double now_s(void)
@@ -70,9 +74,12 @@ static void test_hung_target_does_not_delay_others(void **state)
     (void)state;
 
     assert_int_equal(sched_new(&s, &err), SDC_OK);
-    assert_int_equal(sched_add(s, &sleeper_type, &fast, "fast", 1.0, &err), SDC_OK);
-    assert_int_equal(sched_add(s, &sleeper_type, &hung, "hung", 0.5, &err), SDC_OK);
-    assert_int_equal(sched_add(s, &sleeper_type, &bad, "refused", 1.0, &err), SDC_OK);
+    assert_int_equal(sched_add(s, &sleeper_type, &fast, "fast", 1.0, &err),
+                     SDC_OK);
+    assert_int_equal(sched_add(s, &sleeper_type, &hung, "hung", 0.5, &err),
+                     SDC_OK);
+    assert_int_equal(sched_add(s, &sleeper_type, &bad, "refused", 1.0, &err),
+                     SDC_OK);
 
     /* cycle 1: fast answers, hung times out after its own 0.5 s */
     t0 = now_s();

@@ -508,6 +508,18 @@ static void test_duplicate_hypervisors(void **state)
                  ":4: duplicate hypervisor name 'hv01' (first on line 2)");
 }
 
+static void test_duplicate_after_sanitising(void **state)
+{
+    /* "hv 01" and "hv/01" would both be rrd/hv/hv_01/ */
+    expect_error(*state,
+                 "hypervisors = (\n"
+                 "  { name = \"hv 01\"; uri = \"test:///default\"; },\n"
+                 "  { name = \"hv/01\"; uri = \"test:///default\"; }\n"
+                 ");\n",
+                 ":3: hypervisor name 'hv/01' is 'hv 01' of line 2 once "
+                 "reduced to [A-Za-z0-9._-] for archive paths");
+}
+
 static void test_duplicate_snmp_and_clusters(void **state)
 {
     struct fx *f = *state;
@@ -933,6 +945,7 @@ int main(void)
         T(test_missing_uri),
         T(test_missing_name),
         T(test_duplicate_hypervisors),
+        T(test_duplicate_after_sanitising),
         T(test_duplicate_snmp_and_clusters),
         T(test_hypervisor_timeout_range),
         T(test_listen_no_port),

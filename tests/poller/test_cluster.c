@@ -58,9 +58,9 @@ static void test_dedup_keeps_running_copy(void **state)
     struct sdc_batch *a = host_batch("a", 8, 1.0, 1 << 30, 0);
     struct sdc_batch *b = host_batch("b", 8, 1.0, 1 << 30, 0);
     struct sdc_batch *batches[2] = {a, b};
-    add_vm(a, "mig", SDC_VM_PAUSED, 2, 100);   /* source side, paused */
+    add_vm(a, "mig", SDC_VM_PAUSED, 2, 100); /* source side, paused */
     add_vm(a, "only-a", SDC_VM_RUNNING, 1, 10);
-    add_vm(b, "mig", SDC_VM_RUNNING, 2, 100);  /* destination, running */
+    add_vm(b, "mig", SDC_VM_RUNNING, 2, 100); /* destination, running */
     assert_int_equal(cluster_dedup_vms(batches, 2), 1);
     assert_int_equal(a->vms.len, 1);
     assert_string_equal(a->vms.items[0].uuid, "only-a");
@@ -123,16 +123,19 @@ static void test_aggregate(void **state)
     add_vm(a, "v1", SDC_VM_RUNNING, 4, 8ull << 30);
     add_vm(a, "v2", SDC_VM_SHUTOFF, 8, 16ull << 30); /* not allocated */
     add_vm(b, "v3", SDC_VM_PAUSED, 2, 4ull << 30);
-    assert_int_equal(cluster_aggregate(&cfg, batches, 3, 1005, out, &err), SDC_OK);
+    assert_int_equal(cluster_aggregate(&cfg, batches, 3, 1005, out, &err),
+                     SDC_OK);
     assert_int_equal(out->samples.len, 4);
     assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "used"), 8.0, 1e-9);
-    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "capacity"), 48.0, 1e-9);
-    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "vcpus"), 6.0, 1e-9);
+    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "capacity"), 48.0,
+                       1e-9);
+    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "vcpus"), 6.0,
+                       1e-9);
     assert_float_equal(val(out, SDC_AR_CLUSTER_MEM, "prod", "used"), 30e9, 1);
     assert_float_equal(val(out, SDC_AR_CLUSTER_MEM, "prod", "capacity"),
-                        (double)(192ull << 30), 1);
+                       (double)(192ull << 30), 1);
     assert_float_equal(val(out, SDC_AR_CLUSTER_MEM, "prod", "allocated"),
-                        (double)(12ull << 30), 1);
+                       (double)(12ull << 30), 1);
     /* dev's only host failed: UNKNOWN, never zero */
     assert_true(isnan(val(out, SDC_AR_CLUSTER_CPU, "dev", "used")));
     assert_true(isnan(val(out, SDC_AR_CLUSTER_CPU, "dev", "capacity")));
@@ -143,14 +146,17 @@ static void test_aggregate(void **state)
      * capacity still known */
     a->hv.cpu_busy = NAN;
     out = sdc_batch_new("clusters", 1000);
-    assert_int_equal(cluster_aggregate(&cfg, batches, 3, 1005, out, &err), SDC_OK);
+    assert_int_equal(cluster_aggregate(&cfg, batches, 3, 1005, out, &err),
+                     SDC_OK);
     assert_true(isnan(val(out, SDC_AR_CLUSTER_CPU, "prod", "used")));
-    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "capacity"), 48.0, 1e-9);
+    assert_float_equal(val(out, SDC_AR_CLUSTER_CPU, "prod", "capacity"), 48.0,
+                       1e-9);
     sdc_batch_free(out);
 
     /* a member missing from the cycle entirely: the whole row unknown */
     out = sdc_batch_new("clusters", 1000);
-    assert_int_equal(cluster_aggregate(&cfg, batches, 1, 1005, out, &err), SDC_OK);
+    assert_int_equal(cluster_aggregate(&cfg, batches, 1, 1005, out, &err),
+                     SDC_OK);
     assert_true(isnan(val(out, SDC_AR_CLUSTER_CPU, "prod", "capacity")));
     sdc_batch_free(out);
     sdc_batch_free(a);

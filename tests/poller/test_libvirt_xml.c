@@ -15,14 +15,19 @@ static const char dom_xml[] =
     "<metadata><sdc:info xmlns:sdc='https://sdcmon.example/ns'>"
     "<sdc:owner>Revenue Dept</sdc:owner></sdc:info></metadata>"
     "<devices>"
-    "<disk type='file' device='disk'><source file='/var/lib/libvirt/images/web01.qcow2'/>"
+    "<disk type='file' device='disk'><source "
+    "file='/var/lib/libvirt/images/web01.qcow2'/>"
     "<backingStore type='file'><source file='/base/a.qcow2'/>"
-    "<backingStore type='file'><source file='/base/b.raw'/><backingStore/></backingStore>"
+    "<backingStore type='file'><source "
+    "file='/base/b.raw'/><backingStore/></backingStore>"
     "</backingStore><target dev='vda' bus='virtio'/></disk>"
-    "<disk type='network' device='disk'><source protocol='rbd' name='pool/img1'/>"
+    "<disk type='network' device='disk'><source protocol='rbd' "
+    "name='pool/img1'/>"
     "<target dev='vdb' bus='virtio'/></disk>"
-    "<disk type='file' device='cdrom'><source file='/iso/x.iso'/><target dev='sda'/></disk>"
-    "<disk type='volume' device='disk'><source pool='san1-vms' volume='web01-data'/>"
+    "<disk type='file' device='cdrom'><source file='/iso/x.iso'/><target "
+    "dev='sda'/></disk>"
+    "<disk type='volume' device='disk'><source pool='san1-vms' "
+    "volume='web01-data'/>"
     "<target dev='vdc'/></disk>"
     "<interface type='network'><mac address='52:54:00:AB:cd:01'/>"
     "<source network='default'/><target dev='vnet0'/></interface>"
@@ -41,7 +46,8 @@ static void test_domain(void **state)
     assert_string_equal(d.owner, "Revenue Dept");
     assert_int_equal(d.n_disks, 3); /* cdrom left out */
     assert_string_equal(d.disks[0].target, "vda");
-    assert_string_equal(d.disks[0].source, "/var/lib/libvirt/images/web01.qcow2");
+    assert_string_equal(d.disks[0].source,
+                        "/var/lib/libvirt/images/web01.qcow2");
     assert_string_equal(d.disks[0].backing, "/base/a.qcow2 <- /base/b.raw");
     assert_string_equal(d.disks[1].source, "rbd:pool/img1");
     assert_null(d.disks[1].backing);
@@ -98,7 +104,8 @@ static void test_pool_keys(void **state)
 {
     (void)state;
     const char *nfs =
-        "<pool type='netfs'><name>san1-vms</name><source><host name='10.1.0.5'/>"
+        "<pool type='netfs'><name>san1-vms</name><source><host "
+        "name='10.1.0.5'/>"
         "<dir path='/exports/vms'/><format type='nfs'/></source></pool>";
     /* the same NFS export seen by two hosts under two names: one key */
     check_pool(nfs, "hv01", "san1-vms", "nfs.10.1.0.5.exports.vms", true);
