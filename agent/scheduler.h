@@ -22,10 +22,10 @@ struct sched;
 
 struct sched_target_stats {
     const char *name;
-    uint64_t reads;    /* reads that returned in time */
-    uint64_t errors;   /* reads that failed */
-    uint64_t timeouts; /* cycles it did not answer within its timeout */
-    uint64_t skipped;  /* cycles skipped because it was still busy */
+    uint64_t reads;      /* reads that returned in time */
+    uint64_t errors;     /* reads that failed */
+    uint64_t timeouts;   /* cycles it did not answer within its timeout */
+    uint64_t skipped;    /* cycles skipped because it was still busy */
     double last_seconds; /* duration of the last read that returned */
 };
 
