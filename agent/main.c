@@ -381,8 +381,7 @@ int main(int argc, char **argv)
 
     /* --once starts now; otherwise cycles start on multiples of step. */
     next = o.once ? wall_now()
-                  : (double)(((long long)wall_now() / a->cfg->step + 1) *
-                             a->cfg->step);
+                  : (double)sched_first_start(wall_now(), a->cfg->step);
     for (;;) {
         int sig = wait_until(&sigs, next);
         time_t cycle;
@@ -393,8 +392,7 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
-            next = (double)(((long long)wall_now() / a->cfg->step + 1) *
-                            a->cfg->step);
+            next = (double)sched_first_start(wall_now(), a->cfg->step);
             continue;
         }
         cycle = (time_t)next;
@@ -406,15 +404,16 @@ int main(int argc, char **argv)
         if (o.cycles && done >= o.cycles)
             break;
         end = wall_now();
-        next += a->cfg->step;
-        if (end > next) {
-            long long missed = (long long)((end - next) / a->cfg->step) + 1;
-            a->overruns++;
-            SDC_WARN("cycle %lld took %.1f s, more than the step of %d s: "
-                     "%lld cycle start(s) missed (overrun %" PRIu64 ")",
-                     (long long)cycle, end - (double)cycle, a->cfg->step,
-                     missed, a->overruns);
-            next += (double)missed * a->cfg->step;
+        {
+            long missed;
+            next = (double)sched_next_start(cycle, end, a->cfg->step, &missed);
+            if (missed > 0) {
+                a->overruns++;
+                SDC_WARN("cycle %lld took %.1f s, more than the step of %d s: "
+                         "%ld cycle start(s) missed (overrun %" PRIu64 ")",
+                         (long long)cycle, end - (double)cycle, a->cfg->step,
+                         missed, a->overruns);
+            }
         }
         /* SIGTERM during the cycle: the cycle is finished, stop now. */
         sig = poll_signal(&sigs);
@@ -424,8 +423,7 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
-            next = (double)(((long long)wall_now() / a->cfg->step + 1) *
-                            a->cfg->step);
+            next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
     agent_close(a);

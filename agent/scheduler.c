@@ -246,6 +246,28 @@ enum sdc_rc sched_run_cycle(struct sched *s, time_t cycle,
     return SDC_OK;
 }
 
+time_t sched_first_start(double now, int step)
+{
+    long long n = (long long)now;
+    if (step < 1)
+        step = 1;
+    return (time_t)((n / step + 1) * step);
+}
+
+time_t sched_next_start(time_t start, double end, int step, long *missed)
+{
+    time_t next = start + step;
+    *missed = 0;
+    if (step < 1)
+        step = 1;
+    if (end > (double)next) {
+        long behind = (long)((end - (double)next) / step) + 1;
+        *missed = behind;
+        next += (time_t)behind * step;
+    }
+    return next;
+}
+
 size_t sched_count(const struct sched *s)
 {
     return s->n;

@@ -49,6 +49,20 @@ enum sdc_rc sched_run_cycle(struct sched *s, time_t cycle,
                             struct sdc_batch ***out, size_t *n,
                             struct sdc_error *err);
 
+/*
+ * sched_first_start - the first cycle start after @now: the next multiple of
+ * @step seconds of the wall clock, so that every agent's archives line up.
+ */
+time_t sched_first_start(double now, int step);
+
+/*
+ * sched_next_start - the start after the cycle that began at @start and
+ * ended at @end (wall clock).  A cycle that ran past the next start(s)
+ * overran: those starts are missed (never run late and bunched up) and
+ * their number is stored in @missed (0 when on time).
+ */
+time_t sched_next_start(time_t start, double end, int step, long *missed);
+
 size_t sched_count(const struct sched *s);
 void sched_get_stats(struct sched *s, size_t i, struct sched_target_stats *out);
 

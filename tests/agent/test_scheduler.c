@@ -140,9 +140,35 @@ static void test_hung_target_does_not_delay_others(void **state)
     sched_free(s);
 }
 
+static void test_cycle_clock(void **state)
+{
+    long missed;
+    (void)state;
+    /* first start: the next multiple of step, never now */
+    assert_int_equal(sched_first_start(1000.0, 60), 1020);
+    assert_int_equal(sched_first_start(1019.999, 60), 1020);
+    assert_int_equal(sched_first_start(1020.0, 60), 1080);
+    assert_int_equal(sched_first_start(7.5, 10), 10);
+    /* on time: one step later */
+    assert_int_equal(sched_next_start(1020, 1025.3, 60, &missed), 1080);
+    assert_int_equal(missed, 0);
+    /* ended exactly at the next start: still on time */
+    assert_int_equal(sched_next_start(1020, 1080.0, 60, &missed), 1080);
+    assert_int_equal(missed, 0);
+    /* overran into the next step: that start is missed, not run late */
+    assert_int_equal(sched_next_start(1020, 1080.5, 60, &missed), 1140);
+    assert_int_equal(missed, 1);
+    /* overran by three and a bit steps */
+    assert_int_equal(sched_next_start(1020, 1260.1, 60, &missed), 1320);
+    assert_int_equal(missed, 4);
+    /* starts stay on multiples of step */
+    assert_int_equal(sched_next_start(1020, 1260.1, 60, &missed) % 60, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cycle_clock),
         cmocka_unit_test(test_hung_target_does_not_delay_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

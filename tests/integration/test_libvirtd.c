@@ -44,8 +44,9 @@ static int group_setup(void **state)
     int rc;
     (void)state;
     mkdir(hdir, 0755);
-    rc = tu_runf(&out, "'%s' stop '%s' && '%s' start '%s' && '%s' guests '%s' 2",
-                 HARNESS, hdir, HARNESS, hdir, HARNESS, hdir);
+    rc =
+        tu_runf(&out, "'%s' stop '%s' && '%s' start '%s' && '%s' guests '%s' 2",
+                HARNESS, hdir, HARNESS, hdir, HARNESS, hdir);
     if (rc != 0) {
         fprintf(stderr, "libvirtd harness failed (%d):\n%s\n", rc, out);
         free(out);
@@ -163,7 +164,8 @@ static void test_bulk_stats_real_guests(void **state)
     char *conf = kvm_config(c->dir, URI), *log, cmd[512];
     const char *uuids[2] = {uuid1, uuid2};
 
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 3 --log-level debug"), 0);
+    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 3 --log-level debug"),
+                     0);
     log = read_log(c->dir);
     /* the bulk path was taken, with no per-domain fall-back calls */
     assert_non_null(strstr(log, "libvirt: host kvm1: 2 VMs"));
@@ -176,7 +178,8 @@ static void test_bulk_stats_real_guests(void **state)
         double vcpus, maxmem, cpu, disk_cap;
         snprintf(name, sizeof(name), "sdctest-%d", i + 1);
         /* every VM archive exists */
-        static const char *const files[] = {"cpu.rrd", "mem.rrd", "disk-vda.rrd"};
+        static const char *const files[] = {"cpu.rrd", "mem.rrd",
+                                            "disk-vda.rrd"};
         for (size_t k = 0; k < 3; k++) {
             char *p = path_in(c->dir, "data/rrd/vm/%s/%s", u, files[k]);
             struct stat st;
@@ -184,7 +187,8 @@ static void test_bulk_stats_real_guests(void **state)
             free(p);
         }
         {
-            char *p = path_in(c->dir, "data/rrd/vm/%s/net-52-54-00-5d-c0-0%d.rrd", u, i + 1);
+            char *p = path_in(
+                c->dir, "data/rrd/vm/%s/net-52-54-00-5d-c0-0%d.rrd", u, i + 1);
             struct stat st;
             if (stat(p, &st) != 0)
                 fail_msg("no NIC archive %s", p);
@@ -192,16 +196,25 @@ static void test_bulk_stats_real_guests(void **state)
         }
         /* disk capacity = qemu-img's virtual size, exactly */
         snprintf(cmd, sizeof(cmd),
-                 "qemu-img info -U --output=json \"$(virsh -q -c %s domblklist %s | awk '$1==\"vda\"{print $2}')\" | sed -n 's/.*\"virtual-size\": *\\([0-9]*\\).*/\\1/p' | head -1",
+                 "qemu-img info -U --output=json \"$(virsh -q -c %s domblklist "
+                 "%s | awk '$1==\"vda\"{print $2}')\" | sed -n "
+                 "'s/.*\"virtual-size\": *\\([0-9]*\\).*/\\1/p' | head -1",
                  URI, name);
         disk_cap = shell_num(cmd);
         assert_true(disk_cap > 0);
-        assert_float_equal(last(c->dir, u, "disk-vda.rrd", "capacity"), disk_cap, 0);
+        assert_float_equal(last(c->dir, u, "disk-vda.rrd", "capacity"),
+                           disk_cap, 0);
         /* vCPUs and balloon maximum = the domain XML */
-        snprintf(cmd, sizeof(cmd), "virsh -q -c %s dumpxml %s | sed -n \"s/.*<vcpu[^>]*>\\([0-9]*\\)<.*/\\1/p\"", URI, name);
+        snprintf(cmd, sizeof(cmd),
+                 "virsh -q -c %s dumpxml %s | sed -n "
+                 "\"s/.*<vcpu[^>]*>\\([0-9]*\\)<.*/\\1/p\"",
+                 URI, name);
         vcpus = shell_num(cmd);
         assert_float_equal(last(c->dir, u, "cpu.rrd", "vcpus"), vcpus, 0);
-        snprintf(cmd, sizeof(cmd), "virsh -q -c %s dumpxml %s | sed -n \"s/.*<memory unit='KiB'>\\([0-9]*\\)<.*/\\1/p\"", URI, name);
+        snprintf(cmd, sizeof(cmd),
+                 "virsh -q -c %s dumpxml %s | sed -n \"s/.*<memory "
+                 "unit='KiB'>\\([0-9]*\\)<.*/\\1/p\"",
+                 URI, name);
         maxmem = shell_num(cmd) * 1024;
         assert_float_equal(last(c->dir, u, "mem.rrd", "maximum"), maxmem, 0);
         /* CPU time: a rate above zero and below the vCPU count */
@@ -213,12 +226,19 @@ static void test_bulk_stats_real_guests(void **state)
     }
 
     /* the pool matches virsh pool-info */
-    snprintf(cmd, sizeof(cmd), "virsh -q -c %s pool-info sdctest-pool --bytes | awk '/^Capacity/{print $2}'", URI);
-    assert_float_equal(last(c->dir, NULL, "pool/kvm1.sdctest-pool/usage.rrd", "capacity"), shell_num(cmd), 0);
+    snprintf(cmd, sizeof(cmd),
+             "virsh -q -c %s pool-info sdctest-pool --bytes | awk "
+             "'/^Capacity/{print $2}'",
+             URI);
+    assert_float_equal(
+        last(c->dir, NULL, "pool/kvm1.sdctest-pool/usage.rrd", "capacity"),
+        shell_num(cmd), 0);
 
     /* the host: real memory total and CPU busy */
-    snprintf(cmd, sizeof(cmd), "virsh -q -c %s nodememstats | awk '/^total/{print $3}'", URI);
-    assert_float_equal(last(c->dir, NULL, "hv/kvm1/mem.rrd", "total"), shell_num(cmd) * 1024, 0);
+    snprintf(cmd, sizeof(cmd),
+             "virsh -q -c %s nodememstats | awk '/^total/{print $3}'", URI);
+    assert_float_equal(last(c->dir, NULL, "hv/kvm1/mem.rrd", "total"),
+                       shell_num(cmd) * 1024, 0);
     {
         double user = last(c->dir, NULL, "hv/kvm1/cpu.rrd", "user");
         double sys = last(c->dir, NULL, "hv/kvm1/cpu.rrd", "system");
@@ -228,9 +248,11 @@ static void test_bulk_stats_real_guests(void **state)
         assert_true(busy > 0);
         assert_true(busy < cpus);
         /* the cluster row comes from the host's own figures */
-        assert_float_equal(last(c->dir, NULL, "cluster/lab/cpu.rrd", "capacity"), cpus, 0);
+        assert_float_equal(
+            last(c->dir, NULL, "cluster/lab/cpu.rrd", "capacity"), cpus, 0);
         assert_true(last(c->dir, NULL, "cluster/lab/cpu.rrd", "used") > 0);
-        assert_float_equal(last(c->dir, NULL, "cluster/lab/cpu.rrd", "vcpus"), 2, 0);
+        assert_float_equal(last(c->dir, NULL, "cluster/lab/cpu.rrd", "vcpus"),
+                           2, 0);
     }
     free(conf);
 }
@@ -263,7 +285,8 @@ static void test_libvirtd_stopped_between_cycles(void **state)
     char *log, *p;
 
     assert_true(wait_log(c->dir, "1/1 hypervisors answered", 1, 30000));
-    assert_int_equal(harness("stop-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
+    assert_int_equal(
+        harness("stop-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
     /* the host fails fast: the cycle still ends within its step */
     assert_true(wait_log(c->dir, "0/1 hypervisors answered", 2, 30000));
     log = read_log(c->dir);
@@ -276,7 +299,8 @@ static void test_libvirtd_stopped_between_cycles(void **state)
         assert_true(secs < 2.0);
     }
     free(log);
-    assert_int_equal(harness("start-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
+    assert_int_equal(
+        harness("start-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
     /* reconnects (after its back-off) and polls again */
     assert_true(wait_log(c->dir, "1/1 hypervisors answered", 2, 40000));
     assert_int_equal(tu_stop(pid, 20000), 0);
@@ -300,8 +324,13 @@ static void test_guests_change_between_cycles(void **state)
     assert_true(before > 0);
 
     /* one guest destroyed and undefined, one defined and started */
-    assert_int_equal(tu_runf(NULL, "virsh -q -c %s destroy sdctest-1 && virsh -q -c %s undefine sdctest-1", URI, URI), 0);
-    assert_int_equal(harness("guest '" SDC_BINARY_DIR "/itest-libvirtd' 3", &out), 0);
+    assert_int_equal(tu_runf(NULL,
+                             "virsh -q -c %s destroy sdctest-1 && virsh -q -c "
+                             "%s undefine sdctest-1",
+                             URI, URI),
+                     0);
+    assert_int_equal(
+        harness("guest '" SDC_BINARY_DIR "/itest-libvirtd' 3", &out), 0);
     sscanf(out, "sdctest-3 %63s", uuid3);
     free(out);
     assert_true(*uuid3);
@@ -313,22 +342,41 @@ static void test_guests_change_between_cycles(void **state)
     p = path_in(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid3);
     assert_true(it_rrd_lastupdate(p) > 0);
     free(p);
-    assert_int_equal(tu_runf(&out, "sqlite3 '%s/data/inventory.db' \"select name, deleted_at is not null from vms order by name\"", c->dir), 0);
+    assert_int_equal(tu_runf(&out,
+                             "sqlite3 '%s/data/inventory.db' \"select name, "
+                             "deleted_at is not null from vms order by name\"",
+                             c->dir),
+                     0);
     assert_string_equal(out, "sdctest-1|1\nsdctest-2|0\nsdctest-3|0\n");
     free(out);
 
     /* a guest renamed: its archives (keyed by UUID) continue */
-    assert_int_equal(tu_runf(NULL, "virsh -q -c %s destroy sdctest-2 && virsh -q -c %s domrename sdctest-2 sdctest-renamed && virsh -q -c %s start sdctest-renamed", URI, URI, URI), 0);
+    assert_int_equal(
+        tu_runf(
+            NULL,
+            "virsh -q -c %s destroy sdctest-2 && virsh -q -c %s domrename "
+            "sdctest-2 sdctest-renamed && virsh -q -c %s start sdctest-renamed",
+            URI, URI, URI),
+        0);
     sleep(1);
     assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
     p = path_in(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid2);
     assert_true(it_rrd_lastupdate(p) > after);
     free(p);
-    assert_int_equal(tu_runf(&out, "sqlite3 '%s/data/inventory.db' \"select name from vms where uuid='%s'\"", c->dir, uuid2), 0);
+    assert_int_equal(tu_runf(&out,
+                             "sqlite3 '%s/data/inventory.db' \"select name "
+                             "from vms where uuid='%s'\"",
+                             c->dir, uuid2),
+                     0);
     assert_string_equal(out, "sdctest-renamed\n");
     free(out);
     /* put the name back for later tests */
-    assert_int_equal(tu_runf(NULL, "virsh -q -c %s destroy sdctest-renamed && virsh -q -c %s domrename sdctest-renamed sdctest-2 && virsh -q -c %s start sdctest-2", URI, URI, URI), 0);
+    assert_int_equal(tu_runf(NULL,
+                             "virsh -q -c %s destroy sdctest-renamed && virsh "
+                             "-q -c %s domrename sdctest-renamed sdctest-2 && "
+                             "virsh -q -c %s start sdctest-2",
+                             URI, URI, URI),
+                     0);
     free(conf);
 }
 
@@ -337,27 +385,36 @@ static void test_test_driver_over_rpc(void **state)
 {
     struct ctx *c = *state;
     char uri[512], *conf, *out = NULL;
-    snprintf(uri, sizeof(uri), "test+unix://%s/tests/fixtures/hv-a.xml", SDC_SOURCE_DIR);
+    snprintf(uri, sizeof(uri), "test+unix://%s/tests/fixtures/hv-a.xml",
+             SDC_SOURCE_DIR);
     conf = kvm_config(c->dir, uri);
     assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 2"), 0);
     assert_int_equal(tu_runf(&out, "ls '%s/data/rrd/vm' | wc -l", c->dir), 0);
     assert_int_equal(strtol(out, NULL, 10), 5);
     free(out);
-    assert_float_equal(last(c->dir, "7f3c1a2e-0001-4a00-8000-00000000a001", "cpu.rrd", "vcpus"), 2, 0);
+    assert_float_equal(last(c->dir, "7f3c1a2e-0001-4a00-8000-00000000a001",
+                            "cpu.rrd", "vcpus"),
+                       2, 0);
     free(conf);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bulk_stats_real_guests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guests_change_between_cycles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_test_driver_over_rpc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_libvirtd_stopped_between_cycles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_stats_real_guests, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_guests_change_between_cycles,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_test_driver_over_rpc, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_libvirtd_stopped_between_cycles,
+                                        setup, teardown),
     };
     char *why = NULL;
     if (harness("can-run", &why) == 77) {
-        fprintf(stderr, "skipped: this machine cannot run libvirtd with QEMU: %s\n", why);
+        fprintf(stderr,
+                "skipped: this machine cannot run libvirtd with QEMU: %s\n",
+                why);
         free(why);
         return 77;
     }

@@ -820,6 +820,48 @@ static __attribute__((unused)) void test_bad_libvirt_values(void **state)
     free(conf);
 }
 
+/* Daemon mode: detaches, writes its pid file, refuses a second agent on the
+ * same data directory, and stops on SIGTERM, removing the pid file. */
+static __attribute__((unused)) void test_daemon_mode(void **state)
+{
+    struct ctx *c = *state;
+    char *conf = fixture_config(c->dir, NULL);
+    char *pidf = path_in(c->dir, "data/sdcmond.pid"), *text, *out = NULL;
+    long pid;
+
+    assert_int_equal(tu_runf(&out, "'%s' -c '%s'", tu_sdcmond(), conf), 0);
+    free(out);
+    assert_true(tu_wait_path(pidf, 10000));
+    usleep(200 * 1000);
+    text = tu_read_file(pidf);
+    assert_non_null(text);
+    pid = strtol(text, NULL, 10);
+    free(text);
+    assert_true(pid > 1);
+    assert_int_equal(kill((pid_t)pid, 0), 0);
+    /* a second agent on the same data directory is refused */
+    assert_int_equal(tu_runf(&out, "'%s' -c '%s' --once", tu_sdcmond(), conf),
+                     1);
+    assert_non_null(strstr(out, "another sdcmond"));
+    free(out);
+    /* it polls: the archives appear */
+    {
+        char *f = path_in(c->dir, "data/rrd/hv/hv-a/cpu.rrd");
+        assert_true(tu_wait_path(f, 10000));
+        free(f);
+    }
+    kill((pid_t)pid, SIGTERM);
+    for (int i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++)
+        usleep(50 * 1000);
+    assert_int_not_equal(kill((pid_t)pid, 0), 0);
+    {
+        struct stat st;
+        assert_int_not_equal(stat(pidf, &st), 0);
+    }
+    free(pidf);
+    free(conf);
+}
+
 int main(void)
 {
     /* Two groups, built as two binaries so that ctest runs them side by
@@ -844,6 +886,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rrdcached_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_mode, setup, teardown),
     };
 #endif
     if (!tu_which("rrdtool") || !tu_which("virsh")) {
