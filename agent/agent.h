@@ -13,7 +13,9 @@
 #include "sdc/config.h"
 #include "sdc/log.h"
 
+/* Per target (hypervisor or device) across cycles, found by name. */
 struct agent_target_state {
+    char *name;
     struct sdc_complaint complaint; /* rate-limited failure logging */
 };
 
@@ -22,7 +24,7 @@ struct agent {
     struct sched *sched;
     struct rrdw *writer;
     struct inv *inv;
-    struct agent_target_state *targets; /* one per scheduler target */
+    struct agent_target_state *targets; /* sorted by name */
     size_t n_targets;
 
     /* self-metrics */

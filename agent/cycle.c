@@ -70,19 +70,12 @@ enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
     rc = sched_new(&a->sched, err);
     if (rc != SDC_OK)
         goto fail;
-    a->targets = calloc(cfg->n_hypervisors ? cfg->n_hypervisors : 1,
-                        sizeof(*a->targets));
-    if (!a->targets) {
-        rc = sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
     for (size_t i = 0; i < cfg->n_hypervisors; i++) {
         const struct sdc_hypervisor_cfg *h = &cfg->hypervisors[i];
         rc = sched_add(a->sched, &sdc_libvirt_collector, h, h->name, h->timeout,
                        err);
         if (rc != SDC_OK)
             goto fail;
-        a->n_targets++;
     }
     a->cfg = cfg;
     *out = a;
@@ -91,7 +84,6 @@ fail:
     sched_free(a->sched);
     inv_close(a->inv);
     rrdw_free(a->writer);
-    free(a->targets);
     free(a);
     return rc;
 }
@@ -106,9 +98,53 @@ void agent_close(struct agent *a)
         SDC_WARN("rrd: flush at exit failed: %s", err.msg);
     rrdw_free(a->writer);
     inv_close(a->inv);
+    for (size_t i = 0; i < a->n_targets; i++)
+        free(a->targets[i].name);
     free(a->targets);
     sdc_config_free(a->cfg);
     free(a);
+}
+
+static int cmp_target(const void *k, const void *e)
+{
+    return strcmp(k, ((const struct agent_target_state *)e)->name);
+}
+
+/* The state kept for target @name, created on first sight; NULL if out of
+ * memory. */
+static struct agent_target_state *target_state(struct agent *a,
+                                               const char *name)
+{
+    struct agent_target_state *ts, *grown;
+    size_t lo = 0, hi = a->n_targets;
+
+    ts = a->n_targets ? bsearch(name, a->targets, a->n_targets,
+                                sizeof(*a->targets), cmp_target)
+                      : NULL;
+    if (ts)
+        return ts;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(a->targets[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    grown = realloc(a->targets, (a->n_targets + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    a->targets = grown;
+    memmove(&a->targets[lo + 1], &a->targets[lo],
+            (a->n_targets - lo) * sizeof(*grown));
+    memset(&a->targets[lo], 0, sizeof(*grown));
+    a->targets[lo].name = strdup(name);
+    if (!a->targets[lo].name) {
+        memmove(&a->targets[lo], &a->targets[lo + 1],
+                (a->n_targets - lo) * sizeof(*grown));
+        return NULL;
+    }
+    a->n_targets++;
+    return &a->targets[lo];
 }
 
 enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
@@ -131,22 +167,24 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
 
     for (size_t i = 0; i < n; i++) {
         struct sdc_batch *b = batches[i];
-        struct agent_target_state *ts =
-            i < a->n_targets ? &a->targets[i] : NULL;
+        struct agent_target_state *ts;
+        const char *kind;
         if (!b)
             continue;
+        ts = target_state(a, b->source);
+        kind = b->kind ? b->kind : "poller";
         if (b->ok) {
             ok++;
             vms += b->vms.len;
             if (ts)
-                sdc_complain_release(&ts->complaint,
-                                     "libvirt: host %s: answering again",
-                                     b->source);
-            SDC_DEBUG("libvirt: host %s: %zu VMs, %zu samples, bulk stats %s, "
-                      "%u per-domain calls",
-                      b->source, b->vms.len, b->samples.len,
-                      b->used_bulk_stats ? "used" : "not returned",
-                      b->fallback_calls);
+                sdc_complain_release(&ts->complaint, "%s: %s: answering again",
+                                     kind, b->source);
+            if (strcmp(kind, "libvirt") == 0)
+                SDC_DEBUG("libvirt: host %s: %zu VMs, %zu samples, bulk stats "
+                          "%s, %u per-domain calls",
+                          b->source, b->vms.len, b->samples.len,
+                          b->used_bulk_stats ? "used" : "not returned",
+                          b->fallback_calls);
         } else {
             int k = snprintf(failed + flen, sizeof(failed) - flen, "%s%s (%s)",
                              flen ? ", " : "; not answered: ", b->source,

@@ -22,7 +22,7 @@ struct target {
     time_t accept; /* cycle whose result is still wanted, 0 = none */
     bool busy;
     bool quit;
-    struct sdc_batch *result;
+    struct sdc_batch_list *result; /* NULL until the read returns */
     struct sched_target_stats stats;
 };
 
@@ -40,6 +40,44 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* One read: a list of batches, each tagged with the collector's name.  A
+ * read that fails as a whole is one failed batch named after the target. */
+static struct sdc_batch_list *target_read(struct target *t, time_t cycle)
+{
+    struct sdc_batch_list *l = calloc(1, sizeof(*l));
+    struct sdc_error err;
+    enum sdc_rc rc;
+
+    if (!l)
+        return NULL;
+    sdc_error_clear(&err);
+    if (t->type->read_many) {
+        rc = t->type->read_many(t->ctx, cycle, l, &err);
+        if (rc != SDC_OK) {
+            struct sdc_batch *b = sdc_batch_new(t->name, cycle);
+            sdc_batch_list_clear(l);
+            if (b) {
+                b->ok = false;
+                b->error = err;
+                if (sdc_batch_list_push(l, b) != SDC_OK)
+                    sdc_batch_free(b);
+            }
+        }
+    } else {
+        struct sdc_batch *b = sdc_batch_new(t->name, cycle);
+        if (b) {
+            rc = t->type->read(t->ctx, b, &err);
+            b->ok = rc == SDC_OK;
+            b->error = err;
+            if (sdc_batch_list_push(l, b) != SDC_OK)
+                sdc_batch_free(b);
+        }
+    }
+    for (size_t i = 0; i < l->len; i++)
+        l->items[i]->kind = t->type->name;
+    return l;
+}
+
 static void *target_main(void *arg)
 {
     struct target *t = arg;
@@ -48,9 +86,8 @@ static void *target_main(void *arg)
     pthread_mutex_lock(&s->mu);
     for (;;) {
         time_t cycle;
-        struct sdc_batch *b;
+        struct sdc_batch_list *l;
         struct sdc_error err;
-        enum sdc_rc rc;
         double t0;
 
         while (!t->quit && t->want == 0)
@@ -64,24 +101,22 @@ static void *target_main(void *arg)
 
         t0 = mono_now();
         sdc_error_clear(&err);
-        b = sdc_batch_new(t->name, cycle);
-        if (b) {
-            rc = t->type->read(t->ctx, b, &err);
-            b->ok = rc == SDC_OK;
-            b->error = err;
-        }
+        l = target_read(t, cycle);
 
         pthread_mutex_lock(&s->mu);
         t->busy = false;
         t->stats.last_seconds = mono_now() - t0;
-        if (b && t->accept == cycle) {
-            t->result = b;
+        if (l && t->accept == cycle) {
+            t->result = l;
         } else {
-            if (b)
+            if (l)
                 SDC_INFO("%s: %s: reading for an earlier cycle came %.1f s "
                          "late; discarded",
                          t->type->name, t->name, t->stats.last_seconds);
-            sdc_batch_free(b);
+            if (l) {
+                sdc_batch_list_clear(l);
+                free(l);
+            }
         }
         pthread_cond_broadcast(&s->done);
     }
@@ -147,11 +182,14 @@ enum sdc_rc sched_add(struct sched *s, const struct sdc_collector_type *type,
     return SDC_OK;
 }
 
-static struct sdc_batch *failed_batch(const char *name, time_t cycle, bool busy,
-                                      double timeout)
+static struct sdc_batch *failed_batch(const struct target *t, time_t cycle,
+                                      bool busy)
 {
+    const char *name = t->name;
+    double timeout = t->timeout;
     struct sdc_batch *b = sdc_batch_new(name, cycle);
     if (b) {
+        b->kind = t->type->name;
         b->ok = false;
         b->error.code = SDC_ERR_TIMEOUT;
         if (busy)
@@ -167,21 +205,23 @@ static struct sdc_batch *failed_batch(const char *name, time_t cycle, bool busy,
     return b;
 }
 
+/* Append @b to the cycle's result, freeing it if that fails. */
+static void add_result(struct sdc_batch_list *res, struct sdc_batch *b)
+{
+    if (b && sdc_batch_list_push(res, b) != SDC_OK)
+        sdc_batch_free(b);
+}
+
 enum sdc_rc sched_run_cycle(struct sched *s, time_t cycle,
                             struct sdc_batch ***out, size_t *n,
                             struct sdc_error *err)
 {
-    struct sdc_batch **res = calloc(s->n ? s->n : 1, sizeof(*res));
+    struct sdc_batch_list res = {NULL, 0, 0};
     double start = mono_now();
-    bool *asked;
+    bool *asked = calloc(s->n ? s->n : 1, sizeof(*asked));
 
-    if (!res)
+    if (!asked)
         return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
-    asked = calloc(s->n ? s->n : 1, sizeof(*asked));
-    if (!asked) {
-        free(res);
-        return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
-    }
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->n; i++) {
         struct target *t = s->t[i];
@@ -189,7 +229,6 @@ enum sdc_rc sched_run_cycle(struct sched *s, time_t cycle,
         if (t->busy || t->want) {
             /* still inside the read of an earlier cycle */
             t->stats.skipped++;
-            res[i] = failed_batch(t->name, cycle, true, t->timeout);
             continue;
         }
         t->want = cycle;
@@ -222,27 +261,40 @@ enum sdc_rc sched_run_cycle(struct sched *s, time_t cycle,
             pthread_cond_timedwait(&s->done, &s->mu, &ts);
         }
     }
+    /* in the order the targets were added */
     for (size_t i = 0; i < s->n; i++) {
         struct target *t = s->t[i];
-        if (!asked[i])
-            continue;
-        if (t->result) {
-            res[i] = t->result;
+        if (!asked[i]) {
+            add_result(&res, failed_batch(t, cycle, true));
+        } else if (t->result) {
+            struct sdc_batch_list *l = t->result;
+            bool all_ok = true;
             t->result = NULL;
-            if (res[i]->ok)
+            for (size_t k = 0; k < l->len; k++) {
+                all_ok = all_ok && l->items[k]->ok;
+                add_result(&res, l->items[k]);
+            }
+            free(l->items);
+            free(l);
+            if (all_ok)
                 t->stats.reads++;
             else
                 t->stats.errors++;
         } else {
             t->accept = 0; /* a late answer will be discarded */
             t->stats.timeouts++;
-            res[i] = failed_batch(t->name, cycle, false, t->timeout);
+            add_result(&res, failed_batch(t, cycle, false));
         }
     }
     pthread_mutex_unlock(&s->mu);
     free(asked);
-    *out = res;
-    *n = s->n;
+    *out = res.items;
+    *n = res.len;
+    if (!*out) {
+        *out = calloc(1, sizeof(**out));
+        if (!*out)
+            return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+    }
     return SDC_OK;
 }
 

@@ -310,3 +310,21 @@ enum sdc_rc sdc_batch_set_hv(struct sdc_batch *b, const struct sdc_hv_info *hv)
     b->has_hv = true;
     return SDC_OK;
 }
+
+enum sdc_rc sdc_batch_list_push(struct sdc_batch_list *l, struct sdc_batch *b)
+{
+    if (!vec_reserve((void **)&l->items, &l->cap, l->len, sizeof(*l->items)))
+        return SDC_ERR_NOMEM;
+    l->items[l->len++] = b;
+    return SDC_OK;
+}
+
+void sdc_batch_list_clear(struct sdc_batch_list *l)
+{
+    for (size_t i = 0; i < l->len; i++)
+        sdc_batch_free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+    l->cap = 0;
+}

@@ -31,6 +31,15 @@ struct sdc_collector_type {
     enum sdc_rc (*read)(void *ctx, struct sdc_batch *out,
                         struct sdc_error *err);
 
+    /*
+     * read_many - for a collector that serves many targets from one thread
+     * (SNMP: one event loop for every device): one batch per target of the
+     * cycle @cycle into @out, each with its own ok/error.  Set either read or
+     * read_many.  An error return means nothing could be read at all.
+     */
+    enum sdc_rc (*read_many)(void *ctx, time_t cycle,
+                             struct sdc_batch_list *out, struct sdc_error *err);
+
     /* destroy - free the context; NULL is allowed. */
     void (*destroy)(void *ctx);
 };

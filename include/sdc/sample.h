@@ -136,8 +136,10 @@ struct sdc_volume_info {
  * is meaningful); a partly failed read sets @ok and lists what it got.
  */
 struct sdc_batch {
-    char *source; /* the hypervisor or device name from the config */
-    time_t cycle; /* the cycle's scheduled start (wall clock) */
+    char *source;     /* the hypervisor or device name from the config */
+    const char *kind; /* the collector type's name ("libvirt", "snmp"),
+                         static, set by the scheduler */
+    time_t cycle;     /* the cycle's scheduled start (wall clock) */
     bool ok;
     struct sdc_error error;
     bool used_bulk_stats;    /* libvirt: at least one group came in bulk */
@@ -154,6 +156,18 @@ struct sdc_batch {
 
 struct sdc_batch *sdc_batch_new(const char *source, time_t cycle);
 void sdc_batch_free(struct sdc_batch *b);
+
+/* A list of batches (a collector that reads many targets fills one). */
+struct sdc_batch_list {
+    struct sdc_batch **items;
+    size_t len;
+    size_t cap;
+};
+
+/* sdc_batch_list_push - append @b; the list owns it from now on. */
+enum sdc_rc sdc_batch_list_push(struct sdc_batch_list *l, struct sdc_batch *b);
+/* sdc_batch_list_clear - free every batch and the array; keeps @l usable. */
+void sdc_batch_list_clear(struct sdc_batch_list *l);
 
 /*
  * sdc_batch_add_sample - append a sample of @type for @id/@instance.

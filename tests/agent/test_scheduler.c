@@ -49,10 +49,10 @@ static void sl_destroy(void *ctx)
 }
 
 static const struct sdc_collector_type sleeper_type = {
-    "sleeper",
-    sl_create,
-    sl_read,
-    sl_destroy,
+    .name = "sleeper",
+    .create = sl_create,
+    .read = sl_read,
+    .destroy = sl_destroy,
 };
 
 static double now_s(void)
