@@ -83,14 +83,18 @@ static const struct sdc_archive_def archive_defs[SDC_AR_COUNT] = {
                         D("rx_pkts", "1/s"), D("tx_pkts", "1/s"),
                         D("rx_drop", "1/s"), D("tx_drop", "1/s"),
                         D("rx_errs", "1/s"), D("tx_errs", "1/s")}},
+    /* SNMP interface counters are 32 or 64 bits wide and reset when the agent
+     * restarts: the poller turns them into rates itself (one wrap in an
+     * interval handled, a reset or sysUpTime going back gives UNKNOWN), so
+     * the archive stores the rate as a gauge. */
     [SDC_AR_SNMP_IF] = {SDC_AR_SNMP_IF,
                         "snmp",
                         "if-",
                         true,
                         7,
-                        {D("in_octets", "bytes/s"), D("out_octets", "bytes/s"),
-                         D("in_errors", "1/s"), D("out_errors", "1/s"),
-                         D("in_discards", "1/s"), D("out_discards", "1/s"),
+                        {G("in_octets", "bytes/s"), G("out_octets", "bytes/s"),
+                         G("in_errors", "1/s"), G("out_errors", "1/s"),
+                         G("in_discards", "1/s"), G("out_discards", "1/s"),
                          G("speed", "bit/s")}},
     [SDC_AR_SNMP_STORAGE] = {SDC_AR_SNMP_STORAGE,
                              "snmp",
