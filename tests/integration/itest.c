@@ -1,7 +1,9 @@
 /* itest.c - see itest.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "itest.h"
 #include "testutil.h"
@@ -67,4 +69,50 @@ long it_rrd_lastupdate(const char *file)
         t = strtol(out, NULL, 10);
     free(out);
     return t;
+}
+
+char *it_path(const char *dir, const char *fmt, ...)
+{
+    char *rel, *p;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    rc = vasprintf(&rel, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return NULL;
+    if (asprintf(&p, "%s/%s", dir, rel) < 0)
+        p = NULL;
+    free(rel);
+    return p;
+}
+
+int it_run_sdcmond(const char *dir, const char *conf, const char *args)
+{
+    return tu_runf(NULL, "'%s' -c '%s' %s >>'%s/sdcmond.log' 2>&1",
+                   tu_sdcmond(), conf, args, dir);
+}
+
+char *it_read_log(const char *dir)
+{
+    char *p = it_path(dir, "sdcmond.log");
+    char *log = p ? tu_read_file(p) : NULL;
+    free(p);
+    return log;
+}
+
+bool it_wait_log(const char *dir, const char *what, int n, int timeout_ms)
+{
+    bool ok = false;
+    for (int waited = 0; waited <= timeout_ms && !ok; waited += 50) {
+        char *log = it_read_log(dir);
+        int k = 0;
+        for (const char *s = log; s && (s = strstr(s, what)); s++)
+            k++;
+        ok = k >= n;
+        free(log);
+        if (!ok)
+            usleep(50 * 1000);
+    }
+    return ok;
 }

@@ -20,4 +20,18 @@ int it_count_files(const char *dir, const char *pattern);
 /* it_rrd_lastupdate - time of the last update of @file, -1 on error. */
 long it_rrd_lastupdate(const char *file);
 
+/* it_path - DIR/relative, the relative part printf-formatted; caller frees. */
+char *it_path(const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* it_run_sdcmond - run the built sdcmond with "-c CONF ARGS", its output
+ * appended to DIR/sdcmond.log; returns its exit status. */
+int it_run_sdcmond(const char *dir, const char *conf, const char *args);
+
+/* it_read_log - DIR/sdcmond.log (caller frees; NULL if missing). */
+char *it_read_log(const char *dir);
+
+/* it_wait_log - wait until DIR/sdcmond.log holds @what @n times. */
+bool it_wait_log(const char *dir, const char *what, int n, int timeout_ms);
+
 #endif

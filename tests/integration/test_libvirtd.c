@@ -98,20 +98,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *path_in(const char *dir, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static char *path_in(const char *dir, const char *fmt, ...)
-{
-    char *rel, *p;
-    va_list ap;
-    va_start(ap, fmt);
-    assert_true(vasprintf(&rel, fmt, ap) > 0);
-    va_end(ap);
-    assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
-    free(rel);
-    return p;
-}
-
 static char *kvm_config(const char *dir, const char *uri)
 {
     char body[1024];
@@ -122,26 +108,11 @@ static char *kvm_config(const char *dir, const char *uri)
     return it_write_config(dir, body);
 }
 
-static int run_sdcmond(const char *dir, const char *conf, const char *args)
-{
-    return tu_runf(NULL, "'%s' -c '%s' %s >>'%s/sdcmond.log' 2>&1",
-                   tu_sdcmond(), conf, args, dir);
-}
-
-static char *read_log(const char *dir)
-{
-    char *p = path_in(dir, "sdcmond.log");
-    char *log = tu_read_file(p);
-    free(p);
-    assert_non_null(log);
-    return log;
-}
-
 static double last(const char *dir, const char *uuid, const char *file,
                    const char *ds)
 {
-    char *p = uuid ? path_in(dir, "data/rrd/vm/%s/%s", uuid, file)
-                   : path_in(dir, "data/rrd/%s", file);
+    char *p = uuid ? it_path(dir, "data/rrd/vm/%s/%s", uuid, file)
+                   : it_path(dir, "data/rrd/%s", file);
     double v = tu_rrd_last(p, ds, 60);
     free(p);
     return v;
@@ -164,9 +135,9 @@ static void test_bulk_stats_real_guests(void **state)
     char *conf = kvm_config(c->dir, URI), *log, cmd[512];
     const char *uuids[2] = {uuid1, uuid2};
 
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 3 --log-level debug"),
-                     0);
-    log = read_log(c->dir);
+    assert_int_equal(
+        it_run_sdcmond(c->dir, conf, "--cycles 3 --log-level debug"), 0);
+    log = it_read_log(c->dir);
     /* the bulk path was taken, with no per-domain fall-back calls */
     assert_non_null(strstr(log, "libvirt: host kvm1: 2 VMs"));
     assert_non_null(strstr(log, "bulk stats used, 0 per-domain calls"));
@@ -181,13 +152,13 @@ static void test_bulk_stats_real_guests(void **state)
         static const char *const files[] = {"cpu.rrd", "mem.rrd",
                                             "disk-vda.rrd"};
         for (size_t k = 0; k < 3; k++) {
-            char *p = path_in(c->dir, "data/rrd/vm/%s/%s", u, files[k]);
+            char *p = it_path(c->dir, "data/rrd/vm/%s/%s", u, files[k]);
             struct stat st;
             assert_int_equal(stat(p, &st), 0);
             free(p);
         }
         {
-            char *p = path_in(
+            char *p = it_path(
                 c->dir, "data/rrd/vm/%s/net-52-54-00-5d-c0-0%d.rrd", u, i + 1);
             struct stat st;
             if (stat(p, &st) != 0)
@@ -257,39 +228,21 @@ static void test_bulk_stats_real_guests(void **state)
     free(conf);
 }
 
-static bool wait_log(const char *dir, const char *what, int n, int timeout_ms)
-{
-    char *p = path_in(dir, "sdcmond.log");
-    bool ok = false;
-    for (int waited = 0; waited <= timeout_ms && !ok; waited += 100) {
-        char *log = tu_read_file(p);
-        int k = 0;
-        for (const char *s = log; s && (s = strstr(s, what)); s++)
-            k++;
-        ok = k >= n;
-        free(log);
-        if (!ok)
-            usleep(100 * 1000);
-    }
-    free(p);
-    return ok;
-}
-
 static void test_libvirtd_stopped_between_cycles(void **state)
 {
     struct ctx *c = *state;
     char *conf = kvm_config(c->dir, URI);
-    char *logp = path_in(c->dir, "sdcmond.log");
+    char *logp = it_path(c->dir, "sdcmond.log");
     char *argv[] = {(char *)tu_sdcmond(), "-c", conf, "--foreground", NULL};
     pid_t pid = tu_spawn(argv, logp);
     char *log, *p;
 
-    assert_true(wait_log(c->dir, "1/1 hypervisors answered", 1, 30000));
+    assert_true(it_wait_log(c->dir, "1/1 hypervisors answered", 1, 30000));
     assert_int_equal(
         harness("stop-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
     /* the host fails fast: the cycle still ends within its step */
-    assert_true(wait_log(c->dir, "0/1 hypervisors answered", 2, 30000));
-    log = read_log(c->dir);
+    assert_true(it_wait_log(c->dir, "0/1 hypervisors answered", 2, 30000));
+    log = it_read_log(c->dir);
     p = strstr(log, "0/1 hypervisors answered");
     {
         double secs = -1;
@@ -302,9 +255,9 @@ static void test_libvirtd_stopped_between_cycles(void **state)
     assert_int_equal(
         harness("start-daemon '" SDC_BINARY_DIR "/itest-libvirtd'", NULL), 0);
     /* reconnects (after its back-off) and polls again */
-    assert_true(wait_log(c->dir, "1/1 hypervisors answered", 2, 40000));
+    assert_true(it_wait_log(c->dir, "1/1 hypervisors answered", 2, 40000));
     assert_int_equal(tu_stop(pid, 20000), 0);
-    log = read_log(c->dir);
+    log = it_read_log(c->dir);
     assert_non_null(strstr(log, "connection established again"));
     free(log);
     free(logp);
@@ -318,8 +271,8 @@ static void test_guests_change_between_cycles(void **state)
     long before, after;
     char uuid3[64] = "";
 
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
-    p = path_in(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid2);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
+    p = it_path(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid2);
     before = it_rrd_lastupdate(p);
     assert_true(before > 0);
 
@@ -335,11 +288,11 @@ static void test_guests_change_between_cycles(void **state)
     free(out);
     assert_true(*uuid3);
     sleep(1);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
     after = it_rrd_lastupdate(p);
     assert_true(after > before);
     free(p);
-    p = path_in(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid3);
+    p = it_path(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid3);
     assert_true(it_rrd_lastupdate(p) > 0);
     free(p);
     assert_int_equal(tu_runf(&out,
@@ -359,8 +312,8 @@ static void test_guests_change_between_cycles(void **state)
             URI, URI, URI),
         0);
     sleep(1);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
-    p = path_in(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid2);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
+    p = it_path(c->dir, "data/rrd/vm/%s/cpu.rrd", uuid2);
     assert_true(it_rrd_lastupdate(p) > after);
     free(p);
     assert_int_equal(tu_runf(&out,
@@ -388,7 +341,7 @@ static void test_test_driver_over_rpc(void **state)
     snprintf(uri, sizeof(uri), "test+unix://%s/tests/fixtures/hv-a.xml",
              SDC_SOURCE_DIR);
     conf = kvm_config(c->dir, uri);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 2"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--cycles 2"), 0);
     assert_int_equal(tu_runf(&out, "ls '%s/data/rrd/vm' | wc -l", c->dir), 0);
     assert_int_equal(strtol(out, NULL, 10), 5);
     free(out);

@@ -48,29 +48,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *path_in(const char *dir, const char *rel)
-{
-    char *p;
-    assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
-    return p;
-}
-
-/* Run sdcmond with @args; returns the exit status, log in DIR/sdcmond.log. */
-static int run_sdcmond(const char *dir, const char *conf, const char *args)
-{
-    return tu_runf(NULL, "'%s' -c '%s' %s >'%s/sdcmond.log' 2>&1", tu_sdcmond(),
-                   conf, args, dir);
-}
-
-static char *read_log(const char *dir)
-{
-    char *p = path_in(dir, "sdcmond.log");
-    char *log = tu_read_file(p);
-    free(p);
-    assert_non_null(log);
-    return log;
-}
-
 /* ---- config errors and --check-config ---- */
 
 static __attribute__((unused)) void test_check_config(void **state)
@@ -167,12 +144,12 @@ static __attribute__((unused)) void test_hung_and_refused(void **state)
         l.port, closed_port);
     conf = it_write_config(c->dir, body);
     t0 = time(NULL);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 3"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--cycles 3"), 0);
     t1 = time(NULL);
     /* 3 cycles 4 s apart (the first at the next multiple of 4): the hung
      * host's 2 s timeout must not stretch that */
     assert_true(t1 - t0 <= 16);
-    log = read_log(c->dir);
+    log = it_read_log(c->dir);
     assert_non_null(strstr(log, "hung: no answer within 2 s"));
     /* later cycles skip it at once while it is still busy, and say so */
     assert_non_null(
@@ -189,7 +166,7 @@ static __attribute__((unused)) void test_hung_and_refused(void **state)
     free(log);
 
     /* the good host was written on time, every cycle */
-    cpu = path_in(c->dir, "data/rrd/hv/good/cpu.rrd");
+    cpu = it_path(c->dir, "data/rrd/hv/good/cpu.rrd");
     last = it_rrd_lastupdate(cpu);
     assert_true(last > 0);
     /* written within a second of the cycle start (a multiple of 4 s), not
@@ -198,17 +175,17 @@ static __attribute__((unused)) void test_hung_and_refused(void **state)
     free(cpu);
     /* the failed hosts wrote nothing, and their cluster is UNKNOWN */
     {
-        char *d = path_in(c->dir, "data/rrd/hv/hung");
+        char *d = it_path(c->dir, "data/rrd/hv/hung");
         struct stat st;
         assert_int_not_equal(stat(d, &st), 0);
         free(d);
-        d = path_in(c->dir, "data/rrd/hv/refused");
+        d = it_path(c->dir, "data/rrd/hv/refused");
         assert_int_not_equal(stat(d, &st), 0);
         free(d);
-        d = path_in(c->dir, "data/rrd/cluster/c2/cpu.rrd");
+        d = it_path(c->dir, "data/rrd/cluster/c2/cpu.rrd");
         assert_true(isnan(tu_rrd_last(d, "capacity", 60)));
         free(d);
-        d = path_in(c->dir, "data/rrd/cluster/c1/cpu.rrd");
+        d = it_path(c->dir, "data/rrd/cluster/c1/cpu.rrd");
         char *cpus = it_virsh_field("test:///default", "nodeinfo", "CPU(s)");
         assert_non_null(cpus);
         assert_float_equal(tu_rrd_last(d, "capacity", 60), strtod(cpus, NULL),
@@ -262,7 +239,7 @@ static char *ds_names(const char *file)
 
 static double rrd_last(const char *dir, const char *rel, const char *ds)
 {
-    char *p = path_in(dir, rel);
+    char *p = it_path(dir, "%s", rel);
     double v = tu_rrd_last(p, ds, 120);
     free(p);
     return v;
@@ -286,7 +263,7 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
     const char *ua = "test://" FIX "/hv-a.xml";
     const char *ub = "test://" FIX "/hv-b.xml";
 
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 3"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--cycles 3"), 0);
 
     /* every archive kind of DESIGN.md section 4, with its data sources */
     static const struct {
@@ -311,7 +288,7 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char *p;
         snprintf(rel, sizeof(rel), "data/rrd/%s", files[i].rel);
-        p = path_in(c->dir, rel);
+        p = it_path(c->dir, "%s", rel);
         names = ds_names(p);
         if (strcmp(names, files[i].ds) != 0)
             fail_msg("%s: data sources '%s', want '%s'", files[i].rel, names,
@@ -330,7 +307,7 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
     /* the shared NFS pool seen by both hosts is one archive; local pools
      * are one per host: default x2, san1-vms, archive-lun, vg0 */
     {
-        char *pooldir = path_in(c->dir, "data/rrd/pool");
+        char *pooldir = it_path(c->dir, "data/rrd/pool");
         assert_int_equal(it_count_files(pooldir, "usage.rrd"), 5);
         free(pooldir);
     }
@@ -411,7 +388,7 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
 
     /* inventory: 8 distinct VMs, mig01 where it runs, names byte-exact */
     {
-        char *db = path_in(c->dir, "data/inventory.db");
+        char *db = it_path(c->dir, "data/inventory.db");
         assert_int_equal(
             tu_runf(&out, "sqlite3 '%s' 'select count(*) from vms'", db), 0);
         assert_int_equal(strtol(out, NULL, 10), 8);
@@ -449,7 +426,7 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
     /* nothing outside rrd/ but the inventory and the pid file, and every
      * archive path is made of [A-Za-z0-9._-] */
     {
-        char *data = path_in(c->dir, "data");
+        char *data = it_path(c->dir, "data");
         assert_int_equal(
             tu_runf(&out,
                     "cd '%s' && find . -type f | grep -v "
@@ -481,8 +458,8 @@ static __attribute__((unused)) void test_hostile_names(void **state)
              ");\n",
              FIX, FIX);
     char *conf = it_write_config(c->dir, body);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 2"), 0);
-    data = path_in(c->dir, "data");
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--cycles 2"), 0);
+    data = it_path(c->dir, "data");
     /* every file is under data/rrd/ with a safe name, or the inventory */
     assert_int_equal(
         tu_runf(&out,
@@ -525,7 +502,7 @@ static __attribute__((unused)) void test_rename_keeps_archives(void **state)
              "\"test://%s/hv.xml\"; } );\n",
              c->dir);
     conf = it_write_config(c->dir, body);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
     assert_true(asprintf(&cpu, "%s/data/rrd/vm/%s/cpu.rrd", c->dir, WEB01) > 0);
     first = it_rrd_lastupdate(cpu);
     assert_true(first > 0);
@@ -538,7 +515,7 @@ static __attribute__((unused)) void test_rename_keeps_archives(void **state)
             xml),
         0);
     sleep(1);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
     second = it_rrd_lastupdate(cpu);
     assert_true(second > first);
     assert_int_equal(
@@ -562,7 +539,7 @@ static __attribute__((unused)) void test_rename_keeps_archives(void **state)
 
 static pid_t start_sdcmond(const char *dir, const char *conf)
 {
-    char *log = path_in(dir, "sdcmond.log");
+    char *log = it_path(dir, "sdcmond.log");
     char *argv[] = {(char *)tu_sdcmond(), "-c", (char *)conf, "--foreground",
                     NULL};
     pid_t pid = tu_spawn(argv, log);
@@ -571,29 +548,10 @@ static pid_t start_sdcmond(const char *dir, const char *conf)
     return pid;
 }
 
-/* Wait until the log holds @n occurrences of @what; false on timeout. */
-static bool wait_log(const char *dir, const char *what, int n, int timeout_ms)
-{
-    char *p = path_in(dir, "sdcmond.log");
-    bool ok = false;
-    for (int waited = 0; waited <= timeout_ms && !ok; waited += 50) {
-        char *log = tu_read_file(p);
-        int k = 0;
-        for (const char *s = log; s && (s = strstr(s, what)); s++)
-            k++;
-        ok = k >= n;
-        free(log);
-        if (!ok)
-            usleep(50 * 1000);
-    }
-    free(p);
-    return ok;
-}
-
 /* Wait until at least @n archives exist under DIR/data/rrd. */
 static bool wait_archives(const char *dir, int n, int timeout_ms)
 {
-    char *rrd = path_in(dir, "data/rrd");
+    char *rrd = it_path(dir, "data/rrd");
     bool ok = false;
     for (int waited = 0; waited <= timeout_ms && !ok; waited += 20) {
         ok = it_count_files(rrd, "*.rrd") >= n;
@@ -626,7 +584,7 @@ static __attribute__((unused)) void test_kill9_then_restart(void **state)
 {
     struct ctx *c = *state;
     char *conf = demo_config(c->dir, 2);
-    char *out = NULL, *rrd = path_in(c->dir, "data/rrd");
+    char *out = NULL, *rrd = it_path(c->dir, "data/rrd");
     pid_t pid = start_sdcmond(c->dir, conf);
     int before;
 
@@ -646,7 +604,7 @@ static __attribute__((unused)) void test_kill9_then_restart(void **state)
     assert_string_equal(out, "");
     free(out);
     /* a restart finishes the job and polling resumes */
-    assert_int_equal(run_sdcmond(c->dir, conf, "--cycles 2"), 0);
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--cycles 2"), 0);
     assert_true(it_count_files(rrd, "*.rrd") > before);
     assert_int_equal(
         tu_runf(&out,
@@ -657,12 +615,12 @@ static __attribute__((unused)) void test_kill9_then_restart(void **state)
     assert_string_equal(out, "");
     free(out);
     {
-        char *log = read_log(c->dir);
+        char *log = it_read_log(c->dir);
         assert_non_null(strstr(log, "4/4 hypervisors answered, 100 VMs"));
         free(log);
     }
     {
-        char *f = path_in(c->dir, "data/rrd/cluster/prod-a/cpu.rrd");
+        char *f = it_path(c->dir, "data/rrd/cluster/prod-a/cpu.rrd");
         assert_true(isfinite(tu_rrd_last(f, "vcpus", 30)));
         free(f);
     }
@@ -681,13 +639,13 @@ static __attribute__((unused)) void test_sigterm_finishes_cycle(void **state)
     kill(pid, SIGTERM);
     /* exits 0 once the cycle in flight is done, and not before */
     assert_int_equal(tu_wait_exit(pid, 60000), 0);
-    log = read_log(c->dir);
+    log = it_read_log(c->dir);
     assert_non_null(strstr(log, "4/4 hypervisors answered, 100 VMs"));
     assert_non_null(strstr(log, "stopping after the cycle in flight"));
     assert_non_null(strstr(log, "sdcmond stopped"));
     free(log);
     {
-        char *rrd = path_in(c->dir, "data/rrd");
+        char *rrd = it_path(c->dir, "data/rrd");
         /* the whole first cycle was written: 505 archives */
         assert_int_equal(it_count_files(rrd, "*.rrd"), 505);
         free(rrd);
@@ -702,14 +660,14 @@ static __attribute__((unused)) void test_sighup_reload(void **state)
     char *conf = fixture_config(c->dir, NULL);
     pid_t pid = start_sdcmond(c->dir, conf);
 
-    assert_true(wait_log(c->dir, "2/2 hypervisors answered", 1, 20000));
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 1, 20000));
     /* an invalid config: reported, the running one kept */
     assert_true(tu_write_file(
         conf, "step = 2;\nhypervisors = ( { name = \"x\"; } );\n", 0600));
     kill(pid, SIGHUP);
     assert_true(
-        wait_log(c->dir, "keeping the running configuration", 1, 10000));
-    assert_true(wait_log(c->dir, "2/2 hypervisors answered", 3, 20000));
+        it_wait_log(c->dir, "keeping the running configuration", 1, 10000));
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 3, 20000));
     /* a valid one with a single hypervisor: taken */
     snprintf(body, sizeof(body),
              "data_dir = \"%s/data\";\nstep = 2;\nhypervisors = ( { name = "
@@ -717,11 +675,11 @@ static __attribute__((unused)) void test_sighup_reload(void **state)
              c->dir, FIX);
     assert_true(tu_write_file(conf, body, 0600));
     kill(pid, SIGHUP);
-    assert_true(wait_log(c->dir, "reload: 1 hypervisors", 1, 10000));
-    assert_true(wait_log(c->dir, "1/1 hypervisors answered", 1, 20000));
+    assert_true(it_wait_log(c->dir, "reload: 1 hypervisors", 1, 10000));
+    assert_true(it_wait_log(c->dir, "1/1 hypervisors answered", 1, 20000));
     assert_int_equal(tu_stop(pid, 20000), 0);
     {
-        char *log = read_log(c->dir);
+        char *log = it_read_log(c->dir);
         assert_non_null(strstr(log, "sdcmon.conf:2: missing key 'uri'"));
         free(log);
     }
@@ -748,11 +706,11 @@ static long rrdcached_stat(const char *sock, const char *key)
 static __attribute__((unused)) void test_rrdcached_mode(void **state)
 {
     struct ctx *c = *state;
-    char extra[1024], *conf, *sock = path_in(c->dir, "rrdcached.sock");
-    char *data = path_in(c->dir, "data"),
-         *pidf = path_in(c->dir, "rrdcached.pid");
-    char *rlog = path_in(c->dir, "rrdcached.log");
-    char *f = path_in(c->dir, "data/rrd/hv/hv-a/mem.rrd");
+    char extra[1024], *conf, *sock = it_path(c->dir, "rrdcached.sock");
+    char *data = it_path(c->dir, "data"),
+         *pidf = it_path(c->dir, "rrdcached.pid");
+    char *rlog = it_path(c->dir, "rrdcached.log");
+    char *f = it_path(c->dir, "data/rrd/hv/hv-a/mem.rrd");
     char addr[600];
     pid_t rc_pid, pid;
     long last_cycle;
@@ -769,7 +727,7 @@ static __attribute__((unused)) void test_rrdcached_mode(void **state)
     snprintf(extra, sizeof(extra), "rrdcached = \"unix:%s\";\n", sock);
     conf = fixture_config(c->dir, extra);
     pid = start_sdcmond(c->dir, conf);
-    assert_true(wait_log(c->dir, "2/2 hypervisors answered", 3, 30000));
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 3, 30000));
     /* rrdcached holds the updates: the file itself has not seen them */
     assert_true(rrdcached_stat(sock, "UpdatesReceived") > 0);
     last_cycle = it_rrd_lastupdate(f);
@@ -808,12 +766,12 @@ static __attribute__((unused)) void test_bad_libvirt_values(void **state)
              "\"test://%s/hv.xml\"; } );\n",
              c->dir);
     conf = it_write_config(c->dir, body);
-    assert_int_equal(run_sdcmond(c->dir, conf, "--once"), 0);
-    f = path_in(c->dir, "data/rrd/pool/hv.default/usage.rrd");
+    assert_int_equal(it_run_sdcmond(c->dir, conf, "--once"), 0);
+    f = it_path(c->dir, "data/rrd/pool/hv.default/usage.rrd");
     assert_float_equal(tu_rrd_last(f, "capacity", 60), 107374182400.0, 0);
     assert_true(isnan(tu_rrd_last(f, "allocation", 60)));
     assert_true(isnan(tu_rrd_last(f, "available", 60)));
-    log = read_log(c->dir);
+    log = it_read_log(c->dir);
     assert_non_null(strstr(log, "pool default reports capacity 107374182400"));
     free(log);
     free(f);
@@ -826,7 +784,7 @@ static __attribute__((unused)) void test_daemon_mode(void **state)
 {
     struct ctx *c = *state;
     char *conf = fixture_config(c->dir, NULL);
-    char *pidf = path_in(c->dir, "data/sdcmond.pid"), *text, *out = NULL;
+    char *pidf = it_path(c->dir, "data/sdcmond.pid"), *text, *out = NULL;
     long pid;
 
     assert_int_equal(tu_runf(&out, "'%s' -c '%s'", tu_sdcmond(), conf), 0);
@@ -846,7 +804,7 @@ static __attribute__((unused)) void test_daemon_mode(void **state)
     free(out);
     /* it polls: the archives appear */
     {
-        char *f = path_in(c->dir, "data/rrd/hv/hv-a/cpu.rrd");
+        char *f = it_path(c->dir, "data/rrd/hv/hv-a/cpu.rrd");
         assert_true(tu_wait_path(f, 10000));
         free(f);
     }
