@@ -6,6 +6,7 @@
  * XML, cached per UUID and re-read when the devices seem to have changed.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,10 +65,13 @@ struct dom_stat {
     bool has_delay;
     uint64_t delay;
     bool has_net;
-    unsigned n_net;
-    struct dev_stat net[LV_MAX_DEVS];
     bool has_block;
+    unsigned n_net;
     unsigned n_block;
+    unsigned n_net_used;   /* entries of net[] that may be non-zero */
+    unsigned n_block_used; /* entries of block[] that may be non-zero */
+    /* the device arrays stay last: dom_stat_reset() relies on it */
+    struct dev_stat net[LV_MAX_DEVS];
     struct dev_stat block[LV_MAX_DEVS];
 };
 
@@ -150,6 +154,32 @@ static void dev_set(struct dev_stat *d, const char *const *names, size_t n,
         }
 }
 
+/*
+ * Make @s empty for the next domain.  The device arrays are large (two
+ * times 256 entries) and only their first n_net / n_block entries, or the
+ * entries a record names, are ever read, so clearing them whole for every
+ * VM cost more than the rest of the parse: clear the fields and only the
+ * device entries the last domain used.
+ */
+static void dom_stat_reset(struct dom_stat *s)
+{
+    unsigned nn = s->n_net_used, nb = s->n_block_used;
+    memset(s->net, 0, nn * sizeof(s->net[0]));
+    memset(s->block, 0, nb * sizeof(s->block[0]));
+    memset(s, 0, offsetof(struct dom_stat, net));
+    s->n_net = 0;
+    s->n_block = 0;
+    s->n_net_used = 0;
+    s->n_block_used = 0;
+}
+
+/* Note that device entry @idx of @arr may hold data (see dom_stat_reset). */
+static void dev_touch(unsigned *used, unsigned idx)
+{
+    if (idx + 1 > *used)
+        *used = idx + 1;
+}
+
 /* One pass over a bulk record's parameters. */
 static void parse_record(const virDomainStatsRecord *r, struct dom_stat *s)
 {
@@ -206,6 +236,7 @@ static void parse_record(const virDomainStatsRecord *r, struct dom_stat *s)
                 s->has_net = true;
                 s->n_net = v > LV_MAX_DEVS ? LV_MAX_DEVS : (unsigned)v;
             } else if (split_indexed(f, 4, &idx, &rest)) {
+                dev_touch(&s->n_net_used, idx);
                 dev_set(&s->net[idx], net_names, NF_COUNT, rest, p);
             }
         } else if (strncmp(f, "block.", 6) == 0) {
@@ -213,6 +244,7 @@ static void parse_record(const virDomainStatsRecord *r, struct dom_stat *s)
                 s->has_block = true;
                 s->n_block = v > LV_MAX_DEVS ? LV_MAX_DEVS : (unsigned)v;
             } else if (split_indexed(f, 6, &idx, &rest)) {
+                dev_touch(&s->n_block_used, idx);
                 dev_set(&s->block[idx], blk_names, BF_COUNT, rest, p);
             }
         }
@@ -453,6 +485,7 @@ static void fallback_block(struct lv_ctx *c, virDomainPtr dom, bool active,
     for (size_t i = 0; x && i < x->n_disks && i < LV_MAX_DEVS; i++) {
         struct dev_stat *d = &s->block[s->n_block++];
         virDomainBlockInfo bi;
+        dev_touch(&s->n_block_used, s->n_block - 1);
         memset(d, 0, sizeof(*d));
         d->name = x->disks[i].target;
         if (!(c->unsupported & LV_NO_BLOCKINFO)) {
@@ -496,6 +529,7 @@ static void fallback_net(struct lv_ctx *c, virDomainPtr dom,
     for (size_t i = 0; x && i < x->n_nics && i < LV_MAX_DEVS; i++) {
         struct dev_stat *d = &s->net[s->n_net++];
         virDomainInterfaceStatsStruct is;
+        dev_touch(&s->n_net_used, s->n_net - 1);
         const char *dev =
             x->nics[i].target ? x->nics[i].target : x->nics[i].mac;
         memset(d, 0, sizeof(*d));
@@ -664,7 +698,7 @@ enum sdc_rc lv_collect_domains(struct lv_ctx *c, struct sdc_batch *b,
                              c->name, lv_err());
     now = lv_now();
     t = sdc_wall_time();
-    s = malloc(sizeof(*s));
+    s = calloc(1, sizeof(*s));
     prev_new = n > 0 ? calloc((size_t)n, sizeof(*prev_new)) : NULL;
     if (!s || (n > 0 && !prev_new)) {
         free(s);
@@ -684,7 +718,7 @@ enum sdc_rc lv_collect_domains(struct lv_ctx *c, struct sdc_batch *b,
         enum sdc_vm_state st;
         bool active;
 
-        memset(s, 0, sizeof(*s));
+        dom_stat_reset(s);
         if (virDomainGetUUIDString(dom, uuid) < 0 || !name) {
             virResetLastError();
             continue;
