@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "cluster.h"
 #include "libvirt.h"
+#include "snmp.h"
 
 static double mono_now(void)
 {
@@ -56,6 +57,12 @@ enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
     rc = make_dirs(cfg->data_dir, err);
     if (rc != SDC_OK)
         goto fail;
+    if (cfg->n_snmp > 0) {
+        /* before libvirt starts its event thread: it sets $MIBS */
+        rc = snmp_global_init(err);
+        if (rc != SDC_OK)
+            goto fail;
+    }
     rc = lv_global_init(err);
     if (rc != SDC_OK)
         goto fail;
@@ -74,6 +81,22 @@ enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
         const struct sdc_hypervisor_cfg *h = &cfg->hypervisors[i];
         rc = sched_add(a->sched, &sdc_libvirt_collector, h, h->name, h->timeout,
                        err);
+        if (rc != SDC_OK)
+            goto fail;
+    }
+    if (cfg->n_snmp > 0) {
+        /* One target for every SNMP device: one thread, one event loop.  It
+         * must be done before the next cycle starts, and its own deadline
+         * comes a little before the scheduler's, so unfinished devices are
+         * reported one by one rather than the whole target timing out. */
+        struct sdc_snmp_collector_cfg sc = {0};
+        double timeout = cfg->step - 1 >= 1 ? cfg->step - 1 : 1;
+        sc.devices = cfg->snmp;
+        sc.n_devices = cfg->n_snmp;
+        sc.budget = timeout - fmin(0.5, timeout * 0.2);
+        sc.max_inflight = SDC_SNMP_DEFAULT_INFLIGHT;
+        rc =
+            sched_add(a->sched, &sdc_snmp_collector, &sc, "snmp", timeout, err);
         if (rc != SDC_OK)
             goto fail;
     }
@@ -151,7 +174,9 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
 {
     struct sdc_batch **batches = NULL;
     struct sdc_batch *clusters = NULL;
-    size_t n = 0, ok = 0, vms = 0, dups;
+    size_t n = 0, vms = 0, dups;
+    size_t n_hv = 0, ok_hv = 0, n_snmp = 0, ok_snmp = 0;
+    char snmp_part[64] = "";
     double t0 = mono_now();
     struct rrdw_stats before, after;
     struct sdc_error werr;
@@ -173,8 +198,14 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
             continue;
         ts = target_state(a, b->source);
         kind = b->kind ? b->kind : "poller";
+        if (strcmp(kind, "snmp") == 0) {
+            n_snmp++;
+            ok_snmp += b->ok;
+        } else {
+            n_hv++;
+            ok_hv += b->ok;
+        }
         if (b->ok) {
-            ok++;
             vms += b->vms.len;
             if (ts)
                 sdc_complain_release(&ts->complaint, "%s: %s: answering again",
@@ -197,7 +228,7 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
                 flen += (size_t)k;
             a->cycle_errors++;
             if (ts)
-                sdc_complain(&ts->complaint, cycle, SDC_LOG_ERR, "libvirt: %s",
+                sdc_complain(&ts->complaint, cycle, SDC_LOG_ERR, "%s: %s", kind,
                              b->error.msg);
         }
     }
@@ -220,7 +251,11 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
             continue;
         if (rrdw_write_batch(a->writer, batches[i], &werr) != SDC_OK) {
             write_errors++;
-            SDC_ERROR("rrd: host %s: %s", batches[i]->source, werr.msg);
+            SDC_ERROR("rrd: %s %s: %s",
+                      batches[i]->kind && strcmp(batches[i]->kind, "snmp") == 0
+                          ? "device"
+                          : "host",
+                      batches[i]->source, werr.msg);
         }
     }
     if (clusters && rrdw_write_batch(a->writer, clusters, &werr) != SDC_OK) {
@@ -229,21 +264,24 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     }
 
     if (inv_record_batches(a->inv, batches, n, cycle, &werr) != SDC_OK)
-        SDC_ERROR("inventory: %s", werr.msg);
+        SDC_ERROR("%s", werr.msg);
     else if (inv_snapshot_daily(a->inv, cycle, &werr) != SDC_OK)
-        SDC_ERROR("inventory: daily snapshot: %s", werr.msg);
+        SDC_ERROR("daily snapshot: %s", werr.msg);
 
     rrdw_get_stats(a->writer, &after);
     a->cycles++;
     a->last_cycle = cycle;
     a->last_cycle_seconds = mono_now() - t0;
+    if (a->cfg->n_snmp > 0)
+        snprintf(snmp_part, sizeof(snmp_part),
+                 ", %zu/%zu SNMP devices answered", ok_snmp, n_snmp);
     SDC_INFO("cycle %lld: %zu/%zu hypervisors answered, %zu VMs, %llu archive "
-             "updates, %llu created, %llu write errors, %.2f s%s",
-             (long long)cycle, ok, n, vms,
+             "updates, %llu created, %llu write errors, %.2f s%s%s",
+             (long long)cycle, ok_hv, n_hv, vms,
              (unsigned long long)(after.updates - before.updates),
              (unsigned long long)(after.created - before.created),
              (unsigned long long)(after.errors - before.errors),
-             a->last_cycle_seconds, failed);
+             a->last_cycle_seconds, snmp_part, failed);
 
     for (size_t i = 0; i < n; i++)
         sdc_batch_free(batches[i]);

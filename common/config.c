@@ -1005,6 +1005,252 @@ static enum sdc_rc parse_interfaces(struct loader *ld,
     return SDC_OK;
 }
 
+/* Most custom objects per device, and longest custom OID (sub-ids). */
+#define CUSTOM_MAX 256
+#define CUSTOM_OID_MAX 128
+/* Longest custom or storage name (it goes into archive file names). */
+#define CUSTOM_NAME_MAX 64
+
+/* Boolean member @key of @grp into *@dst (unchanged when absent). */
+static enum sdc_rc get_bool(struct loader *ld, const config_setting_t *grp,
+                            const char *where, const char *key, bool *dst)
+{
+    const config_setting_t *s = config_setting_get_member(grp, key);
+    if (!s)
+        return SDC_OK;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return type_error(ld, s, where, key, "true or false");
+    *dst = config_setting_get_bool(s) != 0;
+    return SDC_OK;
+}
+
+/* A name that can stand in an archive file name as it is. */
+static bool custom_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CUSTOM_NAME_MAX || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Check a numeric OID ("1.3.6.1.4.1.9.2.1.0", a leading '.' allowed): 2 to
+ * CUSTOM_OID_MAX sub-identifiers of 32 bits, the first 0, 1 or 2.
+ * @return: NULL if valid, else what is wrong.
+ */
+static const char *oid_problem(const char *s)
+{
+    size_t n = 0;
+    unsigned long long first = 0;
+    if (*s == '.')
+        s++;
+    if (!*s)
+        return "it is empty";
+    for (;;) {
+        unsigned long long v = 0;
+        size_t digits = 0;
+        while (*s >= '0' && *s <= '9') {
+            v = v * 10 + (unsigned long long)(*s - '0');
+            if (v > 4294967295ULL)
+                return "a sub-identifier is larger than 4294967295";
+            s++;
+            digits++;
+        }
+        if (digits == 0)
+            return "it must be numbers separated by dots, like "
+                   "1.3.6.1.4.1.9.2.1.0";
+        if (n == 0)
+            first = v;
+        if (++n > CUSTOM_OID_MAX)
+            return "it has more than 128 sub-identifiers";
+        if (*s == '\0')
+            break;
+        if (*s != '.')
+            return "it must be numbers separated by dots, like "
+                   "1.3.6.1.4.1.9.2.1.0";
+        s++;
+    }
+    if (n < 2)
+        return "it needs at least two sub-identifiers";
+    if (first > 2)
+        return "the first sub-identifier must be 0, 1 or 2";
+    return NULL;
+}
+
+static enum sdc_rc parse_custom_one(struct loader *ld,
+                                    const config_setting_t *el,
+                                    const char *where,
+                                    struct sdc_snmp_custom *c)
+{
+    static const char *const keys[] = {"name",  "oid", "type",    "table",
+                                       "scale", "as",  "storage", NULL};
+    const config_setting_t *s;
+    char *type = NULL, *as = NULL;
+    const char *why;
+    enum sdc_rc rc;
+
+    c->line = config_setting_source_line(el);
+    c->scale = 1.0;
+    if ((rc = check_keys(ld, el, where, keys)) ||
+        (rc = get_string(ld, el, where, "name", &c->name)) ||
+        (rc = get_string(ld, el, where, "oid", &c->oid)) ||
+        (rc = get_bool(ld, el, where, "table", &c->table)) ||
+        (rc = get_number(ld, el, where, "scale", &c->scale, NUM_POSITIVE)) ||
+        (rc = get_string(ld, el, where, "storage", &c->storage)))
+        return rc;
+    if (!c->name)
+        return missing_key(ld, el, where, "name");
+    if (!c->oid)
+        return missing_key(ld, el, where, "oid");
+    if (!custom_name_ok(c->name))
+        return cfg_error(ld, config_setting_get_member(el, "name"),
+                         "%s.name '%s' must be 1 to %d characters of "
+                         "[A-Za-z0-9._-], not starting with '.'",
+                         where, c->name, CUSTOM_NAME_MAX);
+    if ((why = oid_problem(c->oid)))
+        return cfg_error(ld, config_setting_get_member(el, "oid"),
+                         "%s.oid '%s' is not a numeric OID: %s", where, c->oid,
+                         why);
+    if (c->oid[0] == '.' && (rc = set_str(ld, &c->oid, c->oid + 1)))
+        return rc;
+
+    if ((rc = get_string(ld, el, where, "type", &type)))
+        return rc;
+    if (type) {
+        if (strcasecmp(type, "GAUGE") == 0)
+            c->type = SDC_SNMP_CUSTOM_GAUGE;
+        else if (strcasecmp(type, "DERIVE") == 0)
+            c->type = SDC_SNMP_CUSTOM_DERIVE;
+        else
+            rc = cfg_error(ld, config_setting_get_member(el, "type"),
+                           "unknown type '%s' in %s (expected GAUGE or "
+                           "DERIVE)",
+                           type, where);
+        free(type);
+        if (rc)
+            return rc;
+    }
+    if ((rc = get_string(ld, el, where, "as", &as)))
+        return rc;
+    if (as) {
+        if (!*as)
+            c->as = SDC_SNMP_AS_NONE;
+        else if (strcmp(as, "storage_size") == 0)
+            c->as = SDC_SNMP_AS_STORAGE_SIZE;
+        else if (strcmp(as, "storage_used") == 0)
+            c->as = SDC_SNMP_AS_STORAGE_USED;
+        else
+            rc = cfg_error(ld, config_setting_get_member(el, "as"),
+                           "unknown as '%s' in %s (expected \"\", "
+                           "\"storage_size\" or \"storage_used\")",
+                           as, where);
+        free(as);
+        if (rc)
+            return rc;
+    }
+    s = config_setting_get_member(el, "storage");
+    if (c->storage && c->as == SDC_SNMP_AS_NONE)
+        return cfg_error(ld, s,
+                         "%s.storage needs as = \"storage_size\" or "
+                         "\"storage_used\"",
+                         where);
+    if (c->as != SDC_SNMP_AS_NONE && c->type == SDC_SNMP_CUSTOM_DERIVE)
+        return cfg_error(ld, config_setting_get_member(el, "as"),
+                         "%s: a storage size or used figure is a GAUGE, not "
+                         "a DERIVE counter",
+                         where);
+    if (c->storage && !custom_name_ok(c->storage))
+        return cfg_error(ld, s,
+                         "%s.storage '%s' must be 1 to %d characters of "
+                         "[A-Za-z0-9._-], not starting with '.'",
+                         where, c->storage, CUSTOM_NAME_MAX);
+    if (c->as != SDC_SNMP_AS_NONE && !c->storage &&
+        (rc = set_str(ld, &c->storage, c->name)))
+        return rc;
+    return SDC_OK;
+}
+
+/* Names unique; per storage at most one size and one used object, both
+ * scalars or both table columns. */
+static enum sdc_rc check_customs(struct loader *ld,
+                                 const config_setting_t *list,
+                                 const char *where,
+                                 const struct sdc_snmp_cfg *d)
+{
+    for (size_t i = 0; i < d->n_custom; i++) {
+        const struct sdc_snmp_custom *c = &d->custom[i];
+        const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+        for (size_t k = 0; k < i; k++) {
+            const struct sdc_snmp_custom *o = &d->custom[k];
+            if (strcmp(o->name, c->name) == 0)
+                return cfg_error(ld, config_setting_get_member(el, "name"),
+                                 "%s: duplicate custom name '%s' (first on "
+                                 "line %d)",
+                                 where, c->name, o->line);
+            if (c->as == SDC_SNMP_AS_NONE || o->as == SDC_SNMP_AS_NONE ||
+                strcmp(o->storage, c->storage) != 0)
+                continue;
+            if (o->as == c->as)
+                return cfg_error(ld, el,
+                                 "%s: storage '%s' already has a %s object "
+                                 "(line %d)",
+                                 where, c->storage,
+                                 c->as == SDC_SNMP_AS_STORAGE_SIZE ? "size"
+                                                                   : "used",
+                                 o->line);
+            if (o->table != c->table)
+                return cfg_error(ld, el,
+                                 "%s: the size and used objects of storage "
+                                 "'%s' must both be tables or both not "
+                                 "(line %d differs)",
+                                 where, c->storage, o->line);
+        }
+    }
+    return SDC_OK;
+}
+
+static enum sdc_rc parse_custom(struct loader *ld, const config_setting_t *el,
+                                const char *where, struct sdc_snmp_cfg *d)
+{
+    const config_setting_t *s = config_setting_get_member(el, "custom");
+    char cw[WHERE_LEN + 32];
+    enum sdc_rc rc;
+    int n;
+
+    if (!s)
+        return SDC_OK;
+    if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+        !(config_setting_type(s) == CONFIG_TYPE_ARRAY &&
+          config_setting_length(s) == 0))
+        return type_error(ld, s, where, "custom", "a list ( { ... }, ... )");
+    n = config_setting_length(s);
+    if (n == 0)
+        return SDC_OK;
+    if (n > CUSTOM_MAX)
+        return cfg_error(ld, s, "%s.custom has %d objects; at most %d", where,
+                         n, CUSTOM_MAX);
+    d->custom = calloc((size_t)n, sizeof(*d->custom));
+    if (!d->custom)
+        return nomem(ld);
+    d->n_custom = (size_t)n; /* zeroed entries free cleanly on error */
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        snprintf(cw, sizeof(cw), "%s.custom[%d]", where, i);
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+            return cfg_error(ld, e, "%s must be a group { ... }, not %s", cw,
+                             type_name(config_setting_type(e)));
+        if ((rc = parse_custom_one(ld, e, cw, &d->custom[i])))
+            return rc;
+    }
+    return check_customs(ld, s, where, d);
+}
+
 static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
                               void *base, size_t idx)
 {
@@ -1026,6 +1272,7 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
                                        "retries",
                                        "uplinks",
                                        "interfaces",
+                                       "custom",
                                        NULL};
     struct sdc_snmp_cfg *all = base, *d = &all[idx];
     const config_setting_t *s;
@@ -1111,7 +1358,8 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
              get_number(ld, el, where, "timeout", &d->timeout, NUM_POSITIVE)) ||
         (rc = get_int(ld, el, where, "retries", &d->retries, 0, 100)) ||
         (rc = parse_uplinks(ld, el, where, d)) ||
-        (rc = parse_interfaces(ld, el, where, d)))
+        (rc = parse_interfaces(ld, el, where, d)) ||
+        (rc = parse_custom(ld, el, where, d)))
         return rc;
     s = config_setting_get_member(el, "timeout");
     if (s && d->timeout > 600)
@@ -1316,6 +1564,83 @@ static enum sdc_rc parse_retention(struct loader *ld,
     return SDC_OK;
 }
 
+/*
+ * `thresholds`: the monthly report's findings.  Each share is in (0, 1];
+ * the idle, oversized and undersized limits must keep their order, and a
+ * resize target must lie above the share that makes a VM oversized (else a
+ * resize would leave it oversized).
+ */
+static enum sdc_rc parse_thresholds(struct loader *ld,
+                                    const config_setting_t *root)
+{
+    static const char *const keys[] = {
+        "idle_cpu",       "idle_net_bytes",    "oversized_cpu",
+        "resize_cpu",     "oversized_memory",  "resize_memory",
+        "undersized_cpu", "undersized_memory", "imbalance_points",
+        "min_coverage",   "interface_errors",  NULL};
+    static const char *const w = "thresholds";
+    struct sdc_thresholds_cfg *t = &ld->cfg->thresholds;
+    const config_setting_t *grp;
+    enum sdc_rc rc;
+
+    if ((rc = get_group(ld, root, NULL, "thresholds", &grp)) || !grp)
+        return rc;
+    if ((rc = check_keys(ld, grp, w, keys)) ||
+        (rc = get_number(ld, grp, w, "idle_cpu", &t->idle_cpu, NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "idle_net_bytes", &t->idle_net_bytes,
+                         NUM_POSITIVE)) ||
+        (rc = get_number(ld, grp, w, "oversized_cpu", &t->oversized_cpu,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "resize_cpu", &t->resize_cpu,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "oversized_memory", &t->oversized_memory,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "resize_memory", &t->resize_memory,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "undersized_cpu", &t->undersized_cpu,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "undersized_memory", &t->undersized_memory,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "imbalance_points", &t->imbalance_points,
+                         NUM_POSITIVE)) ||
+        (rc = get_number(ld, grp, w, "min_coverage", &t->min_coverage,
+                         NUM_FRACTION)) ||
+        (rc = get_number(ld, grp, w, "interface_errors", &t->interface_errors,
+                         NUM_POSITIVE)))
+        return rc;
+    if (t->imbalance_points > 100)
+        return cfg_error(ld, config_setting_get_member(grp, "imbalance_points"),
+                         "thresholds.imbalance_points must be at most 100 "
+                         "(got %g)",
+                         t->imbalance_points);
+    if (!(t->idle_cpu < t->oversized_cpu))
+        return cfg_error(ld, grp,
+                         "thresholds.idle_cpu (%g) must be below "
+                         "thresholds.oversized_cpu (%g)",
+                         t->idle_cpu, t->oversized_cpu);
+    if (!(t->oversized_cpu < t->undersized_cpu))
+        return cfg_error(ld, grp,
+                         "thresholds.oversized_cpu (%g) must be below "
+                         "thresholds.undersized_cpu (%g)",
+                         t->oversized_cpu, t->undersized_cpu);
+    if (!(t->oversized_memory < t->undersized_memory))
+        return cfg_error(ld, grp,
+                         "thresholds.oversized_memory (%g) must be below "
+                         "thresholds.undersized_memory (%g)",
+                         t->oversized_memory, t->undersized_memory);
+    if (!(t->resize_cpu > t->oversized_cpu))
+        return cfg_error(ld, grp,
+                         "thresholds.resize_cpu (%g) must be above "
+                         "thresholds.oversized_cpu (%g)",
+                         t->resize_cpu, t->oversized_cpu);
+    if (!(t->resize_memory > t->oversized_memory))
+        return cfg_error(ld, grp,
+                         "thresholds.resize_memory (%g) must be above "
+                         "thresholds.oversized_memory (%g)",
+                         t->resize_memory, t->oversized_memory);
+    return SDC_OK;
+}
+
 /* Top-level scalars. */
 static enum sdc_rc parse_globals(struct loader *ld,
                                  const config_setting_t *root)
@@ -1362,6 +1687,17 @@ static enum sdc_rc set_defaults(struct loader *ld)
     cfg->retention.min5_days = 40;
     cfg->retention.hour_days = 100;
     cfg->retention.day_days = 1825;
+    cfg->thresholds.idle_cpu = 0.03;
+    cfg->thresholds.idle_net_bytes = 1000;
+    cfg->thresholds.oversized_cpu = 0.30;
+    cfg->thresholds.resize_cpu = 0.70;
+    cfg->thresholds.oversized_memory = 0.50;
+    cfg->thresholds.resize_memory = 0.80;
+    cfg->thresholds.undersized_cpu = 0.85;
+    cfg->thresholds.undersized_memory = 0.90;
+    cfg->thresholds.imbalance_points = 30;
+    cfg->thresholds.min_coverage = 0.80;
+    cfg->thresholds.interface_errors = 1;
     if ((rc = set_str(ld, &cfg->path, ld->path)) ||
         (rc = set_str(ld, &cfg->data_dir, "/var/lib/sdcmon")) ||
         (rc = set_str(ld, &cfg->rrdcached, "")) ||
@@ -1402,9 +1738,9 @@ static enum sdc_rc resolve_paths(struct loader *ld)
 static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "data_dir",    "step",    "rrdcached", "log_level", "pidfile",
-        "hypervisors", "snmp",    "capacity",  "clusters",  "web",
-        "reports",     "planned", "retention", NULL};
+        "data_dir",    "step",    "rrdcached", "log_level",  "pidfile",
+        "hypervisors", "snmp",    "capacity",  "clusters",   "web",
+        "reports",     "planned", "retention", "thresholds", NULL};
     struct sdc_config *cfg = ld->cfg;
     void *arr;
     enum sdc_rc rc;
@@ -1432,8 +1768,8 @@ static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
                     &arr, &cfg->n_planned);
     cfg->planned = arr;
     if (rc || (rc = parse_web(ld, root)) || (rc = parse_reports(ld, root)) ||
-        (rc = parse_retention(ld, root)) || (rc = resolve_paths(ld)) ||
-        (rc = check_secret_modes(ld)))
+        (rc = parse_retention(ld, root)) || (rc = parse_thresholds(ld, root)) ||
+        (rc = resolve_paths(ld)) || (rc = check_secret_modes(ld)))
         return rc;
     return SDC_OK;
 }
@@ -1538,6 +1874,12 @@ void sdc_config_free(struct sdc_config *cfg)
         free(d->uplinks);
         free(d->if_include);
         free(d->if_exclude);
+        for (size_t j = 0; j < d->n_custom; j++) {
+            free(d->custom[j].name);
+            free(d->custom[j].oid);
+            free(d->custom[j].storage);
+        }
+        free(d->custom);
     }
     free(cfg->snmp);
     for (size_t i = 0; i < cfg->n_clusters; i++) {

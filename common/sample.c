@@ -97,6 +97,36 @@ void sdc_vm_info_clear(struct sdc_vm_info *vm)
     memset(vm, 0, sizeof(*vm));
 }
 
+static void sdc_snmp_device_info_clear(struct sdc_snmp_device_info *d)
+{
+    free(d->name);
+    free(d->address);
+    free(d->role);
+    free(d->sys_descr);
+    free(d->sys_name);
+    memset(d, 0, sizeof(*d));
+}
+
+static void interface_info_clear(struct sdc_interface_info *i)
+{
+    free(i->device);
+    free(i->name);
+    free(i->alias);
+    free(i->descr);
+    memset(i, 0, sizeof(*i));
+}
+
+const char *sdc_if_oper_status_name(int status)
+{
+    static const char *const names[] = {
+        "unknown", "up",      "down",       "testing",
+        "unknown", "dormant", "notPresent", "lowerLayerDown",
+    };
+    if (status < 1 || (size_t)status >= sizeof(names) / sizeof(*names))
+        return "unknown";
+    return names[status];
+}
+
 void sdc_batch_free(struct sdc_batch *b)
 {
     if (!b)
@@ -142,6 +172,15 @@ void sdc_batch_free(struct sdc_batch *b)
     }
     free(b->volumes.items);
     sdc_hv_info_clear(&b->hv);
+    sdc_snmp_device_info_clear(&b->snmp_device);
+    for (size_t i = 0; i < b->interfaces.len; i++)
+        interface_info_clear(&b->interfaces.items[i]);
+    free(b->interfaces.items);
+    for (size_t i = 0; i < b->storages.len; i++) {
+        free(b->storages.items[i].device);
+        free(b->storages.items[i].descr);
+    }
+    free(b->storages.items);
     free(b->source);
     free(b);
 }
@@ -327,4 +366,56 @@ void sdc_batch_list_clear(struct sdc_batch_list *l)
     l->items = NULL;
     l->len = 0;
     l->cap = 0;
+}
+
+enum sdc_rc sdc_batch_set_snmp_device(struct sdc_batch *b,
+                                      const struct sdc_snmp_device_info *d)
+{
+    struct sdc_snmp_device_info c = *d;
+    if (!dup_ok(&c.name, d->name) | !dup_ok(&c.address, d->address) |
+        !dup_ok(&c.role, d->role) | !dup_ok(&c.sys_descr, d->sys_descr) |
+        !dup_ok(&c.sys_name, d->sys_name)) {
+        sdc_snmp_device_info_clear(&c);
+        return SDC_ERR_NOMEM;
+    }
+    sdc_snmp_device_info_clear(&b->snmp_device);
+    b->snmp_device = c;
+    b->has_snmp_device = true;
+    return SDC_OK;
+}
+
+enum sdc_rc sdc_batch_add_interface(struct sdc_batch *b,
+                                    const struct sdc_interface_info *i)
+{
+    struct sdc_interface_info c = *i;
+    struct sdc_interface_info *slot;
+    if (!dup_ok(&c.device, i->device) | !dup_ok(&c.name, i->name) |
+        !dup_ok(&c.alias, i->alias) | !dup_ok(&c.descr, i->descr))
+        goto nomem;
+    slot = VEC_PUSH(b->interfaces);
+    if (!slot)
+        goto nomem;
+    *slot = c;
+    return SDC_OK;
+nomem:
+    interface_info_clear(&c);
+    return SDC_ERR_NOMEM;
+}
+
+enum sdc_rc sdc_batch_add_storage(struct sdc_batch *b,
+                                  const struct sdc_storage_info *st)
+{
+    struct sdc_storage_info c = *st;
+    struct sdc_storage_info *slot;
+    if (!dup_ok(&c.device, st->device) | !dup_ok(&c.descr, st->descr))
+        goto nomem;
+    slot = VEC_PUSH(b->storages);
+    if (!slot)
+        goto nomem;
+    *slot = c;
+    return SDC_OK;
+nomem:
+    free(c.device);
+    free(c.descr);
+    return SDC_ERR_NOMEM;
 }

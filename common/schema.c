@@ -110,6 +110,15 @@ static const struct sdc_archive_def archive_defs[SDC_AR_COUNT] = {
                          false,
                          2,
                          {G("total", "bytes"), G("avail", "bytes")}},
+    /* A vendor object from the device's `custom` list: GAUGE objects as
+     * read (times `scale`), DERIVE objects as the rate the poller computes
+     * (per second, times `scale`), so one data source "value" either way. */
+    [SDC_AR_SNMP_CUSTOM] = {SDC_AR_SNMP_CUSTOM,
+                            "snmp",
+                            "custom-",
+                            true,
+                            1,
+                            {G("value", "scaled")}},
 };
 
 const struct sdc_archive_def *sdc_archive_def_get(enum sdc_archive type)

@@ -217,20 +217,26 @@ enum sdc_rc cluster_aggregate(const struct sdc_config *cfg,
                     malloc_ += (double)b->vms.items[v].memory;
                 }
         }
+        /* An incomplete cluster keeps every value unknown.  Each sample is
+         * filled before the next is added (adding may move the array). */
         cpu = sdc_batch_add_sample(out, SDC_AR_CLUSTER_CPU, cl, NULL, t);
-        mem = sdc_batch_add_sample(out, SDC_AR_CLUSTER_MEM, cl, NULL, t);
-        if (!cpu || !mem)
+        if (!cpu)
             return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
-        if (!complete)
-            continue; /* every value stays unknown */
-        if (cpu_ok)
-            sdc_sample_set_gauge(cpu, "used", used);
-        sdc_sample_set_gauge(cpu, "capacity", cap);
-        sdc_sample_set_gauge(cpu, "vcpus", vcpus);
-        if (mem_ok)
-            sdc_sample_set_gauge(mem, "used", mused);
-        sdc_sample_set_gauge(mem, "capacity", mcap);
-        sdc_sample_set_gauge(mem, "allocated", malloc_);
+        if (complete) {
+            if (cpu_ok)
+                sdc_sample_set_gauge(cpu, "used", used);
+            sdc_sample_set_gauge(cpu, "capacity", cap);
+            sdc_sample_set_gauge(cpu, "vcpus", vcpus);
+        }
+        mem = sdc_batch_add_sample(out, SDC_AR_CLUSTER_MEM, cl, NULL, t);
+        if (!mem)
+            return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+        if (complete) {
+            if (mem_ok)
+                sdc_sample_set_gauge(mem, "used", mused);
+            sdc_sample_set_gauge(mem, "capacity", mcap);
+            sdc_sample_set_gauge(mem, "allocated", malloc_);
+        }
     }
     return SDC_OK;
 }

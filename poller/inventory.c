@@ -180,6 +180,16 @@ static const char *const migrations[INV_SCHEMA_VERSION] = {
     " new_value TEXT);"
     "CREATE INDEX IF NOT EXISTS events_t ON events(t);"
     "CREATE INDEX IF NOT EXISTS events_entity ON events(entity);",
+
+    /* 1 -> 2: SNMP devices' sysName and uptime; interfaces' ifDescr,
+     * ifIndex and state; when an interface or storage stopped being listed */
+    "ALTER TABLE snmp_devices ADD COLUMN sys_name TEXT;"
+    "ALTER TABLE snmp_devices ADD COLUMN uptime INTEGER;"
+    "ALTER TABLE interfaces ADD COLUMN descr TEXT;"
+    "ALTER TABLE interfaces ADD COLUMN if_index INTEGER;"
+    "ALTER TABLE interfaces ADD COLUMN oper_status TEXT;"
+    "ALTER TABLE interfaces ADD COLUMN vanished_at INTEGER NULL;"
+    "ALTER TABLE storages ADD COLUMN vanished_at INTEGER NULL;",
 };
 
 /* Statements prepared once per connection. */
@@ -203,6 +213,36 @@ enum inv_stmt {
     ST_VM_GET,
     ST_SNAP_CLUSTER,
     ST_SNAP_POOL,
+    ST_SNMP_DEV_UPSERT,
+    ST_IF_OLD,
+    ST_IF_UPSERT,
+    ST_IF_VANISH_EVENTS,
+    ST_IF_VANISH,
+    ST_STORAGE_OLD,
+    ST_STORAGE_UPSERT,
+    ST_STORAGE_VANISH_EVENTS,
+    ST_STORAGE_VANISH,
+    ST_IMP_HV_LAST,
+    ST_IMP_HV_UPSERT,
+    ST_IMP_HV_FIRST,
+    ST_IMP_VM_LAST,
+    ST_IMP_VM_UPSERT,
+    ST_IMP_VM_FIRST,
+    ST_IMP_DISK_LAST,
+    ST_IMP_DISK_UPSERT,
+    ST_IMP_DISK_FIRST,
+    ST_IMP_NIC_LAST,
+    ST_IMP_NIC_UPSERT,
+    ST_IMP_NIC_FIRST,
+    ST_IMP_POOL_LAST,
+    ST_IMP_POOL_UPSERT,
+    ST_IMP_POOL_FIRST,
+    ST_IMP_POOL_HOST,
+    ST_IMP_VOL_LAST,
+    ST_IMP_VOL_UPSERT,
+    ST_IMP_VOL_FIRST,
+    ST_IMP_SNAP_CLUSTER,
+    ST_IMP_SNAP_POOL,
     ST_COUNT
 };
 
@@ -347,6 +387,194 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  WHERE v.pool_key = p.key AND v.last_seen >= ?2)"
         " FROM pools p WHERE p.last_seen >= ?2"
         " AND NOT EXISTS (SELECT 1 FROM snapshot_pool WHERE day = ?1)",
+
+    /* what a device did not say this cycle (NULL) keeps its old value */
+    [ST_SNMP_DEV_UPSERT] =
+        "INSERT INTO snmp_devices(name, address, role, sys_descr, sys_name,"
+        " uptime, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+        " ON CONFLICT(name) DO UPDATE SET address = excluded.address,"
+        " role = excluded.role,"
+        " sys_descr = IFNULL(excluded.sys_descr, snmp_devices.sys_descr),"
+        " sys_name = IFNULL(excluded.sys_name, snmp_devices.sys_name),"
+        " uptime = IFNULL(excluded.uptime, snmp_devices.uptime),"
+        " last_seen = excluded.last_seen",
+
+    [ST_IF_OLD] = "SELECT vanished_at FROM interfaces"
+                  " WHERE device = ?1 AND name = ?2",
+
+    [ST_IF_UPSERT] =
+        "INSERT INTO interfaces(device, name, alias, speed, uplink, first_seen,"
+        " last_seen, descr, if_index, oper_status, vanished_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, NULL)"
+        " ON CONFLICT(device, name) DO UPDATE SET alias = excluded.alias,"
+        " speed = excluded.speed, uplink = excluded.uplink,"
+        " last_seen = excluded.last_seen, descr = excluded.descr,"
+        " if_index = excluded.if_index, oper_status = excluded.oper_status,"
+        " vanished_at = NULL",
+
+    /* ?1 now, ?2 device: listed before, not in this complete listing */
+    [ST_IF_VANISH_EVENTS] =
+        "INSERT INTO events(t, kind, entity, detail, name, host)"
+        " SELECT ?1, 'interface vanished', device || '/' || name,"
+        " 'interface vanished from ' || device, name, device"
+        " FROM interfaces WHERE device = ?2 AND vanished_at IS NULL"
+        " AND last_seen < ?1",
+    [ST_IF_VANISH] = "UPDATE interfaces SET vanished_at = ?1"
+                     " WHERE device = ?2 AND vanished_at IS NULL"
+                     " AND last_seen < ?1",
+
+    [ST_STORAGE_OLD] = "SELECT vanished_at FROM storages"
+                       " WHERE device = ?1 AND descr = ?2",
+
+    /* a figure not read this cycle (NULL) keeps its old value */
+    [ST_STORAGE_UPSERT] =
+        "INSERT INTO storages(device, descr, size, used, first_seen,"
+        " last_seen, vanished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL)"
+        " ON CONFLICT(device, descr) DO UPDATE SET"
+        " size = IFNULL(excluded.size, storages.size),"
+        " used = IFNULL(excluded.used, storages.used),"
+        " last_seen = excluded.last_seen, vanished_at = NULL",
+
+    [ST_STORAGE_VANISH_EVENTS] =
+        "INSERT INTO events(t, kind, entity, detail, name, host)"
+        " SELECT ?1, 'storage vanished', device || '/' || descr,"
+        " 'storage vanished from ' || device, descr, device"
+        " FROM storages WHERE device = ?2 AND vanished_at IS NULL"
+        " AND last_seen < ?1",
+    [ST_STORAGE_VANISH] = "UPDATE storages SET vanished_at = ?1"
+                          " WHERE device = ?2 AND vanished_at IS NULL"
+                          " AND last_seen < ?1",
+
+    /*
+     * Import (sdcmon-import --inventory).  *_LAST reads the stored
+     * last_seen; *_UPSERT writes a row at least as recent as the stored one
+     * (a fact the row does not give, NULL, keeps its stored value);
+     * *_FIRST moves first_seen back for an older row.
+     */
+    [ST_IMP_HV_LAST] = "SELECT last_seen FROM hypervisors WHERE name = ?1",
+    [ST_IMP_HV_UPSERT] =
+        "INSERT INTO hypervisors(name, cluster, uri, hostname, model, cpus,"
+        " cores, memory, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT(name) DO UPDATE SET"
+        " cluster = IFNULL(excluded.cluster, hypervisors.cluster),"
+        " uri = IFNULL(excluded.uri, hypervisors.uri),"
+        " hostname = IFNULL(excluded.hostname, hypervisors.hostname),"
+        " model = IFNULL(excluded.model, hypervisors.model),"
+        " cpus = IFNULL(excluded.cpus, hypervisors.cpus),"
+        " cores = IFNULL(excluded.cores, hypervisors.cores),"
+        " memory = IFNULL(excluded.memory, hypervisors.memory),"
+        " first_seen = MIN(hypervisors.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen",
+    [ST_IMP_HV_FIRST] = "UPDATE hypervisors SET first_seen = MIN(first_seen,"
+                        " ?2) WHERE name = ?1",
+
+    [ST_IMP_VM_LAST] = "SELECT last_seen FROM vms WHERE uuid = ?1",
+    /* state_since: the row's, else the stored one while the state holds */
+    [ST_IMP_VM_UPSERT] =
+        "INSERT INTO vms(uuid, name, host, cluster, title, owner, state,"
+        " active, vcpus, max_vcpus, memory, max_memory, first_seen,"
+        " last_seen, state_since, deleted_at)"
+        " VALUES (?1, ?2, ?3,"
+        " COALESCE(?4, (SELECT cluster FROM hypervisors WHERE name = ?3)),"
+        " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, IFNULL(?15, ?13), ?16)"
+        " ON CONFLICT(uuid) DO UPDATE SET name = excluded.name,"
+        " host = IFNULL(excluded.host, vms.host),"
+        " cluster = IFNULL(excluded.cluster, vms.cluster),"
+        " title = IFNULL(excluded.title, vms.title),"
+        " owner = IFNULL(excluded.owner, vms.owner),"
+        " state_since = CASE WHEN ?15 IS NOT NULL THEN ?15"
+        " WHEN vms.state IS NOT excluded.state THEN excluded.last_seen"
+        " ELSE vms.state_since END,"
+        " state = excluded.state, active = excluded.active,"
+        " vcpus = IFNULL(excluded.vcpus, vms.vcpus),"
+        " max_vcpus = IFNULL(excluded.max_vcpus, vms.max_vcpus),"
+        " memory = IFNULL(excluded.memory, vms.memory),"
+        " max_memory = IFNULL(excluded.max_memory, vms.max_memory),"
+        " first_seen = MIN(vms.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen, deleted_at = excluded.deleted_at",
+    [ST_IMP_VM_FIRST] = "UPDATE vms SET first_seen = MIN(first_seen, ?2)"
+                        " WHERE uuid = ?1",
+
+    [ST_IMP_DISK_LAST] = "SELECT last_seen FROM disks"
+                         " WHERE vm_uuid = ?1 AND target = ?2",
+    [ST_IMP_DISK_UPSERT] =
+        "INSERT INTO disks(vm_uuid, target, source, backing, capacity,"
+        " allocation, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT(vm_uuid, target) DO UPDATE SET"
+        " source = IFNULL(excluded.source, disks.source),"
+        " backing = IFNULL(excluded.backing, disks.backing),"
+        " capacity = IFNULL(excluded.capacity, disks.capacity),"
+        " allocation = IFNULL(excluded.allocation, disks.allocation),"
+        " first_seen = MIN(disks.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen",
+    [ST_IMP_DISK_FIRST] = "UPDATE disks SET first_seen = MIN(first_seen, ?3)"
+                          " WHERE vm_uuid = ?1 AND target = ?2",
+
+    [ST_IMP_NIC_LAST] = "SELECT last_seen FROM nics"
+                        " WHERE vm_uuid = ?1 AND mac = ?2",
+    [ST_IMP_NIC_UPSERT] =
+        "INSERT INTO nics(vm_uuid, mac, target, network, first_seen,"
+        " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT(vm_uuid, mac) DO UPDATE SET"
+        " target = IFNULL(excluded.target, nics.target),"
+        " network = IFNULL(excluded.network, nics.network),"
+        " first_seen = MIN(nics.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen",
+    [ST_IMP_NIC_FIRST] = "UPDATE nics SET first_seen = MIN(first_seen, ?3)"
+                         " WHERE vm_uuid = ?1 AND mac = ?2",
+
+    [ST_IMP_POOL_LAST] = "SELECT last_seen FROM pools WHERE key = ?1",
+    [ST_IMP_POOL_UPSERT] =
+        "INSERT INTO pools(key, name, type, source, shared, active, capacity,"
+        " allocation, available, first_seen, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT(key) DO UPDATE SET"
+        " name = IFNULL(excluded.name, pools.name),"
+        " type = IFNULL(excluded.type, pools.type),"
+        " source = IFNULL(excluded.source, pools.source),"
+        " shared = IFNULL(excluded.shared, pools.shared),"
+        " active = IFNULL(excluded.active, pools.active),"
+        " capacity = IFNULL(excluded.capacity, pools.capacity),"
+        " allocation = IFNULL(excluded.allocation, pools.allocation),"
+        " available = IFNULL(excluded.available, pools.available),"
+        " first_seen = MIN(pools.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen",
+    [ST_IMP_POOL_FIRST] = "UPDATE pools SET first_seen = MIN(first_seen, ?2)"
+                          " WHERE key = ?1",
+    [ST_IMP_POOL_HOST] =
+        "INSERT INTO pool_hosts(pool_key, host, pool_name, last_seen)"
+        " VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT(pool_key, host) DO UPDATE SET"
+        " pool_name = IFNULL(excluded.pool_name, pool_hosts.pool_name),"
+        " last_seen = MAX(pool_hosts.last_seen, excluded.last_seen)",
+
+    [ST_IMP_VOL_LAST] = "SELECT last_seen FROM volumes"
+                        " WHERE pool_key = ?1 AND name = ?2",
+    [ST_IMP_VOL_UPSERT] =
+        "INSERT INTO volumes(pool_key, name, path, capacity, allocation,"
+        " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        " ON CONFLICT(pool_key, name) DO UPDATE SET"
+        " path = IFNULL(excluded.path, volumes.path),"
+        " capacity = IFNULL(excluded.capacity, volumes.capacity),"
+        " allocation = IFNULL(excluded.allocation, volumes.allocation),"
+        " first_seen = MIN(volumes.first_seen, excluded.first_seen),"
+        " last_seen = excluded.last_seen",
+    [ST_IMP_VOL_FIRST] = "UPDATE volumes SET first_seen = MIN(first_seen, ?3)"
+                         " WHERE pool_key = ?1 AND name = ?2",
+
+    /* a day the poller (or an earlier import) recorded is kept */
+    [ST_IMP_SNAP_CLUSTER] =
+        "INSERT INTO snapshot_cluster(day, cluster, hosts, cores, cpus,"
+        " memory, vms, vms_running, vcpus, vram, provisioned_storage)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT(day, cluster) DO NOTHING",
+    [ST_IMP_SNAP_POOL] =
+        "INSERT INTO snapshot_pool(day, pool_key, capacity, allocation,"
+        " volumes, provisioned) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT(day, pool_key) DO NOTHING",
 };
 
 struct inv {
@@ -1057,6 +1285,163 @@ cleanup:
     return rc;
 }
 
+/* ---- SNMP devices ------------------------------------------------------ */
+
+/*
+ * Whether @table (ST_IF_OLD or ST_STORAGE_OLD) lacks a listed row for
+ * @device/@name: no row at all, or one marked vanished.
+ */
+static enum sdc_rc snmp_row_new(struct inv *inv, enum inv_stmt id,
+                                const char *device, const char *name,
+                                bool *is_new, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[id];
+    enum sdc_rc rc = SDC_OK;
+    int src;
+
+    *is_new = true;
+    if ((bind_text(st, 1, device) | bind_text(st, 2, name)) != SQLITE_OK) {
+        rc = db_error(inv, err, "read SNMP inventory");
+        goto cleanup;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *is_new = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    else if (src != SQLITE_DONE)
+        rc = db_error(inv, err, "read SNMP inventory");
+cleanup:
+    stmt_done(st);
+    return rc;
+}
+
+/* Mark what @device no longer lists (vanished_at, one event each). */
+static enum sdc_rc snmp_sweep(struct inv *inv, enum inv_stmt events,
+                              enum inv_stmt mark, const char *device,
+                              time_t now, struct sdc_error *err)
+{
+    enum sdc_rc rc;
+    int brc;
+
+    brc = bind_time(inv->st[events], 1, now) |
+          bind_text(inv->st[events], 2, device);
+    rc = run(inv, events, brc, "record vanished SNMP entities", err);
+    if (rc != SDC_OK)
+        return rc;
+    brc =
+        bind_time(inv->st[mark], 1, now) | bind_text(inv->st[mark], 2, device);
+    return run(inv, mark, brc, "mark vanished SNMP entities", err);
+}
+
+static enum sdc_rc record_interfaces(struct inv *inv, const struct sdc_batch *b,
+                                     const char *device, time_t now,
+                                     struct sdc_error *err)
+{
+    enum sdc_rc rc;
+
+    for (size_t i = 0; i < b->interfaces.len; i++) {
+        const struct sdc_interface_info *f = &b->interfaces.items[i];
+        sqlite3_stmt *st = inv->st[ST_IF_UPSERT];
+        bool is_new;
+        int brc = 0;
+        if (!f->name)
+            continue;
+        rc = snmp_row_new(inv, ST_IF_OLD, device, f->name, &is_new, err);
+        if (rc != SDC_OK)
+            return rc;
+        brc |= bind_text(st, 1, device);
+        brc |= bind_text(st, 2, f->name);
+        brc |= bind_text(st, 3, f->alias);
+        brc |= f->speed ? bind_u64(st, 4, f->speed) : sqlite3_bind_null(st, 4);
+        brc |= sqlite3_bind_int(st, 5, f->uplink ? 1 : 0);
+        brc |= bind_time(st, 6, now);
+        brc |= bind_text(st, 7, f->descr);
+        brc |= sqlite3_bind_int(st, 8, f->if_index);
+        brc |= bind_text(st, 9, sdc_if_oper_status_name(f->oper_status));
+        rc = run(inv, ST_IF_UPSERT, brc, "record interface", err);
+        if (rc == SDC_OK && is_new) {
+            char entity[512];
+            snprintf(entity, sizeof(entity), "%s/%s", device, f->name);
+            rc = add_event(inv, now, "interface added", entity, f->name, device,
+                           NULL, NULL, err);
+        }
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+static enum sdc_rc record_storages(struct inv *inv, const struct sdc_batch *b,
+                                   const char *device, time_t now,
+                                   struct sdc_error *err)
+{
+    enum sdc_rc rc;
+
+    for (size_t i = 0; i < b->storages.len; i++) {
+        const struct sdc_storage_info *g = &b->storages.items[i];
+        sqlite3_stmt *st = inv->st[ST_STORAGE_UPSERT];
+        bool is_new;
+        int brc = 0;
+        if (!g->descr)
+            continue;
+        rc = snmp_row_new(inv, ST_STORAGE_OLD, device, g->descr, &is_new, err);
+        if (rc != SDC_OK)
+            return rc;
+        brc |= bind_text(st, 1, device);
+        brc |= bind_text(st, 2, g->descr);
+        brc |=
+            g->has_size ? bind_u64(st, 3, g->size) : sqlite3_bind_null(st, 3);
+        brc |=
+            g->has_used ? bind_u64(st, 4, g->used) : sqlite3_bind_null(st, 4);
+        brc |= bind_time(st, 5, now);
+        rc = run(inv, ST_STORAGE_UPSERT, brc, "record storage", err);
+        if (rc == SDC_OK && is_new) {
+            char entity[512];
+            snprintf(entity, sizeof(entity), "%s/%s", device, g->descr);
+            rc = add_event(inv, now, "storage added", entity, g->descr, device,
+                           NULL, NULL, err);
+        }
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+/* One SNMP device's batch: the device row, its interfaces and storages. */
+static enum sdc_rc record_snmp(struct inv *inv, const struct sdc_batch *b,
+                               time_t now, struct sdc_error *err)
+{
+    const struct sdc_snmp_device_info *d = &b->snmp_device;
+    const char *device = d->name ? d->name : b->source;
+    sqlite3_stmt *st = inv->st[ST_SNMP_DEV_UPSERT];
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!device)
+        return SDC_OK;
+    brc |= bind_text(st, 1, device);
+    brc |= bind_text(st, 2, d->address);
+    brc |= bind_text(st, 3, d->role);
+    brc |= bind_text(st, 4, d->sys_descr);
+    brc |= bind_text(st, 5, d->sys_name);
+    /* NaN (unknown) and negative fail this test: stored as NULL */
+    brc |= d->uptime >= 0 && d->uptime < 9e15
+               ? sqlite3_bind_int64(st, 6, (sqlite3_int64)d->uptime)
+               : sqlite3_bind_null(st, 6);
+    brc |= bind_time(st, 7, now);
+    rc = run(inv, ST_SNMP_DEV_UPSERT, brc, "record SNMP device", err);
+    if (rc == SDC_OK)
+        rc = record_interfaces(inv, b, device, now, err);
+    if (rc == SDC_OK)
+        rc = record_storages(inv, b, device, now, err);
+    if (rc == SDC_OK && d->interfaces_complete)
+        rc = snmp_sweep(inv, ST_IF_VANISH_EVENTS, ST_IF_VANISH, device, now,
+                        err);
+    if (rc == SDC_OK && d->storages_complete)
+        rc = snmp_sweep(inv, ST_STORAGE_VANISH_EVENTS, ST_STORAGE_VANISH,
+                        device, now, err);
+    return rc;
+}
+
 static enum sdc_rc record_cycle(struct inv *inv,
                                 struct sdc_batch *const *batches, size_t n,
                                 const struct vm_pick *picks, size_t np,
@@ -1095,9 +1480,18 @@ static enum sdc_rc record_cycle(struct inv *inv,
         if (rc != SDC_OK)
             return rc;
     }
-    /* after every upsert, so a VM that moved host is not swept */
     for (size_t i = 0; i < n; i++) {
-        if (!batch_usable(batches[i]) || !batches[i]->source)
+        if (!batch_usable(batches[i]) || !batches[i]->has_snmp_device)
+            continue;
+        rc = record_snmp(inv, batches[i], now, err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    /* after every upsert, so a VM that moved host is not swept; an SNMP
+     * device never lists VMs (and may share a hypervisor's name) */
+    for (size_t i = 0; i < n; i++) {
+        if (!batch_usable(batches[i]) || !batches[i]->source ||
+            batches[i]->has_snmp_device)
             continue;
         rc = sweep_host(inv, batches[i]->source, picks, np, now, err);
         if (rc != SDC_OK)
@@ -1169,6 +1563,470 @@ enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
         rc = run(inv, ST_COMMIT, SQLITE_OK, "commit snapshot", err);
     if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
         run(inv, ST_ROLLBACK, SQLITE_OK, "rollback snapshot", NULL);
+    return rc;
+}
+
+/* ---- import (sdcmon-import --inventory) -------------------------------- */
+
+/* A number the imported row may leave out: negative is SQL NULL. */
+static int bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v < 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
+}
+
+static int bind_opt_time(sqlite3_stmt *st, int i, time_t t)
+{
+    return t > 0 ? bind_time(st, i, t) : sqlite3_bind_null(st, i);
+}
+
+static enum sdc_rc imp_span(time_t first_seen, time_t last_seen,
+                            const char *what, const char *key,
+                            struct sdc_error *err)
+{
+    if (first_seen <= 0 || last_seen < first_seen)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: %s '%s': first_seen %lld and "
+                             "last_seen %lld are not a time span",
+                             what, key, (long long)first_seen,
+                             (long long)last_seen);
+    return SDC_OK;
+}
+
+/* The stored last_seen of the row a *_LAST statement finds by @k1 (and
+ * @k2); *@found is false when there is none. */
+static enum sdc_rc imp_last(struct inv *inv, enum inv_stmt id, const char *k1,
+                            const char *k2, bool *found, time_t *last,
+                            struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[id];
+    enum sdc_rc rc = SDC_OK;
+    int brc = bind_text(st, 1, k1);
+    int src;
+
+    *found = false;
+    *last = 0;
+    if (k2)
+        brc |= bind_text(st, 2, k2);
+    if (brc != SQLITE_OK) {
+        rc = db_error(inv, err, "read inventory");
+        goto cleanup;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *found = true;
+        *last = (time_t)sqlite3_column_int64(st, 0);
+    } else if (src != SQLITE_DONE) {
+        rc = db_error(inv, err, "read inventory");
+    }
+cleanup:
+    stmt_done(st);
+    return rc;
+}
+
+static enum inv_import_outcome imp_outcome(bool found, time_t stored,
+                                           time_t last_seen)
+{
+    if (!found)
+        return INV_IMPORT_ADDED;
+    return last_seen >= stored ? INV_IMPORT_UPDATED : INV_IMPORT_KEPT;
+}
+
+/* Only first_seen moves for a row older than the stored one. */
+static enum sdc_rc imp_first(struct inv *inv, enum inv_stmt id, const char *k1,
+                             const char *k2, time_t first_seen,
+                             struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[id];
+    int brc = bind_text(st, 1, k1);
+
+    if (k2)
+        brc |= bind_text(st, 2, k2) | bind_time(st, 3, first_seen);
+    else
+        brc |= bind_time(st, 2, first_seen);
+    return run(inv, id, brc, "record imported first_seen", err);
+}
+
+static void set_outcome(enum inv_import_outcome *out, enum inv_import_outcome o)
+{
+    if (out)
+        *out = o;
+}
+
+enum sdc_rc inv_import_begin(struct inv *inv, struct sdc_error *err)
+{
+    if (!inv)
+        return sdc_error_set(err, SDC_ERR_INVALID, "inventory: no database");
+    return run(inv, ST_BEGIN, SQLITE_OK, "begin import", err);
+}
+
+enum sdc_rc inv_import_commit(struct inv *inv, struct sdc_error *err)
+{
+    if (!inv)
+        return sdc_error_set(err, SDC_ERR_INVALID, "inventory: no database");
+    return run(inv, ST_COMMIT, SQLITE_OK, "commit import", err);
+}
+
+void inv_import_rollback(struct inv *inv)
+{
+    if (inv && inv->db && !sqlite3_get_autocommit(inv->db))
+        run(inv, ST_ROLLBACK, SQLITE_OK, "rollback import", NULL);
+}
+
+enum sdc_rc inv_import_hv(struct inv *inv, const struct inv_import_hv *r,
+                          enum inv_import_outcome *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->name || !*r->name)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a hypervisor needs a name");
+    rc = imp_span(r->first_seen, r->last_seen, "hypervisor", r->name, err);
+    if (rc == SDC_OK)
+        rc = imp_last(inv, ST_IMP_HV_LAST, r->name, NULL, &found, &stored, err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        rc = imp_first(inv, ST_IMP_HV_FIRST, r->name, NULL, r->first_seen, err);
+    } else {
+        st = inv->st[ST_IMP_HV_UPSERT];
+        brc |= bind_text(st, 1, r->name);
+        brc |= bind_text(st, 2, r->cluster);
+        brc |= bind_text(st, 3, r->uri);
+        brc |= bind_text(st, 4, r->hostname);
+        brc |= bind_text(st, 5, r->model);
+        brc |= bind_opt(st, 6, r->cpus);
+        brc |= bind_opt(st, 7, r->cores);
+        brc |= bind_opt(st, 8, r->memory);
+        brc |= bind_time(st, 9, r->first_seen);
+        brc |= bind_time(st, 10, r->last_seen);
+        rc = run(inv, ST_IMP_HV_UPSERT, brc, "record imported hypervisor", err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+enum sdc_rc inv_import_vm(struct inv *inv, const struct inv_import_vm *r,
+                          enum inv_import_outcome *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    const char *name;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->uuid || !*r->uuid)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a VM needs a uuid");
+    name = r->name ? r->name : "";
+    rc = imp_span(r->first_seen, r->last_seen, "VM", r->uuid, err);
+    if (rc == SDC_OK && r->deleted_at > 0 && r->deleted_at < r->first_seen)
+        rc = sdc_error_set(err, SDC_ERR_INVALID,
+                           "inventory: VM '%s': deleted_at is before "
+                           "first_seen",
+                           r->uuid);
+    if (rc == SDC_OK)
+        rc = imp_last(inv, ST_IMP_VM_LAST, r->uuid, NULL, &found, &stored, err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        set_outcome(out, o);
+        return imp_first(inv, ST_IMP_VM_FIRST, r->uuid, NULL, r->first_seen,
+                         err);
+    }
+    st = inv->st[ST_IMP_VM_UPSERT];
+    brc |= bind_text(st, 1, r->uuid);
+    brc |= bind_text(st, 2, name);
+    brc |= bind_text(st, 3, r->host);
+    brc |= bind_text(st, 4, r->cluster);
+    brc |= bind_text(st, 5, r->title);
+    brc |= bind_text(st, 6, r->owner);
+    brc |= bind_text(st, 7, sdc_vm_state_name(r->state));
+    brc |= sqlite3_bind_int(st, 8, sdc_vm_state_active(r->state) ? 1 : 0);
+    brc |= bind_opt(st, 9, r->vcpus);
+    brc |= bind_opt(st, 10, r->max_vcpus);
+    brc |= bind_opt(st, 11, r->memory);
+    brc |= bind_opt(st, 12, r->max_memory);
+    brc |= bind_time(st, 13, r->first_seen);
+    brc |= bind_time(st, 14, r->last_seen);
+    brc |= bind_opt_time(st, 15, r->state_since);
+    brc |= bind_opt_time(st, 16, r->deleted_at);
+    rc = run(inv, ST_IMP_VM_UPSERT, brc, "record imported VM", err);
+    if (rc == SDC_OK && o == INV_IMPORT_ADDED) {
+        /* a new VM: its first name starts the rename history */
+        rc = add_vm_name(inv, r->uuid, name, r->first_seen, err);
+        if (rc == SDC_OK)
+            rc = add_event(inv, r->first_seen, "created", r->uuid, name,
+                           r->host, NULL, NULL, err);
+        if (rc == SDC_OK && r->deleted_at > 0)
+            rc = add_event(inv, r->deleted_at, "deleted", r->uuid, name,
+                           r->host, NULL, NULL, err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+/* A disk, NIC or volume needs its VM or pool in the inventory first. */
+static enum sdc_rc imp_parent(struct inv *inv, enum inv_stmt id,
+                              const char *key, const char *what,
+                              struct sdc_error *err)
+{
+    bool found;
+    time_t stored;
+    enum sdc_rc rc = imp_last(inv, id, key, NULL, &found, &stored, err);
+
+    if (rc == SDC_OK && !found)
+        rc = sdc_error_set(err, SDC_ERR_INVALID,
+                           "inventory: no %s '%s' in the inventory", what, key);
+    return rc;
+}
+
+enum sdc_rc inv_import_disk(struct inv *inv, const struct inv_import_disk *r,
+                            enum inv_import_outcome *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->vm_uuid || !*r->vm_uuid || !r->target || !*r->target)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a disk needs a VM uuid and a target");
+    rc = imp_span(r->first_seen, r->last_seen, "disk", r->target, err);
+    if (rc == SDC_OK)
+        rc = imp_parent(inv, ST_IMP_VM_LAST, r->vm_uuid, "VM", err);
+    if (rc == SDC_OK)
+        rc = imp_last(inv, ST_IMP_DISK_LAST, r->vm_uuid, r->target, &found,
+                      &stored, err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        rc = imp_first(inv, ST_IMP_DISK_FIRST, r->vm_uuid, r->target,
+                       r->first_seen, err);
+    } else {
+        st = inv->st[ST_IMP_DISK_UPSERT];
+        brc |= bind_text(st, 1, r->vm_uuid);
+        brc |= bind_text(st, 2, r->target);
+        brc |= bind_text(st, 3, r->source);
+        brc |= bind_text(st, 4, r->backing);
+        brc |= bind_opt(st, 5, r->capacity);
+        brc |= bind_opt(st, 6, r->allocation);
+        brc |= bind_time(st, 7, r->first_seen);
+        brc |= bind_time(st, 8, r->last_seen);
+        rc = run(inv, ST_IMP_DISK_UPSERT, brc, "record imported disk", err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+enum sdc_rc inv_import_nic(struct inv *inv, const struct inv_import_nic *r,
+                           enum inv_import_outcome *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->vm_uuid || !*r->vm_uuid || !r->mac || !*r->mac)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a NIC needs a VM uuid and a MAC");
+    rc = imp_span(r->first_seen, r->last_seen, "NIC", r->mac, err);
+    if (rc == SDC_OK)
+        rc = imp_parent(inv, ST_IMP_VM_LAST, r->vm_uuid, "VM", err);
+    if (rc == SDC_OK)
+        rc = imp_last(inv, ST_IMP_NIC_LAST, r->vm_uuid, r->mac, &found, &stored,
+                      err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        rc = imp_first(inv, ST_IMP_NIC_FIRST, r->vm_uuid, r->mac, r->first_seen,
+                       err);
+    } else {
+        st = inv->st[ST_IMP_NIC_UPSERT];
+        brc |= bind_text(st, 1, r->vm_uuid);
+        brc |= bind_text(st, 2, r->mac);
+        brc |= bind_text(st, 3, r->target);
+        brc |= bind_text(st, 4, r->network);
+        brc |= bind_time(st, 5, r->first_seen);
+        brc |= bind_time(st, 6, r->last_seen);
+        rc = run(inv, ST_IMP_NIC_UPSERT, brc, "record imported NIC", err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+enum sdc_rc inv_import_pool(struct inv *inv, const struct inv_import_pool *r,
+                            enum inv_import_outcome *out, struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->key || !*r->key || (r->n_hosts > 0 && !r->hosts))
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a pool needs a key");
+    rc = imp_span(r->first_seen, r->last_seen, "pool", r->key, err);
+    if (rc == SDC_OK)
+        rc =
+            imp_last(inv, ST_IMP_POOL_LAST, r->key, NULL, &found, &stored, err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        rc =
+            imp_first(inv, ST_IMP_POOL_FIRST, r->key, NULL, r->first_seen, err);
+    } else {
+        st = inv->st[ST_IMP_POOL_UPSERT];
+        brc |= bind_text(st, 1, r->key);
+        brc |= bind_text(st, 2, r->name);
+        brc |= bind_text(st, 3, r->type);
+        brc |= bind_text(st, 4, r->source);
+        brc |= bind_opt(st, 5, r->shared);
+        brc |= bind_opt(st, 6, r->active);
+        brc |= bind_opt(st, 7, r->capacity);
+        brc |= bind_opt(st, 8, r->allocation);
+        brc |= bind_opt(st, 9, r->available);
+        brc |= bind_time(st, 10, r->first_seen);
+        brc |= bind_time(st, 11, r->last_seen);
+        rc = run(inv, ST_IMP_POOL_UPSERT, brc, "record imported pool", err);
+    }
+    for (size_t i = 0; rc == SDC_OK && i < r->n_hosts; i++) {
+        if (!r->hosts[i] || !*r->hosts[i])
+            continue;
+        st = inv->st[ST_IMP_POOL_HOST];
+        brc = bind_text(st, 1, r->key) | bind_text(st, 2, r->hosts[i]) |
+              bind_text(st, 3, r->name) | bind_time(st, 4, r->last_seen);
+        rc = run(inv, ST_IMP_POOL_HOST, brc, "record imported pool host", err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+enum sdc_rc inv_import_volume(struct inv *inv,
+                              const struct inv_import_volume *r,
+                              enum inv_import_outcome *out,
+                              struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum inv_import_outcome o;
+    bool found;
+    time_t stored;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->pool_key || !*r->pool_key || !r->name || !*r->name)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a volume needs a pool key and a "
+                             "name");
+    rc = imp_span(r->first_seen, r->last_seen, "volume", r->name, err);
+    if (rc == SDC_OK)
+        rc = imp_parent(inv, ST_IMP_POOL_LAST, r->pool_key, "pool", err);
+    if (rc == SDC_OK)
+        rc = imp_last(inv, ST_IMP_VOL_LAST, r->pool_key, r->name, &found,
+                      &stored, err);
+    if (rc != SDC_OK)
+        return rc;
+    o = imp_outcome(found, stored, r->last_seen);
+    if (o == INV_IMPORT_KEPT) {
+        rc = imp_first(inv, ST_IMP_VOL_FIRST, r->pool_key, r->name,
+                       r->first_seen, err);
+    } else {
+        st = inv->st[ST_IMP_VOL_UPSERT];
+        brc |= bind_text(st, 1, r->pool_key);
+        brc |= bind_text(st, 2, r->name);
+        brc |= bind_text(st, 3, r->path);
+        brc |= bind_opt(st, 4, r->capacity);
+        brc |= bind_opt(st, 5, r->allocation);
+        brc |= bind_time(st, 6, r->first_seen);
+        brc |= bind_time(st, 7, r->last_seen);
+        rc = run(inv, ST_IMP_VOL_UPSERT, brc, "record imported volume", err);
+    }
+    set_outcome(out, o);
+    return rc;
+}
+
+/* 'YYYY-MM-DD', the form of every snapshot day. */
+static bool day_ok(const char *d)
+{
+    if (!d || strlen(d) != 10 || d[4] != '-' || d[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
+            return false;
+    return true;
+}
+
+enum sdc_rc inv_import_snapshot_cluster(struct inv *inv,
+                                        const struct inv_import_snap_cluster *r,
+                                        enum inv_import_outcome *out,
+                                        struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->cluster || !day_ok(r->day))
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a cluster snapshot needs a day "
+                             "(YYYY-MM-DD) and a cluster");
+    st = inv->st[ST_IMP_SNAP_CLUSTER];
+    brc |= bind_text(st, 1, r->day);
+    brc |= bind_text(st, 2, r->cluster);
+    brc |= bind_opt(st, 3, r->hosts);
+    brc |= bind_opt(st, 4, r->cores);
+    brc |= bind_opt(st, 5, r->cpus);
+    brc |= bind_opt(st, 6, r->memory);
+    brc |= bind_opt(st, 7, r->vms);
+    brc |= bind_opt(st, 8, r->vms_running);
+    brc |= bind_opt(st, 9, r->vcpus);
+    brc |= bind_opt(st, 10, r->vram);
+    brc |= bind_opt(st, 11, r->provisioned_storage);
+    rc = run(inv, ST_IMP_SNAP_CLUSTER, brc, "record imported snapshot", err);
+    set_outcome(out, sqlite3_changes(inv->db) > 0 ? INV_IMPORT_ADDED
+                                                  : INV_IMPORT_KEPT);
+    return rc;
+}
+
+enum sdc_rc inv_import_snapshot_pool(struct inv *inv,
+                                     const struct inv_import_snap_pool *r,
+                                     enum inv_import_outcome *out,
+                                     struct sdc_error *err)
+{
+    sqlite3_stmt *st;
+    enum sdc_rc rc;
+    int brc = 0;
+
+    if (!inv || !r || !r->pool_key || !day_ok(r->day))
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: a pool snapshot needs a day "
+                             "(YYYY-MM-DD) and a pool key");
+    st = inv->st[ST_IMP_SNAP_POOL];
+    brc |= bind_text(st, 1, r->day);
+    brc |= bind_text(st, 2, r->pool_key);
+    brc |= bind_opt(st, 3, r->capacity);
+    brc |= bind_opt(st, 4, r->allocation);
+    brc |= bind_opt(st, 5, r->volumes);
+    brc |= bind_opt(st, 6, r->provisioned);
+    rc = run(inv, ST_IMP_SNAP_POOL, brc, "record imported snapshot", err);
+    set_outcome(out, sqlite3_changes(inv->db) > 0 ? INV_IMPORT_ADDED
+                                                  : INV_IMPORT_KEPT);
     return rc;
 }
 

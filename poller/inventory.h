@@ -23,7 +23,7 @@ struct inv;
  * Schema version stored in PRAGMA user_version.  inv_open() migrates an
  * older database step by step and refuses a newer one.
  */
-#define INV_SCHEMA_VERSION 1
+#define INV_SCHEMA_VERSION 2
 
 /*
  * Tables (DESIGN.md section 5): hypervisors, vms, vm_names (rename history),
@@ -35,6 +35,14 @@ struct inv;
  * is the VM's uuid; kind is one of "created", "deleted", "returned" (a
  * deleted VM seen again), "renamed", "migrated" (host changed) and "state";
  * prev_value/new_value hold the old and new name, host or state.
+ *
+ * SNMP devices (a batch with has_snmp_device): snmp_devices is upserted;
+ * interfaces and storages are keyed by (device, name) and upserted with
+ * last_seen; one that no longer appears in a complete listing of its device
+ * (interfaces_complete / storages_complete) keeps its row and last_seen and
+ * gets vanished_at.  Their events: kind "interface added" / "interface
+ * vanished" / "storage added" / "storage vanished" (added also when a
+ * vanished one returns), entity "<device>/<name>", name, host = device.
  */
 
 /*
@@ -73,6 +81,161 @@ enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
  */
 enum sdc_rc inv_snapshot_daily(struct inv *db, time_t now,
                                struct sdc_error *err);
+
+/*
+ * Import (sdcmon-import --inventory): entities and daily snapshots from
+ * another monitor's export, with the times the export gives.
+ *
+ * Each inv_import_* call upserts one row.  first_seen becomes the earlier of
+ * the stored and the given one.  The other facts (and last_seen) are taken
+ * from the row only when its last_seen is at least the stored one, so older
+ * history never overwrites what the poller saw since; a fact the row leaves
+ * out (NULL string, negative number) keeps its stored value.  A new VM gets
+ * its first name in vm_names and a "created" event at first_seen (and a
+ * "deleted" event at deleted_at when given).  A disk or NIC needs its VM,
+ * a volume its pool, already in the inventory (SDC_ERR_INVALID otherwise).
+ * A snapshot day already recorded (by the poller or an earlier import) is
+ * kept as it is.
+ *
+ * Call them between inv_import_begin() and inv_import_commit(): one
+ * transaction, so a failed import leaves the inventory as it was
+ * (inv_import_rollback()).  An SDC_ERR_INVALID row leaves the transaction
+ * usable; any other error should roll it back.
+ */
+enum inv_import_outcome {
+    INV_IMPORT_ADDED = 0, /* a new row */
+    INV_IMPORT_UPDATED,   /* the stored row took the imported facts */
+    INV_IMPORT_KEPT,      /* the stored row is newer (or the day existed) */
+};
+
+struct inv_import_hv {
+    const char *name; /* required */
+    const char *cluster;
+    const char *uri;
+    const char *hostname;
+    const char *model;
+    int64_t cpus;   /* logical CPUs; negative: not given */
+    int64_t cores;  /* physical cores */
+    int64_t memory; /* bytes */
+    time_t first_seen;
+    time_t last_seen;
+};
+
+struct inv_import_vm {
+    const char *uuid; /* required */
+    const char *name;
+    const char *host;
+    const char *cluster; /* NULL: the host's cluster */
+    const char *title;
+    const char *owner;
+    enum sdc_vm_state state;
+    int64_t vcpus;
+    int64_t max_vcpus;
+    int64_t memory; /* current allocation, bytes */
+    int64_t max_memory;
+    time_t first_seen;
+    time_t last_seen;
+    time_t state_since; /* 0: first_seen for a new VM */
+    time_t deleted_at;  /* 0: not deleted */
+};
+
+struct inv_import_disk {
+    const char *vm_uuid; /* required */
+    const char *target;  /* required */
+    const char *source;
+    const char *backing;
+    int64_t capacity;
+    int64_t allocation;
+    time_t first_seen;
+    time_t last_seen;
+};
+
+struct inv_import_nic {
+    const char *vm_uuid; /* required */
+    const char *mac;     /* required */
+    const char *target;
+    const char *network;
+    time_t first_seen;
+    time_t last_seen;
+};
+
+struct inv_import_pool {
+    const char *key; /* required */
+    const char *name;
+    const char *type;
+    const char *source;
+    int64_t shared; /* 0 or 1; negative: not given */
+    int64_t active;
+    int64_t capacity;
+    int64_t allocation;
+    int64_t available;
+    const char *const *hosts; /* hypervisors that see it (pool_hosts) */
+    size_t n_hosts;
+    time_t first_seen;
+    time_t last_seen;
+};
+
+struct inv_import_volume {
+    const char *pool_key; /* required */
+    const char *name;     /* required */
+    const char *path;
+    int64_t capacity;
+    int64_t allocation;
+    time_t first_seen;
+    time_t last_seen;
+};
+
+struct inv_import_snap_cluster {
+    const char *day; /* 'YYYY-MM-DD', required */
+    const char *cluster;
+    int64_t hosts;
+    int64_t cores;
+    int64_t cpus;
+    int64_t memory;
+    int64_t vms;
+    int64_t vms_running;
+    int64_t vcpus;
+    int64_t vram;
+    int64_t provisioned_storage;
+};
+
+struct inv_import_snap_pool {
+    const char *day; /* 'YYYY-MM-DD', required */
+    const char *pool_key;
+    int64_t capacity;
+    int64_t allocation;
+    int64_t volumes;
+    int64_t provisioned;
+};
+
+enum sdc_rc inv_import_begin(struct inv *db, struct sdc_error *err);
+enum sdc_rc inv_import_commit(struct inv *db, struct sdc_error *err);
+void inv_import_rollback(struct inv *db);
+
+/* @out (may be NULL): what happened to the row. */
+enum sdc_rc inv_import_hv(struct inv *db, const struct inv_import_hv *r,
+                          enum inv_import_outcome *out, struct sdc_error *err);
+enum sdc_rc inv_import_vm(struct inv *db, const struct inv_import_vm *r,
+                          enum inv_import_outcome *out, struct sdc_error *err);
+enum sdc_rc inv_import_disk(struct inv *db, const struct inv_import_disk *r,
+                            enum inv_import_outcome *out,
+                            struct sdc_error *err);
+enum sdc_rc inv_import_nic(struct inv *db, const struct inv_import_nic *r,
+                           enum inv_import_outcome *out, struct sdc_error *err);
+enum sdc_rc inv_import_pool(struct inv *db, const struct inv_import_pool *r,
+                            enum inv_import_outcome *out,
+                            struct sdc_error *err);
+enum sdc_rc inv_import_volume(struct inv *db, const struct inv_import_volume *r,
+                              enum inv_import_outcome *out,
+                              struct sdc_error *err);
+enum sdc_rc inv_import_snapshot_cluster(struct inv *db,
+                                        const struct inv_import_snap_cluster *r,
+                                        enum inv_import_outcome *out,
+                                        struct sdc_error *err);
+enum sdc_rc inv_import_snapshot_pool(struct inv *db,
+                                     const struct inv_import_snap_pool *r,
+                                     enum inv_import_outcome *out,
+                                     struct sdc_error *err);
 
 /* Read-back helpers used by tests and reports. */
 struct inv_vm_row {

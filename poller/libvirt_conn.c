@@ -354,9 +354,10 @@ static enum sdc_rc lv_collect_host(struct lv_ctx *c, struct sdc_batch *b,
     hv.cpu_busy = NAN;
     hv.mem_used = NAN;
 
+    /* A sample pointer is valid only until the next sample is added (the
+     * batch may move its array): fill each one before adding the next. */
     cpu = sdc_batch_add_sample(b, SDC_AR_HV_CPU, c->name, NULL, t);
-    mem = sdc_batch_add_sample(b, SDC_AR_HV_MEM, c->name, NULL, t);
-    if (!cpu || !mem) {
+    if (!cpu) {
         free(hostname);
         return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
     }
@@ -372,6 +373,11 @@ static enum sdc_rc lv_collect_host(struct lv_ctx *c, struct sdc_batch *b,
     } else if (tot->cpu_rate_ok) {
         hv.cpu_busy = tot->cpu_rate / 1e9;
         hv.cpu_from_vms = true;
+    }
+    mem = sdc_batch_add_sample(b, SDC_AR_HV_MEM, c->name, NULL, t);
+    if (!mem) {
+        free(hostname);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
     }
     if (!lv_node_mem(c, mem, &used)) {
         /* The driver has no memory statistics: the total is still known. */

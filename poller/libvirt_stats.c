@@ -571,10 +571,11 @@ static void emit_domain(struct lv_ctx *c, struct sdc_batch *b, const char *uuid,
 {
     bool active = sdc_vm_state_active(st);
     struct sdc_vm_info vm;
+    /* Each sample is filled before the next is added: adding may move the
+     * batch's array and leave an older pointer dangling. */
     struct sdc_sample *cpu =
         sdc_batch_add_sample(b, SDC_AR_VM_CPU, uuid, NULL, t);
-    struct sdc_sample *mem =
-        sdc_batch_add_sample(b, SDC_AR_VM_MEM, uuid, NULL, t);
+    struct sdc_sample *mem;
 
     if (cpu) {
         add_counter(cpu, "time", active && s->has_cpu, s->cpu_time);
@@ -582,6 +583,7 @@ static void emit_domain(struct lv_ctx *c, struct sdc_batch *b, const char *uuid,
         if (s->has_vcpu)
             sdc_sample_set_gauge(cpu, "vcpus", (double)s->vcpu_cur);
     }
+    mem = sdc_batch_add_sample(b, SDC_AR_VM_MEM, uuid, NULL, t);
     if (mem && s->has_balloon) {
         sdc_sample_set_gauge(mem, "current", (double)s->cur_kib * 1024.0);
         if (s->max_kib)

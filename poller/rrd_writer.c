@@ -45,20 +45,16 @@
 #include <rrd.h>
 #include <rrd_client.h>
 
+#include "rrd_schema.h"
 #include "rrd_writer.h"
 #include "sdc/log.h"
 
-#define RRDW_N_RRA 6
 #define RRDW_STRIPES 64
-#define RRDW_DEF_LEN 64
 /* Known-archive cache: open addressing, grown by doubling up to the cap;
  * past the cap it is emptied and relearned (one stat and one lastupdate
  * per archive), which keeps memory bounded whatever the inventory does. */
 #define RRDW_CACHE_MIN 1024u
 #define RRDW_CACHE_MAX (1u << 21)
-/* No RRA larger than this many rows (80 MB per data source). */
-#define RRDW_MAX_ROWS 10000000.0
-#define RRDW_MAX_STEP 86400u
 #define RRDW_LINE_LEN (32 + SDC_MAX_DS * 32)
 
 struct rrdw_entry {
@@ -73,8 +69,7 @@ struct rrdw {
     char *data_dir; /* without trailing '/' ("" for the root) */
     size_t data_dir_len;
     unsigned step;
-    char rra[RRDW_N_RRA][RRDW_DEF_LEN];
-    char ds[SDC_AR_COUNT][SDC_MAX_DS][RRDW_DEF_LEN];
+    struct rrds_layout layout; /* DS and RRA definitions of every type */
     locale_t c_locale; /* numbers are written and parsed in the C locale */
 
     char *daemon_addr;  /* NULL: write the files directly */
@@ -236,8 +231,7 @@ static const char *errno_str(int e, char *buf, size_t len)
 /* The message librrd left in this thread's context, never NULL. */
 static const char *rrd_msg(void)
 {
-    const char *m = rrd_test_error() ? rrd_get_error() : NULL;
-    return m && *m ? m : "unknown librrd error";
+    return rrds_last_error();
 }
 
 static void note_failure(struct rrdw *w, const struct sdc_error *e)
@@ -371,90 +365,13 @@ static const char *daemon_path(const struct rrdw *w, const char *path)
 
 /* ---- creating and opening archives ---- */
 
-/* Build "DS:..." and "RRA:..." definitions for @type into @argv. */
-static int create_args(const struct rrdw *w, const struct sdc_archive_def *def,
-                       const char **argv)
-{
-    int argc = 0;
-    for (size_t i = 0; i < def->n_ds; i++)
-        argv[argc++] = w->ds[def->type][i];
-    for (size_t i = 0; i < RRDW_N_RRA; i++)
-        argv[argc++] = w->rra[i];
-    return argc;
-}
-
-/* mkdir -p of the directories between the data directory and @path. */
-static enum sdc_rc make_parents(const struct rrdw *w, const char *path,
-                                struct sdc_error *err)
-{
-    char dir[PATH_MAX];
-    size_t len = strlen(path);
-
-    if (len >= sizeof(dir))
-        return sdc_error_set(err, SDC_ERR_INVALID, "path too long: %s", path);
-    memcpy(dir, path, len + 1);
-    for (size_t i = w->data_dir_len; i < len; i++) {
-        if (dir[i] != '/' || i == 0)
-            continue;
-        dir[i] = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            char eb[128];
-            return sdc_error_set(err, SDC_ERR_IO, "cannot create %s: %s", dir,
-                                 errno_str(errno, eb, sizeof(eb)));
-        }
-        dir[i] = '/';
-    }
-    return SDC_OK;
-}
-
-/*
- * Learn the last update of the existing archive @path and check that its data
- * sources are the schema's, in order: a foreign file is reported, never
- * written to or replaced.
- */
+/* Learn the last update of the existing archive @path and check its data
+ * sources: a foreign file is reported, never written to or replaced. */
 static enum sdc_rc direct_learn(const struct sdc_archive_def *def,
                                 const char *path, time_t *last,
                                 struct sdc_error *err)
 {
-    time_t t = 0;
-    unsigned long n = 0;
-    char **names = NULL;
-    char **values = NULL;
-    enum sdc_rc rc = SDC_OK;
-
-    rrd_clear_error();
-    if (rrd_lastupdate_r(path, &t, &n, &names, &values) != 0)
-        return sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: %s", path,
-                             rrd_msg());
-    if (n > 0 && !names) {
-        rc = sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: no names", path);
-    } else if (n != def->n_ds) {
-        rc = sdc_error_set(err, SDC_ERR_INVALID,
-                           "%s has %lu data sources, the schema %zu", path, n,
-                           def->n_ds);
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            if (!names[i] || strcmp(names[i], def->ds[i].name) != 0) {
-                rc = sdc_error_set(err, SDC_ERR_INVALID,
-                                   "%s: data source %zu is '%s', the schema "
-                                   "says '%s'",
-                                   path, i, names[i] ? names[i] : "",
-                                   def->ds[i].name);
-                break;
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (names)
-            rrd_freemem(names[i]);
-        if (values)
-            rrd_freemem(values[i]);
-    }
-    rrd_freemem(names);
-    rrd_freemem(values);
-    if (rc == SDC_OK)
-        *last = t;
-    return rc;
+    return rrds_check(def, path, last, err);
 }
 
 /*
@@ -467,14 +384,13 @@ static enum sdc_rc direct_create(struct rrdw *w,
                                  const char *path, time_t t, time_t *last,
                                  bool *created, struct sdc_error *err)
 {
-    const char *argv[SDC_MAX_DS + RRDW_N_RRA];
     char tmp[PATH_MAX];
-    int argc = create_args(w, def, argv);
+    bool existed;
     int n;
     enum sdc_rc rc;
 
     *created = false;
-    rc = make_parents(w, path, err);
+    rc = rrds_make_parents(path, w->data_dir_len, err);
     if (rc != SDC_OK)
         return rc;
     n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%ld", path, (long)getpid(),
@@ -482,28 +398,21 @@ static enum sdc_rc direct_create(struct rrdw *w,
     if (n < 0 || (size_t)n >= sizeof(tmp))
         return sdc_error_set(err, SDC_ERR_INVALID, "path too long: %s", path);
 
-    /* no_overwrite = 0: a temporary left by a killed writer is replaced. */
-    rrd_clear_error();
-    if (rrd_create_r2(tmp, w->step, t - (time_t)w->step, 0, NULL, NULL, argc,
-                      argv) != 0) {
-        rc = sdc_error_set(err, SDC_ERR_RRD, "cannot create %s: %s", path,
-                           rrd_msg());
-        unlink(tmp);
-        return rc;
+    /* A temporary left by a killed writer is replaced. */
+    rc = rrds_create(&w->layout, def->type, tmp, t - (time_t)w->step, NULL,
+                     NULL, err);
+    if (rc != SDC_OK) {
+        /* name the archive, not the temporary */
+        return sdc_error_set(err, SDC_ERR_RRD, "cannot create %s: %s", path,
+                             rrd_msg());
     }
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-        int e = errno;
-        /* File systems without RENAME_NOREPLACE: link() never replaces. */
-        if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP)
-            e = link(tmp, path) == 0 ? 0 : errno;
+    rc = rrds_install(tmp, path, false, &existed, err);
+    if (rc != SDC_OK)
+        return rc;
+    if (existed) {
+        /* another writer got there first: its archive stays */
         unlink(tmp);
-        if (e == EEXIST)
-            return direct_learn(def, path, last, err);
-        if (e != 0) {
-            char eb[128];
-            return sdc_error_set(err, SDC_ERR_IO, "cannot rename %s: %s", tmp,
-                                 errno_str(e, eb, sizeof(eb)));
-        }
+        return direct_learn(def, path, last, err);
     }
     *created = true;
     *last = t - (time_t)w->step;
@@ -567,8 +476,8 @@ static enum sdc_rc daemon_create(struct rrdw *w,
                                  const char *path, time_t t, bool *raced,
                                  struct sdc_error *err)
 {
-    const char *argv[SDC_MAX_DS + RRDW_N_RRA];
-    int argc = create_args(w, def, argv);
+    const char *argv[RRDS_MAX_ARGS];
+    int argc = rrds_create_args(&w->layout, def->type, argv);
     struct pipe_guard g;
     enum sdc_rc rc;
 
@@ -576,7 +485,7 @@ static enum sdc_rc daemon_create(struct rrdw *w,
     /* librrd's client resolves the directory locally (realpath), so over a
      * UNIX socket it must exist; over TCP the daemon makes it (-R). */
     if (!w->daemon_remote) {
-        rc = make_parents(w, path, err);
+        rc = rrds_make_parents(path, w->data_dir_len, err);
         if (rc != SDC_OK)
             return rc;
     }
@@ -913,73 +822,46 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
     return rc;
 }
 
+enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
+                            struct sdc_error *err)
+{
+    struct pipe_guard g;
+    enum sdc_rc rc;
+
+    if (!w || !path)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: no writer or no path");
+    if (!w->daemon_addr)
+        return SDC_OK;
+    if (strncmp(path, w->data_dir, w->data_dir_len) != 0 ||
+        path[w->data_dir_len] != '/')
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: %s is not under %s", path,
+                             w->data_dir);
+    pthread_mutex_lock(&daemon_lock);
+    pipe_guard_on(&g);
+    rc = daemon_connect(w, path, err);
+    if (rc == SDC_OK) {
+        rrd_clear_error();
+        /* a file the daemon holds nothing for is not an error */
+        if (rrdc_flush(daemon_path(w, path)) != 0 &&
+            !strstr(rrd_msg(), "No such file"))
+            rc = sdc_error_set(err, SDC_ERR_RRD,
+                               "rrdcached: cannot flush %s: %s", path,
+                               rrd_msg());
+    }
+    pipe_guard_off(&g);
+    pthread_mutex_unlock(&daemon_lock);
+    return rc;
+}
+
 /* ---- open, free, stats, path ---- */
-
-static enum sdc_rc rra_rows(double days, unsigned long pdps, unsigned step,
-                            unsigned long *rows)
-{
-    double r;
-
-    if (!isfinite(days) || days < 0)
-        return SDC_ERR_INVALID;
-    r = days * 86400.0 / ((double)pdps * step);
-    /* tolerate the rounding error of fractional days (0.1 * 86400) */
-    r = ceil(r - 1e-9 * (r > 1 ? r : 1));
-    if (r > RRDW_MAX_ROWS)
-        return SDC_ERR_INVALID;
-    *rows = r < 1 ? 1 : (unsigned long)r;
-    return SDC_OK;
-}
-
-static enum sdc_rc build_defs(struct rrdw *w, const struct sdc_retention_cfg *r,
-                              struct sdc_error *err)
-{
-    const struct {
-        const char *cf;
-        unsigned long seconds; /* consolidation interval, 0: one step */
-        double days;
-        const char *key;
-    } rras[RRDW_N_RRA] = {
-        {"AVERAGE", 0, r->step_days, "step_days"},
-        {"AVERAGE", 300, r->min5_days, "min5_days"},
-        {"AVERAGE", 3600, r->hour_days, "hour_days"},
-        {"MAX", 3600, r->hour_days, "hour_days"},
-        {"AVERAGE", 86400, r->day_days, "day_days"},
-        {"MAX", 86400, r->day_days, "day_days"},
-    };
-
-    for (size_t i = 0; i < RRDW_N_RRA; i++) {
-        unsigned long pdps = rras[i].seconds ? rras[i].seconds / w->step : 1;
-        unsigned long rows;
-        if (pdps < 1)
-            pdps = 1;
-        if (rra_rows(rras[i].days, pdps, w->step, &rows) != SDC_OK)
-            return sdc_error_set(err, SDC_ERR_INVALID,
-                                 "rrd writer: retention %s = %g is out of "
-                                 "range",
-                                 rras[i].key, rras[i].days);
-        snprintf(w->rra[i], sizeof(w->rra[i]), "RRA:%s:0.5:%lu:%lu", rras[i].cf,
-                 pdps, rows);
-    }
-    for (int t = 0; t < SDC_AR_COUNT; t++) {
-        const struct sdc_archive_def *def = sdc_archive_def_get(t);
-        for (size_t i = 0; i < def->n_ds; i++) {
-            /* every gauge we keep is >= 0 and every counter monotonic, so
-             * min 0 turns negative values and counter resets into U */
-            bool derive = def->ds[i].type == SDC_DS_DERIVE;
-            snprintf(w->ds[t][i], sizeof(w->ds[t][i]), "DS:%s:%s:%u:0:U",
-                     def->ds[i].name, derive ? "DERIVE" : "GAUGE", 2 * w->step);
-        }
-    }
-    return SDC_OK;
-}
 
 enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
                       const struct sdc_retention_cfg *retention,
                       const char *rrdcached, struct rrdw **out,
                       struct sdc_error *err)
 {
-    static const struct sdc_retention_cfg defaults = {2, 40, 100, 1825};
     struct rrdw *w;
     enum sdc_rc rc;
     size_t len;
@@ -989,10 +871,10 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
     if (!out || !data_dir || !*data_dir)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "rrd writer: no data directory");
-    if (step < 1 || step > RRDW_MAX_STEP)
+    if (step < 1 || step > RRDS_MAX_STEP)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "rrd writer: step %u is out of range (1..%u)",
-                             step, RRDW_MAX_STEP);
+                             step, RRDS_MAX_STEP);
     /* kept without trailing '/'; "/" becomes "" so paths stay "/rrd/..." */
     len = strlen(data_dir);
     while (len > 0 && data_dir[len - 1] == '/')
@@ -1017,7 +899,7 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
         rrdw_free(w);
         return sdc_error_set(err, SDC_ERR_NOMEM, "rrd writer: out of memory");
     }
-    rc = build_defs(w, retention ? retention : &defaults, err);
+    rc = rrds_layout_init(&w->layout, step, retention, err);
     if (rc != SDC_OK) {
         rrdw_free(w);
         return rc;

@@ -76,6 +76,14 @@ enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
  */
 enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err);
 
+/*
+ * rrdw_flush_path - ask rrdcached to write what it holds for the archive at
+ * @path (as rrdw_path() gives it), so the file can be read or replaced; a
+ * no-op when the writer writes files directly.
+ */
+enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
+                            struct sdc_error *err);
+
 /* rrdw_get_stats - counters since rrdw_open. */
 void rrdw_get_stats(const struct rrdw *w, struct rrdw_stats *out);
 

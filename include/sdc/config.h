@@ -42,6 +42,33 @@ enum sdc_snmp_role {
     SDC_SNMP_ROLE_STORAGE,
 };
 
+/* A vendor object polled besides the standard MIBs (`custom` list). */
+enum sdc_snmp_custom_type {
+    SDC_SNMP_CUSTOM_GAUGE = 0, /* archived as read, times scale */
+    SDC_SNMP_CUSTOM_DERIVE,    /* a counter: its rate per second, times scale */
+};
+
+enum sdc_snmp_custom_as {
+    SDC_SNMP_AS_NONE = 0,     /* its own archive custom-<name>.rrd */
+    SDC_SNMP_AS_STORAGE_SIZE, /* storage-<storage>.rrd "size" (bytes) */
+    SDC_SNMP_AS_STORAGE_USED, /* storage-<storage>.rrd "used" (bytes) */
+};
+
+struct sdc_snmp_custom {
+    char *name; /* [A-Za-z0-9._-], unique within the device */
+    char *oid;  /* numeric, dotted, no leading dot: "1.3.6.1.4.1.9.2.1.0";
+                   a scalar is read with GET (give the instance, e.g. ".0"),
+                   a table column is walked */
+    enum sdc_snmp_custom_type type; /* default GAUGE */
+    bool table;                     /* default false */
+    double scale;                   /* default 1.0, > 0 */
+    enum sdc_snmp_custom_as as;     /* default SDC_SNMP_AS_NONE */
+    char *storage; /* with `as`: the storage's name, default @name; a size
+                      and a used object with the same storage pair up (for
+                      tables, row by row as "<storage>-<index>") */
+    int line;
+};
+
 struct sdc_snmp_cfg {
     char *name;
     char *address; /* net-snmp transport address, e.g. "udp:10.1.0.1:161" */
@@ -61,6 +88,8 @@ struct sdc_snmp_cfg {
     size_t n_uplinks;
     char *if_include; /* POSIX extended regex on ifName; default ".*" */
     char *if_exclude; /* default "" = exclude nothing */
+    struct sdc_snmp_custom *custom; /* vendor objects; NULL when none */
+    size_t n_custom;
     int line;
 };
 
@@ -121,6 +150,34 @@ struct sdc_retention_cfg {
     double day_days;  /* AVERAGE and MAX of 1 day; default 1825 (5 years) */
 };
 
+/*
+ * Thresholds of the monthly optimisation report's findings (`thresholds`
+ * group, DESIGN.md section 6).  Fractions are of a VM's vCPUs or allocated
+ * memory, judged on the month's 95th percentile (p95).  Hot hosts, full
+ * pools and busy links use capacity.targets instead.
+ */
+struct sdc_thresholds_cfg {
+    double idle_cpu;          /* idle: p95 CPU below this share of its vCPUs
+                                 (default 0.03) ... */
+    double idle_net_bytes;    /* ... and p95 network (rx + tx) below this many
+                                 bytes/s (default 1000, 1 kB/s) */
+    double oversized_cpu;     /* oversized: p95 CPU below this share (0.30) */
+    double resize_cpu;        /* recommended vCPUs keep p95 under this (0.70) */
+    double oversized_memory;  /* oversized: p95 memory used below this share
+                                 of the allocation (0.50) */
+    double resize_memory;     /* recommended memory (whole GiB) keeps p95
+                                 under this (0.80) */
+    double undersized_cpu;    /* undersized: p95 CPU above this (0.85) */
+    double undersized_memory; /* undersized: p95 memory used above (0.90) */
+    double imbalance_points;  /* imbalance: hosts of a cluster whose p95
+                                 differ by more than this many percentage
+                                 points (30) */
+    double min_coverage;      /* entities with data for less of the month are
+                                 listed, not judged (0.80) */
+    double interface_errors;  /* errors + discards in the month from which an
+                                 interface is listed (1) */
+};
+
 struct sdc_config {
     char *path; /* the file this came from */
     char *data_dir;
@@ -142,6 +199,7 @@ struct sdc_config {
     struct sdc_web_cfg web;
     struct sdc_reports_cfg reports;
     struct sdc_retention_cfg retention;
+    struct sdc_thresholds_cfg thresholds;
 
     /* Warnings that are not errors ("step below 10 is for tests"), each
      * already prefixed with file:line.  The program logs them. */

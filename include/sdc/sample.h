@@ -122,6 +122,46 @@ struct sdc_volume_info {
     uint64_t allocation;
 };
 
+/* An SNMP device as it answered this cycle (snmp_devices table). */
+struct sdc_snmp_device_info {
+    char *name;      /* device name from the config */
+    char *address;   /* transport address from the config */
+    char *role;      /* "host", "switch" or "storage" */
+    char *sys_descr; /* sysDescr.0, bounded; may be NULL */
+    char *sys_name;  /* sysName.0, bounded; may be NULL */
+    double uptime;   /* seconds from sysUpTime.0; NaN when unknown */
+    /* Whether the tables were read to the end this cycle: only then do
+     * interfaces or storages no longer listed count as vanished. */
+    bool interfaces_complete;
+    bool storages_complete;
+};
+
+/* One network interface of an SNMP device (interfaces table). */
+struct sdc_interface_info {
+    char *device;    /* device name from the config */
+    char *name;      /* the archive key: ifName, else ifDescr, else ifIndex-N */
+    char *alias;     /* ifAlias; may be NULL */
+    char *descr;     /* ifDescr; may be NULL */
+    int if_index;    /* this cycle's ifIndex */
+    uint64_t speed;  /* bit/s; 0 when unknown */
+    bool uplink;     /* listed in the device's `uplinks` */
+    int oper_status; /* IF-MIB ifOperStatus: 1 up, 2 down ...; 0 unknown */
+};
+
+/* One storage of an SNMP device (storages table): an hrStorageTable disk or
+ * a `custom` object standing as storage. */
+struct sdc_storage_info {
+    char *device;
+    char *descr; /* the archive key (hrStorageDescr or the custom storage) */
+    bool has_size;
+    bool has_used;
+    uint64_t size; /* bytes */
+    uint64_t used; /* bytes */
+};
+
+/* ifOperStatus as text ("up", "down", ... "unknown"). */
+const char *sdc_if_oper_status_name(int status);
+
 /* Growable array; the batch owns the elements. */
 #define SDC_VEC(T)                                                             \
     struct {                                                                   \
@@ -152,6 +192,10 @@ struct sdc_batch {
     SDC_VEC(struct sdc_nic_info) nics;
     SDC_VEC(struct sdc_pool_info) pools;
     SDC_VEC(struct sdc_volume_info) volumes;
+    bool has_snmp_device; /* an SNMP device's batch (kind "snmp") */
+    struct sdc_snmp_device_info snmp_device;
+    SDC_VEC(struct sdc_interface_info) interfaces;
+    SDC_VEC(struct sdc_storage_info) storages;
 };
 
 struct sdc_batch *sdc_batch_new(const char *source, time_t cycle);
@@ -172,7 +216,8 @@ void sdc_batch_list_clear(struct sdc_batch_list *l);
 /*
  * sdc_batch_add_sample - append a sample of @type for @id/@instance.
  * @return: the new sample with every value unknown, for the caller to fill;
- *          NULL on allocation failure.
+ *          NULL on allocation failure.  The pointer is valid only until the
+ *          next sample is added to @b (the array may move): fill it first.
  */
 struct sdc_sample *sdc_batch_add_sample(struct sdc_batch *b,
                                         enum sdc_archive type, const char *id,
@@ -193,6 +238,12 @@ enum sdc_rc sdc_batch_add_pool(struct sdc_batch *b,
 enum sdc_rc sdc_batch_add_volume(struct sdc_batch *b,
                                  const struct sdc_volume_info *v);
 enum sdc_rc sdc_batch_set_hv(struct sdc_batch *b, const struct sdc_hv_info *hv);
+enum sdc_rc sdc_batch_set_snmp_device(struct sdc_batch *b,
+                                      const struct sdc_snmp_device_info *d);
+enum sdc_rc sdc_batch_add_interface(struct sdc_batch *b,
+                                    const struct sdc_interface_info *i);
+enum sdc_rc sdc_batch_add_storage(struct sdc_batch *b,
+                                  const struct sdc_storage_info *st);
 
 /* Free the strings of a single record (not the record itself). */
 void sdc_hv_info_clear(struct sdc_hv_info *hv);

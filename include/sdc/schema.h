@@ -26,6 +26,8 @@ enum sdc_archive {
     SDC_AR_SNMP_STORAGE,
     SDC_AR_SNMP_CPU,
     SDC_AR_SNMP_MEM,
+    SDC_AR_SNMP_CUSTOM, /* a device's `custom` object; instance "<name>" or
+                           "<name>-<index>" for a table row */
     SDC_AR_COUNT
 };
 

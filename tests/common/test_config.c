@@ -537,6 +537,135 @@ static void test_duplicate_snmp_and_clusters(void **state)
                  ":3: duplicate cluster name 'a' (first on line 2)");
 }
 
+/* ------------------------------------------------------- snmp custom */
+
+static void test_snmp_custom(void **state)
+{
+    struct fx *f = *state;
+    const struct sdc_snmp_cfg *d;
+    assert_loaded(
+        f,
+        load(f, "snmp = ( { name = \"san1\"; address = \"udp:10.0.0.9:161\";\n"
+                "  custom = (\n"
+                "    { name = \"temp\"; oid = \".1.3.6.1.4.1.99.1.0\"; },\n"
+                "    { name = \"io\"; oid = \"1.3.6.1.4.1.99.2\"; type = "
+                "\"DERIVE\";\n"
+                "      table = true; scale = 512; },\n"
+                "    { name = \"cap\"; oid = \"1.3.6.1.4.1.99.3.0\";\n"
+                "      as = \"storage_size\"; storage = \"pool0\"; "
+                "scale = 1048576.0; },\n"
+                "    { name = \"use\"; oid = \"1.3.6.1.4.1.99.4.0\";\n"
+                "      as = \"storage_used\"; storage = \"pool0\"; },\n"
+                "    { name = \"lone\"; oid = \"1.3.6.1.4.1.99.5.0\"; as "
+                "= \"storage_used\"; }\n"
+                "  ); } );\n"));
+    d = &f->cfg->snmp[0];
+    assert_int_equal(d->n_custom, 5);
+    assert_string_equal(d->custom[0].name, "temp");
+    /* the leading dot is dropped */
+    assert_string_equal(d->custom[0].oid, "1.3.6.1.4.1.99.1.0");
+    assert_int_equal(d->custom[0].type, SDC_SNMP_CUSTOM_GAUGE);
+    assert_false(d->custom[0].table);
+    assert_near(d->custom[0].scale, 1.0);
+    assert_int_equal(d->custom[0].as, SDC_SNMP_AS_NONE);
+    assert_null(d->custom[0].storage);
+    assert_int_equal(d->custom[0].line, 3);
+    assert_int_equal(d->custom[1].type, SDC_SNMP_CUSTOM_DERIVE);
+    assert_true(d->custom[1].table);
+    assert_near(d->custom[1].scale, 512);
+    assert_int_equal(d->custom[2].as, SDC_SNMP_AS_STORAGE_SIZE);
+    assert_string_equal(d->custom[2].storage, "pool0");
+    assert_near(d->custom[2].scale, 1048576.0);
+    assert_int_equal(d->custom[3].as, SDC_SNMP_AS_STORAGE_USED);
+    /* storage defaults to the object's own name */
+    assert_string_equal(d->custom[4].storage, "lone");
+
+    /* no custom list: none */
+    assert_loaded(f, load(f, "snmp = ( { name = \"a\"; address = \"udp:h:161\";"
+                             " custom = (); } );\n"));
+    assert_int_equal(f->cfg->snmp[0].n_custom, 0);
+    assert_null(f->cfg->snmp[0].custom);
+}
+
+static void test_snmp_custom_errors(void **state)
+{
+    struct fx *f = *state;
+#define DEV "snmp = ( { name = \"a\"; address = \"udp:h:161\";\n custom = (\n"
+    expect_error(f, DEV "{ oid = \"1.3.6\"; } ); } );\n",
+                 ":3: missing key 'name' in snmp[0].custom[0]");
+    expect_error(f, DEV "{ name = \"x\"; } ); } );\n",
+                 ":3: missing key 'oid' in snmp[0].custom[0]");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; colour = 1; } ); } );\n",
+                 ":3: unknown key 'colour' in snmp[0].custom[0]");
+    expect_error(f, DEV "{ name = \"a b\"; oid = \"1.3\"; } ); } );\n",
+                 ":3: snmp[0].custom[0].name 'a b' must be 1 to 64 "
+                 "characters of [A-Za-z0-9._-]");
+    expect_error(f, DEV "{ name = \"../x\"; oid = \"1.3\"; } ); } );\n",
+                 ":3: snmp[0].custom[0].name '../x' must be");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"iso.3.6\"; } ); } );\n",
+                 ":3: snmp[0].custom[0].oid 'iso.3.6' is not a numeric OID: "
+                 "it must be numbers separated by dots");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1..3\"; } ); } );\n",
+                 "oid '1..3' is not a numeric OID");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1.3.\"; } ); } );\n",
+                 "oid '1.3.' is not a numeric OID");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1\"; } ); } );\n",
+                 "it needs at least two sub-identifiers");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"7.3.6\"; } ); } );\n",
+                 "the first sub-identifier must be 0, 1 or 2");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1.3.4294967296\"; } ); } );\n",
+                 "a sub-identifier is larger than 4294967295");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"\"; } ); } );\n",
+                 "it is empty");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; type = \"COUNTER\"; } ); "
+                     "} );\n",
+                 ":3: unknown type 'COUNTER' in snmp[0].custom[0] (expected "
+                 "GAUGE or DERIVE)");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1.3\"; table = 1; } ); } );\n",
+                 ":3: snmp[0].custom[0].table must be true or false, not an "
+                 "integer");
+    expect_error(f, DEV "{ name = \"x\"; oid = \"1.3\"; scale = 0; } ); } );\n",
+                 ":3: snmp[0].custom[0].scale must be greater than 0");
+    expect_error(
+        f, DEV "{ name = \"x\"; oid = \"1.3\"; as = \"disk\"; } ); } );\n",
+        ":3: unknown as 'disk' in snmp[0].custom[0]");
+    expect_error(
+        f, DEV "{ name = \"x\"; oid = \"1.3\"; storage = \"p\"; } ); } );\n",
+        ":3: snmp[0].custom[0].storage needs as = ");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; type = \"DERIVE\";\n"
+                     "  as = \"storage_used\"; } ); } );\n",
+                 ":4: snmp[0].custom[0]: a storage size or used figure is a "
+                 "GAUGE");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; },\n"
+                     "{ name = \"x\"; oid = \"1.4\"; } ); } );\n",
+                 ":4: snmp[0]: duplicate custom name 'x' (first on line 3)");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; as = \"storage_size\"; "
+                     "storage = \"p\"; },\n"
+                     "{ name = \"y\"; oid = \"1.4\"; as = \"storage_size\"; "
+                     "storage = \"p\"; } ); } );\n",
+                 ":4: snmp[0]: storage 'p' already has a size object (line "
+                 "3)");
+    expect_error(f,
+                 DEV "{ name = \"x\"; oid = \"1.3\"; as = \"storage_size\"; "
+                     "storage = \"p\"; },\n"
+                     "{ name = \"y\"; oid = \"1.4\"; as = \"storage_used\"; "
+                     "storage = \"p\"; table = true; } ); } );\n",
+                 ":4: snmp[0]: the size and used objects of storage 'p' must "
+                 "both be tables or both not (line 3 differs)");
+    expect_error(f, DEV "\"x\" ); } );\n",
+                 ":3: snmp[0].custom[0] must be a group { ... }, not a string");
+    expect_error(f,
+                 "snmp = ( { name = \"a\"; address = \"udp:h:161\";\n"
+                 "  custom = 5; } );\n",
+                 ":2: snmp[0].custom must be a list");
+#undef DEV
+}
+
 static void test_hypervisor_timeout_range(void **state)
 {
     expect_error(*state,
@@ -930,6 +1059,68 @@ static void test_reports_and_retention(void **state)
     assert_near(f->cfg->retention.min5_days, 40);
 }
 
+/* `thresholds`: defaults as the issue states them, overrides, ranges and
+ * the order between limits, each error with its line. */
+static void test_thresholds(void **state)
+{
+    struct fx *f = *state;
+    const struct sdc_thresholds_cfg *t;
+
+    assert_loaded(f, load(f, ""));
+    t = &f->cfg->thresholds;
+    assert_near(t->idle_cpu, 0.03);
+    assert_near(t->idle_net_bytes, 1000);
+    assert_near(t->oversized_cpu, 0.30);
+    assert_near(t->resize_cpu, 0.70);
+    assert_near(t->oversized_memory, 0.50);
+    assert_near(t->resize_memory, 0.80);
+    assert_near(t->undersized_cpu, 0.85);
+    assert_near(t->undersized_memory, 0.90);
+    assert_near(t->imbalance_points, 30);
+    assert_near(t->min_coverage, 0.80);
+    assert_near(t->interface_errors, 1);
+
+    assert_loaded(f, load(f, "thresholds = { idle_cpu = 0.05; "
+                             "idle_net_bytes = 2048; imbalance_points = 20; "
+                             "min_coverage = 0.9; interface_errors = 100; "
+                             "resize_cpu = 0.6; };\n"));
+    t = &f->cfg->thresholds;
+    assert_near(t->idle_cpu, 0.05);
+    assert_near(t->idle_net_bytes, 2048);
+    assert_near(t->imbalance_points, 20);
+    assert_near(t->min_coverage, 0.9);
+    assert_near(t->interface_errors, 100);
+    assert_near(t->resize_cpu, 0.6);
+    assert_near(t->oversized_cpu, 0.30);
+
+    expect_error(f, "\nthresholds = { idle_cpu = 1.5; };\n",
+                 ":2: thresholds.idle_cpu must be in (0, 1] (got 1.5)");
+    expect_error(f, "thresholds = { idle_net_bytes = 0; };\n",
+                 ":1: thresholds.idle_net_bytes must be greater than 0");
+    expect_error(f, "thresholds = { min_coverage = \"all\"; };\n",
+                 ":1: thresholds.min_coverage must be a number, not a string");
+    expect_error(f, "thresholds = {\n  idle_cpus = 0.1;\n};\n",
+                 ":2: unknown key 'idle_cpus' in thresholds (did you mean "
+                 "'idle_cpu'?)");
+    expect_error(f, "thresholds = { imbalance_points = 150; };\n",
+                 ":1: thresholds.imbalance_points must be at most 100");
+    expect_error(f, "\n\nthresholds = { idle_cpu = 0.4; };\n",
+                 ":3: thresholds.idle_cpu (0.4) must be below "
+                 "thresholds.oversized_cpu (0.3)");
+    expect_error(f, "thresholds = { undersized_cpu = 0.2; };\n",
+                 ":1: thresholds.oversized_cpu (0.3) must be below "
+                 "thresholds.undersized_cpu (0.2)");
+    expect_error(f, "thresholds = { undersized_memory = 0.4; };\n",
+                 ":1: thresholds.oversized_memory (0.5) must be below "
+                 "thresholds.undersized_memory (0.4)");
+    expect_error(f, "thresholds = { resize_cpu = 0.25; };\n",
+                 ":1: thresholds.resize_cpu (0.25) must be above "
+                 "thresholds.oversized_cpu (0.3)");
+    expect_error(f, "thresholds = { resize_memory = 0.5; };\n",
+                 ":1: thresholds.resize_memory (0.5) must be above "
+                 "thresholds.oversized_memory (0.5)");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -948,6 +1139,8 @@ int main(void)
         T(test_duplicate_after_sanitising),
         T(test_duplicate_snmp_and_clusters),
         T(test_hypervisor_timeout_range),
+        T(test_snmp_custom),
+        T(test_snmp_custom_errors),
         T(test_listen_no_port),
         T(test_listen_port_range),
         T(test_listen_bad_host),
@@ -969,6 +1162,7 @@ int main(void)
         T(test_planned_date_invalid),
         T(test_capacity_ranges),
         T(test_reports_and_retention),
+        T(test_thresholds),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

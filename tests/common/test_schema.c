@@ -68,6 +68,9 @@ static void test_relpath(void **state)
                                     sizeof(p)) > 0);
     assert_null(strstr(p, "/../"));
     assert_string_equal(p, "rrd/vm/_.._.._etc/disk-.._passwd.rrd");
+    assert_true(sdc_archive_relpath(SDC_AR_SNMP_CUSTOM, "san1", "pool0-1.2", p,
+                                    sizeof(p)) > 0);
+    assert_string_equal(p, "rrd/snmp/san1/custom-pool0-1.2.rrd");
     /* per-instance types need an instance */
     assert_int_equal(
         sdc_archive_relpath(SDC_AR_VM_DISK, "u", NULL, p, sizeof(p)), 0);
@@ -100,6 +103,7 @@ static void test_schema_table(void **state)
         {SDC_AR_SNMP_STORAGE, "snmp", "storage-", "size used"},
         {SDC_AR_SNMP_CPU, "snmp", "cpu", "load"},
         {SDC_AR_SNMP_MEM, "snmp", "mem", "total avail"},
+        {SDC_AR_SNMP_CUSTOM, "snmp", "custom-", "value"},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const struct sdc_archive_def *d = sdc_archive_def_get(want[i].t);

@@ -933,6 +933,181 @@ static void test_scale(void **state)
              "2000|1800");
 }
 
+/* ---- SNMP devices, interfaces, storages --------------------------------- */
+
+static struct sdc_batch *snmp_batch(const char *dev, time_t t, bool if_complete,
+                                    bool st_complete)
+{
+    struct sdc_batch *b = sdc_batch_new(dev, t);
+    struct sdc_snmp_device_info d = {0};
+    assert_non_null(b);
+    b->ok = true;
+    d.name = (char *)dev;
+    d.address = "udp:127.0.0.1:1161";
+    d.role = "switch";
+    d.sys_descr = "Linux sw 6.1";
+    d.sys_name = "sw.example";
+    d.uptime = 12345.67;
+    d.interfaces_complete = if_complete;
+    d.storages_complete = st_complete;
+    assert_int_equal(sdc_batch_set_snmp_device(b, &d), SDC_OK);
+    return b;
+}
+
+static void add_if(struct sdc_batch *b, const char *name, int idx,
+                   uint64_t speed, bool uplink, int oper)
+{
+    struct sdc_interface_info i = {0};
+    i.device = b->source;
+    i.name = (char *)name;
+    i.alias = "to core";
+    i.descr = (char *)name;
+    i.if_index = idx;
+    i.speed = speed;
+    i.uplink = uplink;
+    i.oper_status = oper;
+    assert_int_equal(sdc_batch_add_interface(b, &i), SDC_OK);
+}
+
+static void add_storage(struct sdc_batch *b, const char *descr, bool has_used,
+                        uint64_t size, uint64_t used)
+{
+    struct sdc_storage_info g = {0};
+    g.device = b->source;
+    g.descr = (char *)descr;
+    g.has_size = true;
+    g.has_used = has_used;
+    g.size = size;
+    g.used = used;
+    assert_int_equal(sdc_batch_add_storage(b, &g), SDC_OK);
+}
+
+static void test_snmp_devices(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b[2];
+
+    /* cycle 1: a device with two interfaces and a storage, beside a
+     * hypervisor of the same name that must keep its VMs */
+    b[0] = hv_batch("sw1", "c1", 8, 16, 64 * GiB, t0);
+    add_vm(b[0], "v1", "web", SDC_VM_RUNNING, 2, 4 * GiB);
+    b[1] = snmp_batch("sw1", t0, true, true);
+    add_if(b[1], "eth0", 2, 10000000000ULL, true, 1);
+    add_if(b[1], "eth1", 3, 1000000000ULL, false, 2);
+    add_storage(b[1], "/", true, 100 * GiB, 40 * GiB);
+    record(f, b, 2, t0);
+    free_batches(b, 2);
+    assert_q(f,
+             "SELECT name, address, role, sys_descr, sys_name, uptime,"
+             " first_seen = last_seen FROM snmp_devices",
+             "sw1|udp:127.0.0.1:1161|switch|Linux sw 6.1|sw.example|12345|1");
+    assert_q(f,
+             "SELECT name, alias, speed, uplink, if_index, oper_status,"
+             " vanished_at IS NULL FROM interfaces ORDER BY name",
+             "eth0|to core|10000000000|1|2|up|1\n"
+             "eth1|to core|1000000000|0|3|down|1");
+    assert_q(f, "SELECT descr, size, used FROM storages",
+             "/|107374182400|42949672960");
+    assert_q(f,
+             "SELECT kind, entity, detail FROM events WHERE kind LIKE"
+             " 'interface%' OR kind LIKE 'storage%' ORDER BY kind, entity",
+             "interface added|sw1/eth0|interface added on sw1\n"
+             "interface added|sw1/eth1|interface added on sw1\n"
+             "storage added|sw1//|storage added on sw1");
+    assert_int_equal(inv_count(f->inv, "vms"), 1);
+
+    /* cycle 2: eth1 gone from a complete listing (renumbered eth0 keeps its
+     * row), the storage's used figure unknown, the VM's host silent */
+    b[0] = snmp_batch("sw1", t0 + 60, true, true);
+    add_if(b[0], "eth0", 7, 10000000000ULL, true, 1);
+    add_storage(b[0], "/", false, 100 * GiB, 0);
+    record(f, b, 1, t0 + 60);
+    free_batches(b, 1);
+    assert_q(f,
+             "SELECT name, if_index, last_seen - first_seen, vanished_at - "
+             "first_seen FROM interfaces ORDER BY name",
+             "eth0|7|60|\neth1|3|0|60");
+    assert_q(f, "SELECT used FROM storages", "42949672960");
+    assert_q(f,
+             "SELECT entity, detail, host FROM events WHERE kind ="
+             " 'interface vanished'",
+             "sw1/eth1|interface vanished from sw1|sw1");
+    /* an SNMP batch never sweeps the VMs of a hypervisor of its name */
+    assert_q(f, "SELECT deleted_at IS NULL FROM vms WHERE uuid = 'v1'", "1");
+
+    /* cycle 3: an incomplete listing vanishes nothing; no new events */
+    b[0] = snmp_batch("sw1", t0 + 120, false, false);
+    record(f, b, 1, t0 + 120);
+    free_batches(b, 1);
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind LIKE '%vanished'", "1");
+    assert_q(f, "SELECT COUNT(*) FROM interfaces WHERE vanished_at IS NULL",
+             "1");
+
+    /* cycle 4: the storage vanishes from a complete listing, eth1 returns */
+    b[0] = snmp_batch("sw1", t0 + 180, true, true);
+    add_if(b[0], "eth0", 7, 10000000000ULL, true, 1);
+    add_if(b[0], "eth1", 8, 1000000000ULL, false, 1);
+    record(f, b, 1, t0 + 180);
+    free_batches(b, 1);
+    assert_q(f, "SELECT kind FROM events WHERE entity = 'sw1/eth1' ORDER BY t",
+             "interface added\ninterface vanished\ninterface added");
+    assert_q(f,
+             "SELECT vanished_at IS NULL, oper_status FROM interfaces"
+             " WHERE name = 'eth1'",
+             "1|up");
+    assert_q(f, "SELECT kind FROM events WHERE entity = 'sw1//' ORDER BY t",
+             "storage added\nstorage vanished");
+    assert_q(f, "SELECT vanished_at - first_seen FROM storages", "180");
+
+    /* a failed device batch changes nothing */
+    b[0] = snmp_batch("sw1", t0 + 240, true, true);
+    b[0]->ok = false;
+    record(f, b, 1, t0 + 240);
+    free_batches(b, 1);
+    assert_q(f, "SELECT last_seen - first_seen FROM snmp_devices", "180");
+    assert_q(f, "SELECT COUNT(*) FROM interfaces WHERE vanished_at IS NULL",
+             "2");
+}
+
+/* A version 1 database (no SNMP columns) is migrated, keeping its rows. */
+static void test_snmp_migration_from_v1(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b = snmp_batch("sw1", t0, true, true);
+    struct sdc_error err = {0};
+
+    add_if(b, "eth0", 2, 1000, false, 1);
+    record(f, &b, 1, t0);
+    free_batches(&b, 1);
+    inv_close(f->inv);
+    f->inv = NULL;
+    assert_int_equal(
+        tu_runf(NULL,
+                "sqlite3 '%s' 'ALTER TABLE snmp_devices DROP COLUMN sys_name;"
+                " ALTER TABLE snmp_devices DROP COLUMN uptime;"
+                " ALTER TABLE interfaces DROP COLUMN descr;"
+                " ALTER TABLE interfaces DROP COLUMN if_index;"
+                " ALTER TABLE interfaces DROP COLUMN oper_status;"
+                " ALTER TABLE interfaces DROP COLUMN vanished_at;"
+                " ALTER TABLE storages DROP COLUMN vanished_at;"
+                " PRAGMA user_version = 1'",
+                f->path),
+        0);
+    assert_int_equal(q_long(f, "PRAGMA user_version"), 1);
+    assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
+    assert_int_equal(q_long(f, "PRAGMA user_version"), INV_SCHEMA_VERSION);
+    assert_q(f, "SELECT name, speed, if_index IS NULL FROM interfaces",
+             "eth0|1000|1");
+    b = snmp_batch("sw1", t0 + 60, true, true);
+    add_if(b, "eth0", 2, 1000, false, 1);
+    record(f, &b, 1, t0 + 60);
+    free_batches(&b, 1);
+    assert_q(f, "SELECT if_index, sys_name FROM interfaces, snmp_devices",
+             "2|sw.example");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,6 +1124,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cycle_error_rolls_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snmp_devices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snmp_migration_from_v1, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,389 @@
+/*
+ * report_main.c - sdcmon-report: build reports from what the archives and
+ * the inventory hold (DESIGN.md section 2).  Subcommands: monthly (the
+ * optimisation report); augmentation and digest are reserved for the
+ * projection and the daily digest.  Command line, messages and progress
+ * here; the work is in monthly.c and render.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monthly.h"
+#include "render.h"
+#include "sdc/config.h"
+
+#define EXIT_NOTHING 1 /* nothing to report (month not begun, no data) */
+#define EXIT_USAGE 2   /* usage or configuration error */
+#define EXIT_FAILED 3  /* the data could not be read or the report written */
+
+static const char usage_text[] =
+    "Usage: sdcmon-report monthly -c FILE [--month YYYY-MM] [OPTIONS]\n"
+    "       sdcmon-report augmentation -c FILE [--horizon 6,12] [OPTIONS]\n"
+    "       sdcmon-report digest -c FILE [--date YYYY-MM-DD] [OPTIONS]\n"
+    "       sdcmon-report --help | --version\n"
+    "\n"
+    "Builds reports from the archives (DATA_DIR/rrd) and the inventory\n"
+    "(DATA_DIR/inventory.db) that sdcmond writes.\n"
+    "\n"
+    "monthly - the monthly optimisation report for capacity planners:\n"
+    "  what can be reclaimed (VMs shut off all month, idle and oversized\n"
+    "  VMs, orphaned volumes), where capacity is tight (undersized VMs, hot\n"
+    "  hosts, imbalanced clusters, pools, storages and links over target,\n"
+    "  interfaces with errors), the utilisation of every cluster, host,\n"
+    "  pool, storage and uplink (mean, 95th percentile, max against its\n"
+    "  target), vCPU:CPU, vRAM:RAM and provisioned:physical storage, the\n"
+    "  change from the month before, and usage per owner.  Every finding\n"
+    "  states its evidence and what it frees or needs; the thresholds come\n"
+    "  from the config's `thresholds` and `capacity.targets` and are stated\n"
+    "  in the report.\n"
+    "\n"
+    "  Writes REPORTS_DIR/monthly/YYYY-MM/ (reports.dir, default\n"
+    "  DATA_DIR/reports):\n"
+    "    report.html   self-contained (inline charts, no scripts), prints to\n"
+    "                  PDF cleanly\n"
+    "    report.md     the same in Markdown\n"
+    "    *.csv         one file per table (RFC 4180; a header naming units)\n"
+    "    report.json   every figure with its unit; next month's report reads\n"
+    "                  it to show changes, so keep json in --format\n"
+    "  The directory is written whole and swapped in atomically.\n"
+    "\n"
+    "  Percentiles come from the 5-minute rows, kept retention.min5_days\n"
+    "  (40 days by default); an older month is read from the hourly rows,\n"
+    "  and the report says so.  A month is local time (TZ), from midnight\n"
+    "  on its first day.  The month in progress is reported to date.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE    sdcmon configuration.  Required.\n"
+    "  -m, --month YYYY-MM  the month (default: the last complete month).\n"
+    "  -f, --format LIST    html,md,csv,json (default: all of them).\n"
+    "  -o, --out DIR        write the report into DIR instead of\n"
+    "                       REPORTS_DIR/monthly/YYYY-MM.\n"
+    "      --previous FILE  the month before's report.json (default:\n"
+    "                       REPORTS_DIR/monthly/<month before>/report.json).\n"
+    "  -t, --templates DIR  templates directory (default: $SDCMON_TEMPLATES,\n"
+    "                       else the installed share/sdcmon/templates).\n"
+    "  -j, --jobs N         threads reading archives (default: CPUs, max 8).\n"
+    "  -q, --quiet          no progress and no summary; only problems.\n"
+    "  -h, --help           this text.\n"
+    "  -V, --version        the version.\n"
+    "\n"
+    "Exit status: 0 the report was written; 1 nothing to report (the month\n"
+    "has not begun, or no archive holds data for it); 2 a usage or\n"
+    "configuration error (the message names the file and line); 3 the\n"
+    "inventory could not be read or the report not written.\n";
+
+struct options {
+    const char *config;
+    const char *month;
+    const char *format;
+    const char *out;
+    const char *previous;
+    const char *templates;
+    unsigned jobs;
+    bool quiet;
+};
+
+struct ui {
+    bool tty;
+    bool quiet;
+    bool shown;
+    struct timespec last;
+};
+
+static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sdcmon-report: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'sdcmon-report --help'.\n");
+}
+
+static void on_progress(void *user, const char *what, size_t done,
+                        size_t total)
+{
+    struct ui *u = user;
+    struct timespec now;
+    double dt;
+    if (!u->tty || u->quiet)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    dt = (double)(now.tv_sec - u->last.tv_sec) +
+         (double)(now.tv_nsec - u->last.tv_nsec) / 1e9;
+    if (dt < 0.2 && done != total)
+        return;
+    u->last = now;
+    fprintf(stderr, "\r\033[Kreading %s: %zu of %zu", what, done, total);
+    fflush(stderr);
+    u->shown = true;
+}
+
+static void clear_progress(struct ui *u)
+{
+    if (u->shown) {
+        fputs("\r\033[K", stderr);
+        u->shown = false;
+    }
+}
+
+static bool parse_jobs(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 64)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* The last complete month at @now, "YYYY-MM". */
+static void last_month(time_t now, char *buf, size_t len)
+{
+    struct tm tm;
+    int y, m;
+    localtime_r(&now, &tm);
+    y = tm.tm_year + 1900;
+    m = tm.tm_mon; /* 0-based this month = 1-based last month */
+    if (m == 0) {
+        m = 12;
+        y--;
+    }
+    snprintf(buf, len, "%04d-%02d", y, m);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"month", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"previous", required_argument, NULL, 'p'},
+        {"templates", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:m:f:o:t:j:qhV", longopts, NULL)) !=
+           -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'm':
+            o->month = optarg;
+            break;
+        case 'f':
+            o->format = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'p':
+            o->previous = optarg;
+            break;
+        case 't':
+            o->templates = optarg;
+            break;
+        case 'j':
+            if (!parse_jobs(optarg, &o->jobs)) {
+                usage_error("--jobs '%s' is not a number from 1 to 64",
+                            optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("sdcmon-report %s\n", SDC_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'sdcmon-report --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        usage_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o->config) {
+        usage_error("%s", "no configuration: give -c FILE");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int run_monthly(int argc, char **argv)
+{
+    struct options o = {0};
+    struct sdc_config *cfg = NULL;
+    struct sdc_error err = {0};
+    struct period p;
+    struct monthly_report rep = {0};
+    struct ui ui = {0};
+    struct monthly_opts mo = {0};
+    struct render_opts ro = {0};
+    char month[16], outdir[4096];
+    unsigned formats = RENDER_ALL;
+    size_t files = 0;
+    time_t now = time(NULL);
+    int rc = parse_args(argc, argv, &o);
+    enum sdc_rc src;
+
+    if (rc >= 0)
+        return rc;
+    if (o.format && render_formats_parse(o.format, &formats, &err)) {
+        usage_error("--format: %s", err.msg);
+        return EXIT_USAGE;
+    }
+    if (sdc_config_load(o.config, &cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
+                   ? EXIT_USAGE
+                   : EXIT_FAILED;
+    }
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    if (o.month)
+        snprintf(month, sizeof(month), "%s", o.month);
+    else
+        last_month(now, month, sizeof(month));
+    if (period_month(month, now, &p, &err) != SDC_OK) {
+        usage_error("--month: %s", err.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (p.future) {
+        char today[32];
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+        fprintf(stderr,
+                "sdcmon-report: %s has not begun (today is %s): there is "
+                "nothing to report yet.\n",
+                p.name, today);
+        rc = EXIT_NOTHING;
+        goto out;
+    }
+
+    ui.tty = isatty(STDERR_FILENO);
+    ui.quiet = o.quiet;
+    mo.cfg = cfg;
+    mo.period = &p;
+    mo.now = now;
+    mo.jobs = o.jobs;
+    mo.prev_path = o.previous;
+    mo.progress = on_progress;
+    mo.user = &ui;
+    src = monthly_build(&mo, &rep, &err);
+    clear_progress(&ui);
+    if (src != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        rc = EXIT_FAILED;
+        goto out;
+    }
+    if (rep.no_data) {
+        fprintf(stderr,
+                "sdcmon-report: no data for %s: no archive under %s/rrd "
+                "holds a value for that month (was sdcmond running, or the "
+                "history imported?).  No report written.\n",
+                p.name, cfg->data_dir);
+        rc = EXIT_NOTHING;
+        goto out;
+    }
+
+    if (o.out)
+        snprintf(outdir, sizeof(outdir), "%s", o.out);
+    else
+        snprintf(outdir, sizeof(outdir), "%s/monthly/%s", cfg->reports.dir,
+                 p.name);
+    ro.template_dir = o.templates;
+    ro.name = "monthly";
+    ro.formats = formats;
+    ro.out_dir = outdir;
+    if (render_report(&rep, &ro, &files, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        rc = err.code == SDC_ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    if (!o.quiet) {
+        const json_t *t = json_object_get(rep.doc, "totals");
+        const json_t *n = json_object_get(rep.doc, "counts");
+        const json_t *notes = json_object_get(rep.doc, "notes");
+        size_t i;
+        const json_t *note;
+        printf("sdcmon-report: %s written to %s (%zu files)\n", p.name,
+               outdir, files);
+        printf("  %lld findings for %lld VMs, %lld hosts; %lld entities with "
+               "too little data\n",
+               (long long)json_integer_value(json_object_get(n, "findings")),
+               (long long)json_integer_value(json_object_get(n, "vms")),
+               (long long)json_integer_value(json_object_get(n, "hosts")),
+               (long long)json_integer_value(json_object_get(n, "not_judged")));
+        printf("  reclaimable: %s, %s memory, %s storage\n",
+               json_string_value(json_object_get(
+                   json_object_get(t, "reclaimable_vcpus"), "text")),
+               json_string_value(json_object_get(
+                   json_object_get(t, "reclaimable_memory"), "text")),
+               json_string_value(json_object_get(
+                   json_object_get(t, "reclaimable_storage"), "text")));
+        json_array_foreach(notes, i, note)
+            printf("  note: %s\n", json_string_value(note));
+    }
+    rc = 0;
+out:
+    monthly_report_free(&rep);
+    sdc_config_free(cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    if (!cmd) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("sdcmon-report %s\n", SDC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "monthly") == 0)
+        return run_monthly(argc - 1, argv + 1);
+    if (strcmp(cmd, "augmentation") == 0 || strcmp(cmd, "digest") == 0) {
+        fprintf(stderr,
+                "sdcmon-report: '%s' is not available in this version yet "
+                "(only 'monthly' is).\n",
+                cmd);
+        return EXIT_USAGE;
+    }
+    usage_error("unknown report '%s' (expected monthly, augmentation or "
+                "digest)",
+                cmd);
+    return EXIT_USAGE;
+}
