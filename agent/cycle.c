@@ -89,11 +89,16 @@ enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
          * must be done before the next cycle starts, and its own deadline
          * comes a little before the scheduler's, so unfinished devices are
          * reported one by one rather than the whole target timing out. */
+        /* The engine's budget leaves 40% of the step for writing the
+         * archives; the scheduler's timeout is only a safety net behind it
+         * (a loaded machine can run the engine's thread late), so it gets
+         * a generous margin. */
         struct sdc_snmp_collector_cfg sc = {0};
-        double timeout = cfg->step - 1 >= 1 ? cfg->step - 1 : 1;
+        double budget = fmax(0.5, cfg->step * 0.6);
+        double timeout = budget + fmax(1.0, cfg->step * 0.2);
         sc.devices = cfg->snmp;
         sc.n_devices = cfg->n_snmp;
-        sc.budget = timeout - fmin(0.5, timeout * 0.2);
+        sc.budget = budget;
         sc.max_inflight = SDC_SNMP_DEFAULT_INFLIGHT;
         rc =
             sched_add(a->sched, &sdc_snmp_collector, &sc, "snmp", timeout, err);
