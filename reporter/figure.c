@@ -62,6 +62,8 @@ void fig_text_cpus(double cpus, char *buf)
 {
     if (!isfinite(cpus))
         no_data(buf);
+    else if (cpus == 1)
+        snprintf(buf, FIG_TEXT_LEN, "1 CPU");
     else if (fabs(cpus) >= 100)
         snprintf(buf, FIG_TEXT_LEN, "%.0f CPUs", cpus);
     else if (fabs(cpus) >= 10)
@@ -111,8 +113,7 @@ void fig_text_rate_bits(double bps, char *buf)
     else if (bps == 0)
         snprintf(buf, FIG_TEXT_LEN, "0 bit/s");
     else
-        chart_format_value(CHART_UNIT_BITS_PER_S, NULL, bps, buf,
-                           FIG_TEXT_LEN);
+        chart_format_value(CHART_UNIT_BITS_PER_S, NULL, bps, buf, FIG_TEXT_LEN);
 }
 
 void fig_text_ratio(double r, char *buf)
@@ -236,7 +237,10 @@ json_t *fig_change(double diff, const char *unit, const char *text)
     else if (strcmp(unit, "bytes") == 0) {
         char b[FIG_TEXT_LEN];
         fig_text_bytes(fabs(diff), b);
-        snprintf(t, sizeof(t), "%s%s", diff < 0 ? "-" : diff > 0 ? "+" : "",
+        snprintf(t, sizeof(t), "%s%s",
+                 diff < 0   ? "-"
+                 : diff > 0 ? "+"
+                            : "",
                  diff == 0 ? "no change" : b);
     } else if (strcmp(unit, "ratio") == 0) {
         if (fabs(diff) < 0.005)
@@ -255,6 +259,7 @@ json_t *fig_change(double diff, const char *unit, const char *text)
 
 double fig_value(const json_t *fig)
 {
-    const json_t *v = json_is_object(fig) ? json_object_get(fig, "value") : NULL;
+    const json_t *v =
+        json_is_object(fig) ? json_object_get(fig, "value") : NULL;
     return json_is_number(v) ? json_number_value(v) : NAN;
 }

@@ -25,13 +25,13 @@
 #define FIG_NO_DATA "no data"
 
 /* Texts (buffers of at least FIG_TEXT_LEN bytes; "no data" for NaN). */
-void fig_text_pct(double pct, char *buf);           /* 12.3%, 0.42% */
-void fig_text_points(double pts, char *buf);        /* +3.2 pts */
-void fig_text_cpus(double cpus, char *buf);         /* 0.88 CPUs */
-void fig_text_bytes(double bytes, char *buf);       /* 16 GiB, 1.21 TiB */
-void fig_text_rate_bytes(double bps, char *buf);    /* 310 B/s, 1.2 MB/s */
-void fig_text_rate_bits(double bps, char *buf);     /* 812 Mbit/s */
-void fig_text_ratio(double r, char *buf);           /* 2.50 : 1 */
+void fig_text_pct(double pct, char *buf);        /* 12.3%, 0.42% */
+void fig_text_points(double pts, char *buf);     /* +3.2 pts */
+void fig_text_cpus(double cpus, char *buf);      /* 0.88 CPUs */
+void fig_text_bytes(double bytes, char *buf);    /* 16 GiB, 1.21 TiB */
+void fig_text_rate_bytes(double bps, char *buf); /* 310 B/s, 1.2 MB/s */
+void fig_text_rate_bits(double bps, char *buf);  /* 812 Mbit/s */
+void fig_text_ratio(double r, char *buf);        /* 2.50 : 1 */
 void fig_text_count(double n, const char *unit, char *buf); /* 4 vCPUs */
 
 /*

@@ -268,8 +268,7 @@ static size_t find_slot(char *const *slot, size_t cap, const char *s,
                         size_t len)
 {
     size_t i = (size_t)str_hash(s, len) & (cap - 1);
-    while (slot[i] &&
-           !(strlen(slot[i]) == len && memcmp(slot[i], s, len) == 0))
+    while (slot[i] && !(strlen(slot[i]) == len && memcmp(slot[i], s, len) == 0))
         i = (i + 1) & (cap - 1);
     return i;
 }

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,12 +24,26 @@
 #define M_GRACE 86400
 /* Rows wanted from the archives: the 5-minute consolidation. */
 #define M_RESOLUTION 300
-/* Most threads reading archives. */
-#define M_MAX_JOBS 8
+/* Most threads reading archives, and how many per CPU by default: a read
+ * waits on the disk far more than on the CPU (a cold month of 2,000 VMs
+ * reads about 2 GB), so more threads than CPUs keep the disk busy. */
+#define M_MAX_JOBS 16
+#define M_JOBS_PER_CPU 4
+#define M_MIN_JOBS 4
+/* VMs ahead of the one read whose archives are read ahead. */
+#define M_LOOKAHEAD 24
 /* CPU time below this (CPUs busy) is a VM doing nothing at all. */
 #define M_CPU_ACTIVE 0.001
 
 static char empty_str[] = "";
+
+/* Out of memory: remembered for the end (workers too, hence the lock). */
+static void m_set_oom(struct m_ctx *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->oom = true;
+    pthread_mutex_unlock(&c->lock);
+}
 
 char *m_strdup(struct m_ctx *c, const char *s)
 {
@@ -37,7 +52,7 @@ char *m_strdup(struct m_ctx *c, const char *s)
         return empty_str;
     p = strdup(s);
     if (!p) {
-        c->oom = true;
+        m_set_oom(c);
         return empty_str;
     }
     return p;
@@ -58,7 +73,7 @@ void m_note(struct m_ctx *c, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(&c->lock);
     if (json_array_append_new(c->notes, json_string(buf)))
-        c->oom = true;
+        c->oom = true; /* under the lock already */
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -90,8 +105,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
-static enum sdc_rc db_fail(sqlite3 *db, const char *what,
-                           struct sdc_error *err)
+static enum sdc_rc db_fail(sqlite3 *db, const char *what, struct sdc_error *err)
 {
     return sdc_error_set(err, SDC_ERR_DB, "inventory: %s: %s", what,
                          sqlite3_errmsg(db));
@@ -106,7 +120,7 @@ static void *grow(struct m_ctx *c, void **arr, size_t *n, size_t *cap,
         size_t nc = *cap ? *cap * 2 : 16;
         void *q = realloc(*arr, nc * size);
         if (!q) {
-            c->oom = true;
+            m_set_oom(c);
             return NULL;
         }
         *arr = q;
@@ -136,17 +150,29 @@ static struct m_host *host_add(struct m_ctx *c, size_t *cap, const char *name,
     if (!h)
         return NULL;
     h->name = m_strdup(c, name);
-    h->cluster = m_strdup(c, cluster && *cluster ? cluster : name);
+    /* NULL: known only from its archives, in no known cluster */
+    h->cluster = m_strdup(c, !cluster ? "" : *cluster ? cluster : name);
     h->inv_cpus = h->inv_memory = NAN;
     h->cpus = h->mem_total = NAN;
     return h;
 }
+
+/* The archive directories (below). */
+static char **list_dir(struct m_ctx *c, const char *dir, const char *prefix,
+                       const char *suffix, size_t *n);
+static void names_free(char **v, size_t n);
+static void archive_dir(const struct m_ctx *c, const char *kind, const char *id,
+                        char *buf, size_t len);
 
 static enum sdc_rc read_hosts(struct m_ctx *c, sqlite3 *db,
                               struct sdc_error *err)
 {
     size_t cap = 0;
     sqlite3_stmt *st = NULL;
+    char dir[4096];
+    char **names;
+    size_t nn;
+
     for (size_t i = 0; i < c->cfg->n_hypervisors; i++) {
         const struct sdc_hypervisor_cfg *hc = &c->cfg->hypervisors[i];
         struct m_host *h = host_add(c, &cap, hc->name, hc->cluster);
@@ -154,7 +180,7 @@ static enum sdc_rc read_hosts(struct m_ctx *c, sqlite3 *db,
             h->in_config = true;
     }
     if (!db)
-        return SDC_OK;
+        goto archives;
     if (sqlite3_prepare_v2(db,
                            "SELECT name, cluster, cpus, memory, first_seen,"
                            " last_seen FROM hypervisors ORDER BY name",
@@ -175,6 +201,22 @@ static enum sdc_rc read_hosts(struct m_ctx *c, sqlite3 *db,
         h->last_seen = col_time(st, 5);
     }
     sqlite3_finalize(st);
+archives:
+    /* hypervisors with archives that neither the config nor the inventory
+     * knows (history imported for them, or removed from the config) */
+    archive_dir(c, "hv", NULL, dir, sizeof(dir));
+    names = list_dir(c, dir, "", "", &nn);
+    for (size_t i = 0; i < nn; i++) {
+        bool known = false;
+        char sn[SDC_NAME_MAX];
+        for (size_t k = 0; k < c->n_hosts && !known; k++) {
+            sdc_name_sanitize(c->hosts[k].name, sn, sizeof(sn));
+            known = strcmp(sn, names[i]) == 0;
+        }
+        if (!known)
+            host_add(c, &cap, names[i], NULL);
+    }
+    names_free(names, nn);
     return SDC_OK;
 }
 
@@ -230,7 +272,7 @@ static enum sdc_rc read_events(struct m_ctx *c, sqlite3 *db,
         e->prev = dup_or_null(col_text(st, 2));
         e->next = dup_or_null(col_text(st, 3));
         if (!e->uuid)
-            c->oom = true;
+            m_set_oom(c);
     }
     sqlite3_finalize(st);
     return SDC_OK;
@@ -324,8 +366,7 @@ static void vm_month_inventory(const struct m_ctx *c, struct m_vm *vm,
         snprintf(vm->month_note, sizeof(vm->month_note), "running all month");
     } else if (off && !run && !other) {
         vm->month = FD_MONTH_SHUTOFF;
-        snprintf(vm->month_note, sizeof(vm->month_note),
-                 "shut off all month");
+        snprintf(vm->month_note, sizeof(vm->month_note), "shut off all month");
     } else {
         vm->month = FD_MONTH_MIXED;
         snprintf(vm->month_note, sizeof(vm->month_note),
@@ -333,8 +374,7 @@ static void vm_month_inventory(const struct m_ctx *c, struct m_vm *vm,
     }
 }
 
-static enum sdc_rc read_vms(struct m_ctx *c, sqlite3 *db,
-                            struct sdc_error *err)
+static enum sdc_rc read_vms(struct m_ctx *c, sqlite3 *db, struct sdc_error *err)
 {
     size_t cap = 0;
     sqlite3_stmt *st = NULL;
@@ -430,7 +470,8 @@ static enum sdc_rc read_pools(struct m_ctx *c, sqlite3 *db, size_t *cap,
         pl->inv_capacity = col_num(st, 4);
         pl->inv_allocation = col_num(st, 5);
         pl->last_seen = col_time(st, 6);
-        pl->capacity = pl->allocation = pl->provisioned = NAN;
+        pl->capacity = pl->allocation = NAN;
+        pl->provisioned = 0; /* the inventory knows its disks: none yet */
     }
     sqlite3_finalize(st);
 
@@ -440,20 +481,20 @@ static enum sdc_rc read_pools(struct m_ctx *c, sqlite3 *db, size_t *cap,
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(db, "read pool hosts", err);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        struct m_pool *pl = col_text(st, 0) ? pool_find(c, col_text(st, 0))
-                                            : NULL;
+        struct m_pool *pl =
+            col_text(st, 0) ? pool_find(c, col_text(st, 0)) : NULL;
         char **h, **hn;
         if (!pl || !col_text(st, 1))
             continue;
         h = realloc(pl->hosts, (pl->n_hosts + 1) * sizeof(*h));
         if (!h) {
-            c->oom = true;
+            m_set_oom(c);
             break;
         }
         pl->hosts = h;
         hn = realloc(pl->host_names, (pl->n_hosts + 1) * sizeof(*hn));
         if (!hn) {
-            c->oom = true;
+            m_set_oom(c);
             break;
         }
         pl->host_names = hn;
@@ -494,7 +535,7 @@ static enum sdc_rc read_pools(struct m_ctx *c, sqlite3 *db, size_t *cap,
         return db_fail(db, "read disks", err);
     while (sqlite3_step(st) == SQLITE_ROW)
         if (!fd_refs_add_disk(c->refs, col_text(st, 0), col_text(st, 1)))
-            c->oom = true;
+            m_set_oom(c);
     sqlite3_finalize(st);
     return SDC_OK;
 }
@@ -593,9 +634,7 @@ static enum sdc_rc read_provisioned(struct m_ctx *c, sqlite3 *db,
         }
         if (hit) {
             struct m_pool *pl = &c->pools[hit->pool];
-            pl->provisioned = isfinite(pl->provisioned)
-                                  ? pl->provisioned + capb
-                                  : capb;
+            pl->provisioned += capb;
         }
     }
     sqlite3_finalize(st);
@@ -682,7 +721,7 @@ static char **list_dir(struct m_ctx *c, const char *dir, const char *prefix,
             size_t nc = cap ? cap * 2 : 16;
             char **q = realloc(v, nc * sizeof(*q));
             if (!q) {
-                c->oom = true;
+                m_set_oom(c);
                 break;
             }
             v = q;
@@ -690,7 +729,7 @@ static char **list_dir(struct m_ctx *c, const char *dir, const char *prefix,
         }
         s = strndup(de->d_name + lp, l - lp - ls);
         if (!s) {
-            c->oom = true;
+            m_set_oom(c);
             break;
         }
         v[(*n)++] = s;
@@ -713,8 +752,8 @@ static void names_free(char **v, size_t n)
 }
 
 /* DATA_DIR/rrd/<kind>[/<id>] */
-static void archive_dir(const struct m_ctx *c, const char *kind,
-                        const char *id, char *buf, size_t len)
+static void archive_dir(const struct m_ctx *c, const char *kind, const char *id,
+                        char *buf, size_t len)
 {
     char sid[SDC_NAME_MAX];
     if (id) {
@@ -740,6 +779,29 @@ struct m_win {
 };
 
 /*
+ * Ask the kernel to read the archive ahead, in large requests.  librrd maps
+ * the file and advises random access, so a cold read of a month of
+ * 5-minute rows faults in one 4 KiB page at a time; an archive is small
+ * (well under a megabyte at the default retention) and the month is most
+ * of it, so reading all of it ahead is cheaper.  Only a hint: errors are
+ * left to the fetch.
+ */
+static void prefetch(const struct m_ctx *c, enum sdc_archive type,
+                     const char *id, const char *inst)
+{
+    char rel[1024], path[4096];
+    int fd;
+    if (!sdc_archive_relpath(type, id, inst, rel, sizeof(rel)))
+        return;
+    snprintf(path, sizeof(path), "%s/%s", c->cfg->data_dir, rel);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+    close(fd);
+}
+
+/*
  * Fetch archive @type/@id/@inst over the period.  A missing archive is
  * SDC_ERR_IO with @note "no archive"; other failures fill @note too.
  */
@@ -761,6 +823,7 @@ static enum sdc_rc fetch_month(struct m_ctx *c, enum sdc_archive type,
     memset(w, 0, sizeof(*w));
     if (c->p.until <= c->p.start)
         return SDC_ERR_INVALID;
+    prefetch(c, type, id, inst);
     rc = fetch_all(&c->src, &req, &w->set, &e);
     if (rc != SDC_OK) {
         if (rc == SDC_ERR_IO && strstr(e.msg, "no such archive"))
@@ -816,7 +879,7 @@ static void summarize(struct m_ctx *c, const double *v, size_t n,
                       size_t expected, struct stats *out)
 {
     if (stats_summarize(v, n, expected, NULL, out) != SDC_OK)
-        c->oom = true;
+        m_set_oom(c);
     mark_data(c, out);
 }
 
@@ -834,7 +897,7 @@ static bool series_keep(struct m_ctx *c, struct m_series *s,
 {
     s->v = malloc((w->n ? w->n : 1) * sizeof(*s->v));
     if (!s->v) {
-        c->oom = true;
+        m_set_oom(c);
         return false;
     }
     memcpy(s->v, pct, w->n * sizeof(*s->v));
@@ -858,7 +921,7 @@ static void gather_host(struct m_ctx *c, size_t idx)
                             *cpus = wds(&w, "cpus");
         v = malloc((w.n ? w.n : 1) * sizeof(*v));
         if (!v) {
-            c->oom = true;
+            m_set_oom(c);
         } else {
             for (size_t i = 0; i < w.n; i++) {
                 double n = wv(&w, cpus, i);
@@ -885,13 +948,13 @@ static void gather_host(struct m_ctx *c, size_t idx)
                             *ca = wds(&w, "cached"), *bu = wds(&w, "buffers");
         v = malloc((w.n ? w.n : 1) * sizeof(*v));
         if (!v) {
-            c->oom = true;
+            m_set_oom(c);
         } else {
             for (size_t i = 0; i < w.n; i++) {
                 double t = wv(&w, tot, i), f = wv(&w, fr, i);
                 double cc = wv(&w, ca, i), b = wv(&w, bu, i);
-                double used = t - f - (isfinite(cc) ? cc : 0) -
-                              (isfinite(b) ? b : 0);
+                double used =
+                    t - f - (isfinite(cc) ? cc : 0) - (isfinite(b) ? b : 0);
                 v[i] = safe_div(used < 0 ? 0 : used, t);
                 if (isfinite(t) && t > 0)
                     h->mem_total = t;
@@ -914,15 +977,15 @@ static void gather_cluster(struct m_ctx *c, size_t idx)
     stats_empty(0, &cl->cpu);
     stats_empty(0, &cl->mem);
     cl->cpu_capacity = cl->cpu_vcpus = cl->mem_capacity = cl->mem_allocated =
-        cl->cpu_used_p95 = cl->mem_used_p95 = cl->vcpu_ratio =
-            cl->vram_ratio = NAN;
+        cl->cpu_used_p95 = cl->mem_used_p95 = cl->vcpu_ratio = cl->vram_ratio =
+            NAN;
     for (int k = 0; k < 2; k++) {
         enum sdc_archive t = k == 0 ? SDC_AR_CLUSTER_CPU : SDC_AR_CLUSTER_MEM;
         const struct series *u, *cap, *alloc;
         double last_alloc = NAN, last_cap = NAN;
         struct stats su;
-        if (fetch_month(c, t, cl->name, NULL, &w, cl->note,
-                        sizeof(cl->note)) != SDC_OK) {
+        if (fetch_month(c, t, cl->name, NULL, &w, cl->note, sizeof(cl->note)) !=
+            SDC_OK) {
             series_set_free(&w.set);
             continue;
         }
@@ -932,7 +995,7 @@ static void gather_cluster(struct m_ctx *c, size_t idx)
         v = malloc((w.n ? w.n : 1) * sizeof(*v));
         used = malloc((w.n ? w.n : 1) * sizeof(*used));
         if (!v || !used) {
-            c->oom = true;
+            m_set_oom(c);
         } else {
             for (size_t i = 0; i < w.n; i++) {
                 double cp = wv(&w, cap, i);
@@ -995,7 +1058,7 @@ static void gather_vm_cpu(struct m_ctx *c, struct m_vm *vm)
     frac = malloc((w.n ? w.n : 1) * sizeof(*frac));
     cpus = malloc((w.n ? w.n : 1) * sizeof(*cpus));
     if (!frac || !cpus) {
-        c->oom = true;
+        m_set_oom(c);
     } else {
         const struct series *t = wds(&w, "time"), *vc = wds(&w, "vcpus");
         for (size_t i = 0; i < w.n; i++) {
@@ -1027,15 +1090,15 @@ static void gather_vm_mem(struct m_ctx *c, struct m_vm *vm)
     char note[M_NOTE_LEN];
     size_t nb = 0, nr = 0;
 
-    if (fetch_month(c, SDC_AR_VM_MEM, vm->uuid, NULL, &w, note,
-                    sizeof(note)) != SDC_OK) {
+    if (fetch_month(c, SDC_AR_VM_MEM, vm->uuid, NULL, &w, note, sizeof(note)) !=
+        SDC_OK) {
         series_set_free(&w.set);
         return;
     }
     frac = malloc((w.n ? w.n : 1) * sizeof(*frac));
     used = malloc((w.n ? w.n : 1) * sizeof(*used));
     if (!frac || !used) {
-        c->oom = true;
+        m_set_oom(c);
     } else {
         const struct series *cur = wds(&w, "current"),
                             *usable = wds(&w, "usable"), *rss = wds(&w, "rss");
@@ -1092,7 +1155,7 @@ static void gather_vm_net(struct m_ctx *c, struct m_vm *vm)
             step = w.step;
             sum = malloc((rows ? rows : 1) * sizeof(*sum));
             if (!sum) {
-                c->oom = true;
+                m_set_oom(c);
                 series_set_free(&w.set);
                 break;
             }
@@ -1130,6 +1193,12 @@ static void gather_vm_net(struct m_ctx *c, struct m_vm *vm)
 static void gather_vm(struct m_ctx *c, size_t idx)
 {
     struct m_vm *vm = &c->vms[idx];
+    /* while this VM's files are read, the disk reads ahead for a later
+     * VM's (the workers take VMs in order) */
+    if (idx + M_LOOKAHEAD < c->n_vms) {
+        prefetch(c, SDC_AR_VM_CPU, c->vms[idx + M_LOOKAHEAD].uuid, NULL);
+        prefetch(c, SDC_AR_VM_MEM, c->vms[idx + M_LOOKAHEAD].uuid, NULL);
+    }
     size_t expected = stats_expected(c->p.start, c->p.until, M_RESOLUTION);
     stats_empty(expected, &vm->cpu);
     stats_empty(expected, &vm->cpu_cpus);
@@ -1154,7 +1223,7 @@ static void gather_pool(struct m_ctx *c, size_t idx)
                             *al = wds(&w, "allocation");
         v = malloc((w.n ? w.n : 1) * sizeof(*v));
         if (!v) {
-            c->oom = true;
+            m_set_oom(c);
         } else {
             for (size_t i = 0; i < w.n; i++) {
                 double cp = wv(&w, cap, i), a = wv(&w, al, i);
@@ -1191,7 +1260,7 @@ static void gather_storage(struct m_ctx *c, size_t idx)
         const struct series *sz = wds(&w, "size"), *us = wds(&w, "used");
         v = malloc((w.n ? w.n : 1) * sizeof(*v));
         if (!v) {
-            c->oom = true;
+            m_set_oom(c);
         } else {
             for (size_t i = 0; i < w.n; i++) {
                 v[i] = safe_div(wv(&w, us, i), wv(&w, sz, i));
@@ -1227,11 +1296,10 @@ static void gather_iface(struct m_ctx *c, size_t idx)
     inb = malloc((w.n ? w.n : 1) * sizeof(*inb));
     outb = malloc((w.n ? w.n : 1) * sizeof(*outb));
     if (!in || !out || !inb || !outb) {
-        c->oom = true;
+        m_set_oom(c);
     } else {
         const struct series *io = wds(&w, "in_octets"),
-                            *oo = wds(&w, "out_octets"),
-                            *sp = wds(&w, "speed");
+                            *oo = wds(&w, "out_octets"), *sp = wds(&w, "speed");
         const char *const cnt[4] = {"in_errors", "out_errors", "in_discards",
                                     "out_discards"};
         double *tot[4] = {&f->in_errors, &f->out_errors, &f->in_discards,
@@ -1346,11 +1414,13 @@ static unsigned jobs_wanted(const struct m_ctx *c)
     n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
+    n *= M_JOBS_PER_CPU;
+    if (n < M_MIN_JOBS)
+        n = M_MIN_JOBS;
     return n > M_MAX_JOBS ? M_MAX_JOBS : (unsigned)n;
 }
 
-static void run_all(struct m_ctx *c, enum m_job job, const char *what,
-                    size_t n)
+static void run_all(struct m_ctx *c, enum m_job job, const char *what, size_t n)
 {
     struct m_run r = {.c = c, .job = job, .what = what, .n = n};
     pthread_t th[M_MAX_JOBS];
@@ -1381,6 +1451,8 @@ static void add_clusters(struct m_ctx *c)
 
     for (size_t i = 0; i < c->n_hosts; i++) {
         struct m_cluster *cl = NULL;
+        if (!*c->hosts[i].cluster)
+            continue;
         for (size_t k = 0; k < c->n_clusters; k++)
             if (strcmp(c->clusters[k].name, c->hosts[i].cluster) == 0)
                 cl = &c->clusters[k];
@@ -1422,14 +1494,14 @@ static void add_unknown_vms(struct m_ctx *c)
     struct fd_refs *known = fd_refs_new();
 
     if (!known) {
-        c->oom = true;
+        m_set_oom(c);
         return;
     }
     for (size_t i = 0; i < c->n_vms; i++) {
         char s[SDC_NAME_MAX];
         sdc_name_sanitize(c->vms[i].uuid, s, sizeof(s));
         if (!fd_refs_add_disk(known, s, NULL))
-            c->oom = true;
+            m_set_oom(c);
     }
     archive_dir(c, "vm", NULL, dir, sizeof(dir));
     names = list_dir(c, dir, "", "", &nn);
@@ -1485,8 +1557,7 @@ static void add_archive_pools(struct m_ctx *c, size_t *cap)
     names_free(names, nn);
 }
 
-static bool cfg_uplink(const struct m_ctx *c, const char *dev,
-                       const char *inst)
+static bool cfg_uplink(const struct m_ctx *c, const char *dev, const char *inst)
 {
     char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
     for (size_t i = 0; i < c->cfg->n_snmp; i++) {
@@ -1541,8 +1612,8 @@ static void add_snmp(struct m_ctx *c, const struct inv_ifaces *inv)
         names_free(ifs, ni);
         sts = list_dir(c, ddir, "storage-", ".rrd", &ns);
         for (size_t i = 0; i < ns; i++) {
-            struct m_storage *s = grow(c, (void **)&c->storages,
-                                       &c->n_storages, &scap, sizeof(*s));
+            struct m_storage *s = grow(c, (void **)&c->storages, &c->n_storages,
+                                       &scap, sizeof(*s));
             if (!s)
                 break;
             s->device = m_strdup(c, devs[d]);
@@ -1718,8 +1789,8 @@ enum sdc_rc monthly_build(const struct monthly_opts *o,
     fd_limits_from_config(o->cfg, &c.lim);
     pthread_mutex_init(&c.lock, NULL);
     c.notes = json_array();
-    if (!c.notes || asprintf(&c.inv_path, "%s/inventory.db",
-                             o->cfg->data_dir) < 0) {
+    if (!c.notes ||
+        asprintf(&c.inv_path, "%s/inventory.db", o->cfg->data_dir) < 0) {
         c.inv_path = NULL;
         rc = sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
         goto out;

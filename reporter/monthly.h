@@ -47,7 +47,8 @@ typedef void (*monthly_progress_fn)(void *user, const char *what, size_t done,
  * @period:    the month (period_month()); a month in the future is refused
  * @now:       the time the report is made (for "generated" and the month in
  *             progress); 0: the clock
- * @jobs:      threads reading archives; 0: the CPUs online, at most 8
+ * @jobs:      threads reading archives; 0: 4 per CPU online, 4 to 16
+ *             (reads wait on the disk more than on the CPU); at most 16
  * @prev_path: the previous month's report.json; NULL:
  *             reports.dir/monthly/<M-1>/report.json
  * @progress, @user: may be NULL

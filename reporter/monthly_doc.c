@@ -17,8 +17,9 @@
 #include "monthly_priv.h"
 
 #define TEXT_LEN 512
-/* Risks listed one by one in the first section; more are counted. */
-#define MAX_ACTIONS 10
+/* Risks of one kind listed one by one in the first section; more are
+ * summed up in one line. */
+#define MAX_RISKS_EACH 3
 /* Pools drawn in the "top pools" chart. */
 #define TOP_POOLS 5
 
@@ -34,7 +35,7 @@ static char *utf8_clean(const char *s)
     if (!out)
         return NULL;
     while (*p) {
-        size_t len = *p < 0x80           ? 1
+        size_t len = *p < 0x80             ? 1
                      : (*p & 0xE0) == 0xC0 ? 2
                      : (*p & 0xF0) == 0xE0 ? 3
                      : (*p & 0xF8) == 0xF0 ? 4
@@ -155,16 +156,15 @@ static json_t *use_obj(struct m_ctx *c, const struct stats *s, double target,
     set(c, o, "target", fig_pct(target));
     set(c, o, "over", json_boolean(over));
     set_s(c, o, "status",
-          s->n == 0  ? "no data"
-          : !judged  ? "too little data"
-          : over     ? "over target"
+          s->n == 0                       ? "no data"
+          : !judged                       ? "too little data"
+          : over                          ? "over target"
           : fd_over(s->p95, target * 0.9) ? "near target"
                                           : "within target");
     return o;
 }
 
-static void text_list(char *buf, size_t len, const char *const *parts,
-                      size_t n)
+static void text_list(char *buf, size_t len, const char *const *parts, size_t n)
 {
     size_t k = 0, used = 0;
     buf[0] = 0;
@@ -172,8 +172,8 @@ static void text_list(char *buf, size_t len, const char *const *parts,
         int w;
         if (!parts[i] || !*parts[i])
             continue;
-        w = snprintf(buf + used, len - used, "%s%s",
-                     k == 0 ? "" : ", ", parts[i]);
+        w = snprintf(buf + used, len - used, "%s%s", k == 0 ? "" : ", ",
+                     parts[i]);
         if (w < 0 || (size_t)w >= len - used)
             break;
         used += (size_t)w;
@@ -186,7 +186,7 @@ static void amounts_text(double vcpus, double mem, double disk, char *buf,
                          size_t len)
 {
     char a[FIG_TEXT_LEN + 16] = "", b[FIG_TEXT_LEN + 16] = "",
-         d[FIG_TEXT_LEN + 16] = "", t[FIG_TEXT_LEN];
+                          d[FIG_TEXT_LEN + 16] = "", t[FIG_TEXT_LEN];
     const char *parts[3] = {a, b, d};
     if (vcpus > 0) {
         fig_text_count(vcpus, vcpus == 1 ? "vCPU" : "vCPUs", t);
@@ -241,9 +241,9 @@ static const json_t *prev_find(const struct prev *pv, const char *sect,
 }
 
 /* The change of figure @path ("cpu.p95") of @now against entry @was. */
-static json_t *change_of(const struct prev *pv, const json_t *was,
-                         double now, const char *a, const char *b,
-                         const char *unit, double scale)
+static json_t *change_of(const struct prev *pv, const json_t *was, double now,
+                         const char *a, const char *b, const char *unit,
+                         double scale)
 {
     double before;
     if (!pv->doc)
@@ -296,8 +296,8 @@ static void iso_time(time_t t, char *buf, size_t len)
 {
     struct tm tm;
     char z[8];
-    if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))
-    {
+    if (!localtime_r(&t, &tm) ||
+        !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) {
         snprintf(buf, len, "?");
         return;
     }
@@ -328,8 +328,8 @@ static json_t *period_obj(struct m_ctx *c)
     m_format_time(p->until, b, sizeof(b));
     set_s(c, o, "until_text", b);
     set(c, o, "partial", json_boolean(p->partial));
-    set(c, o, "days", json_real(round((double)(p->end - p->start) / 8640.0) /
-                                10.0));
+    set(c, o, "days",
+        json_real(round((double)(p->end - p->start) / 8640.0) / 10.0));
     set_s(c, o, "timezone",
           localtime_r(&p->start, &tm) && tm.tm_zone ? tm.tm_zone : "local");
     set_f(c, o, "name", "%s %d", months[p->month - 1], p->year);
@@ -345,14 +345,13 @@ static json_t *resolution_obj(struct m_ctx *c)
         set_s(c, o, "text", "no data");
         set_s(c, o, "note", "");
     } else if (s <= 300) {
-        set_s(c, o, "text", s == 300 ? "5-minute averages"
-                                     : "averages of one poll cycle");
+        set_s(c, o, "text",
+              s == 300 ? "5-minute averages" : "averages of one poll cycle");
         set_s(c, o, "note", "");
     } else {
         char t[64];
         if (s % 3600 == 0)
-            snprintf(t, sizeof(t), "%lld-hour averages",
-                     (long long)(s / 3600));
+            snprintf(t, sizeof(t), "%lld-hour averages", (long long)(s / 3600));
         else
             snprintf(t, sizeof(t), "%lld-second averages", (long long)s);
         set_s(c, o, "text", t);
@@ -370,7 +369,6 @@ static json_t *thresholds_arr(struct m_ctx *c)
 {
     const struct sdc_thresholds_cfg *t = &c->lim.t;
     json_t *a = arr(c);
-    char v[FIG_TEXT_LEN];
     struct {
         const char *key;
         const char *rule;
@@ -380,7 +378,8 @@ static json_t *thresholds_arr(struct m_ctx *c)
          fig_pct(t->idle_cpu)},
         {"idle_net_bytes", "Idle VM: and p95 network (rx + tx) below",
          fig_rate_bytes(t->idle_net_bytes)},
-        {"oversized_cpu", "Oversized VM: p95 CPU below", fig_pct(t->oversized_cpu)},
+        {"oversized_cpu", "Oversized VM: p95 CPU below",
+         fig_pct(t->oversized_cpu)},
         {"resize_cpu", "Recommended vCPUs keep p95 CPU under",
          fig_pct(t->resize_cpu)},
         {"oversized_memory", "Oversized VM: p95 memory used below",
@@ -391,22 +390,26 @@ static json_t *thresholds_arr(struct m_ctx *c)
          fig_pct(t->undersized_cpu)},
         {"undersized_memory", "Undersized VM: p95 memory used above",
          fig_pct(t->undersized_memory)},
-        {"imbalance_points", "Imbalance: host p95s of a cluster apart by more than",
-         fig_change(t->imbalance_points, "points", NULL)},
+        {"imbalance_points",
+         "Imbalance: host p95s of a cluster apart by more than",
+         fig_count(t->imbalance_points, "points")},
         {"min_coverage", "Judged only with data for at least",
          fig_pct(t->min_coverage)},
-        {"interface_errors", "Interfaces listed from errors + discards in the month",
+        {"interface_errors",
+         "Interfaces listed from errors + discards in the month",
          fig_count(t->interface_errors, "count")},
-        {"target_cpu", "Hot host or cluster: p95 CPU above (capacity.targets.cpu)",
+        {"target_cpu",
+         "Hot host or cluster: p95 CPU above (capacity.targets.cpu)",
          fig_pct(c->lim.target_cpu)},
-        {"target_memory", "Hot host: p95 memory above (capacity.targets.memory)",
+        {"target_memory",
+         "Hot host: p95 memory above (capacity.targets.memory)",
          fig_pct(c->lim.target_memory)},
         {"target_storage", "Pool or storage over target: p95 used above",
          fig_pct(c->lim.target_storage)},
-        {"target_network", "Link over target: p95 in or out above, of its speed",
+        {"target_network",
+         "Link over target: p95 in or out above, of its speed",
          fig_pct(c->lim.target_network)},
     };
-    (void)v;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         json_t *o = obj(c);
         set_s(c, o, "key", rows[i].key);
@@ -651,8 +654,8 @@ static void vm_findings(struct m_ctx *c, json_t *fnd)
             if (v->undersized_cpu) {
                 fig_text_pct(vm->cpu.p95 * 100, t1);
                 fig_text_pct(c->lim.t.undersized_cpu * 100, t2);
-                snprintf(a, sizeof(a), "p95 CPU %s of %d vCPUs (limit %s)",
-                         t1, vm->vcpus, t2);
+                snprintf(a, sizeof(a), "p95 CPU %s of %d vCPUs (limit %s)", t1,
+                         vm->vcpus, t2);
             }
             if (v->undersized_mem) {
                 fig_text_pct(vm->mem.p95 * 100, t1);
@@ -740,8 +743,8 @@ static void hot_host_findings(struct m_ctx *c, json_t *fnd)
         if (h->hot_cpu) {
             fig_text_pct(h->cpu.p95 * 100, t1);
             fig_text_pct(c->lim.target_cpu * 100, t2);
-            snprintf(a1, sizeof(a1), "p95 CPU %s of %.0f CPUs (target %s)",
-                     t1, nz(h->cpus), t2);
+            snprintf(a1, sizeof(a1), "p95 CPU %s of %.0f CPUs (target %s)", t1,
+                     nz(h->cpus), t2);
             need_cpus = (h->cpu.p95 - c->lim.target_cpu) * h->cpus;
             fig_text_cpus(need_cpus, t3);
             snprintf(n1, sizeof(n1), "about %s of p95 load moved off", t3);
@@ -750,8 +753,8 @@ static void hot_host_findings(struct m_ctx *c, json_t *fnd)
             fig_text_pct(h->mem.p95 * 100, t1);
             fig_text_pct(c->lim.target_memory * 100, t2);
             fig_text_bytes(h->mem_total, t3);
-            snprintf(a2, sizeof(a2), "p95 memory used %s of %s (target %s)",
-                     t1, t3, t2);
+            snprintf(a2, sizeof(a2), "p95 memory used %s of %s (target %s)", t1,
+                     t3, t2);
             need_mem = (h->mem.p95 - c->lim.target_memory) * h->mem_total;
             fig_text_bytes(need_mem, t3);
             snprintf(n2, sizeof(n2), "about %s of memory moved off", t3);
@@ -768,8 +771,8 @@ static void hot_host_findings(struct m_ctx *c, json_t *fnd)
         set_s(c, o, "frees", "");
         set_s(c, o, "needs", nd);
         set_f(c, o, "action",
-              "Move load to a cooler host of %s (see imbalance), or add "
-              "capacity to the cluster",
+              "Move VMs to a cooler host of %s, or add capacity to the "
+              "cluster",
               h->cluster);
         push(c, a, o);
     }
@@ -799,8 +802,8 @@ static void imbalance_findings(struct m_ctx *c, json_t *fnd)
                 if (strcmp(h->cluster, cl->name) != 0 || !h->judged ||
                     !isfinite(s->p95) || s->coverage < c->lim.t.min_coverage)
                     continue;
-                if (!hot || s->p95 > (dim == FD_DIM_CPU ? hot->cpu.p95
-                                                        : hot->mem.p95))
+                if (!hot ||
+                    s->p95 > (dim == FD_DIM_CPU ? hot->cpu.p95 : hot->mem.p95))
                     hot = h;
                 if (!cool || s->p95 < (dim == FD_DIM_CPU ? cool->cpu.p95
                                                          : cool->mem.p95))
@@ -853,12 +856,10 @@ static void imbalance_findings(struct m_ctx *c, json_t *fnd)
             set(c, o, "spread",
                 fig_points(dim == FD_DIM_CPU ? hot->cpu.p95 - cool->cpu.p95
                                              : hot->mem.p95 - cool->mem.p95));
-            fig_text_pct((dim == FD_DIM_CPU ? hot->cpu.p95 : hot->mem.p95) *
-                             100,
-                         t1);
-            fig_text_pct((dim == FD_DIM_CPU ? cool->cpu.p95 : cool->mem.p95) *
-                             100,
-                         t2);
+            fig_text_pct(
+                (dim == FD_DIM_CPU ? hot->cpu.p95 : hot->mem.p95) * 100, t1);
+            fig_text_pct(
+                (dim == FD_DIM_CPU ? cool->cpu.p95 : cool->mem.p95) * 100, t2);
             snprintf(ev, sizeof(ev),
                      "p95 %s %s on %s, %s on %s: %.0f points apart (limit "
                      "%.0f)",
@@ -1083,8 +1084,8 @@ static void storage_findings(struct m_ctx *c, json_t *fnd)
         fig_text_pct(pl->use.p95 * 100, t1);
         fig_text_pct(target * 100, t2);
         fig_text_bytes(pl->capacity, t3);
-        snprintf(ev, sizeof(ev), "p95 allocation %s of %s (target %s)", t1,
-                 t3, t2);
+        snprintf(ev, sizeof(ev), "p95 allocation %s of %s (target %s)", t1, t3,
+                 t2);
         set_s(c, o, "evidence", ev);
         fig_text_bytes(need > 0 ? need : 0, t1);
         set_f(c, o, "needs", "%s freed or added to get under the target", t1);
@@ -1137,8 +1138,8 @@ static void link_findings(struct m_ctx *c, json_t *fnd)
 
     for (size_t i = 0; i < c->n_ifaces; i++) {
         const struct m_iface *f = &c->ifaces[i];
-        double errs = f->in_errors + f->out_errors + f->in_discards +
-                      f->out_discards;
+        double errs =
+            f->in_errors + f->out_errors + f->in_discards + f->out_discards;
         bool in_over = fd_over(f->in.p95, target),
              out_over = fd_over(f->out.p95, target);
         json_t *o;
@@ -1153,28 +1154,31 @@ static void link_findings(struct m_ctx *c, json_t *fnd)
             set_f(c, o, "id", "%s/%s", f->device, f->name);
             set_s(c, o, "device", f->device);
             set_s(c, o, "owner", "");
-            set_s(c, o, "direction", in_over && out_over ? "in and out"
-                                     : in_over           ? "in"
-                                                         : "out");
+            set_s(c, o, "direction",
+                  in_over && out_over ? "in and out"
+                  : in_over           ? "in"
+                                      : "out");
             set(c, o, "in_p95", fig_pct(f->in.p95));
             set(c, o, "out_p95", fig_pct(f->out.p95));
             set(c, o, "in_p95_rate", fig_rate_bits(f->in_p95_bps));
             set(c, o, "out_p95_rate", fig_rate_bits(f->out_p95_bps));
             set(c, o, "speed", fig_rate_bits(f->speed));
             set(c, o, "target", fig_pct(target));
+            set(c, o, "worst_p95", fig_pct(worst));
             fig_text_pct(f->in.p95 * 100, t1);
             fig_text_pct(f->out.p95 * 100, t2);
             fig_text_rate_bits(f->speed, t3);
             fig_text_pct(target * 100, t4);
-            snprintf(ev, sizeof(ev),
-                     "p95 in %s, out %s of %s (target %s)", t1, t2, t3, t4);
+            snprintf(ev, sizeof(ev), "p95 in %s, out %s of %s (target %s)", t1,
+                     t2, t3, t4);
             set_s(c, o, "evidence", ev);
             fig_text_rate_bits((worst - target) * nz(f->speed), t1);
-            set_f(c, o, "needs", "about %s more capacity, or that much traffic "
-                                 "moved",
+            set_f(c, o, "needs",
+                  "about %s more capacity, or that much traffic "
+                  "moved",
                   t1);
-            set(c, o, "need_bits", fig_rate_bits((worst - target) *
-                                                 nz(f->speed)));
+            set(c, o, "need_bits",
+                fig_rate_bits((worst - target) * nz(f->speed)));
             set_s(c, o, "frees", "");
             set_s(c, o, "action",
                   "Add a link to the bundle or move traffic to another "
@@ -1229,12 +1233,14 @@ static json_t *clusters_arr(struct m_ctx *c, const struct prev *pv)
     for (size_t i = 0; i < c->n_clusters; i++) {
         const struct m_cluster *cl = &c->clusters[i];
         const struct sdc_cluster_cfg *cc = cluster_cfg(c, cl->name);
-        const json_t *was = prev_find(pv, "summary", "clusters", "name",
-                                      cl->name);
+        const json_t *was =
+            prev_find(pv, "summary", "clusters", "name", cl->name);
         bool judged = cl->cpu.coverage >= c->lim.t.min_coverage;
         json_t *o = obj(c), *u;
         set_s(c, o, "name", cl->name);
         set(c, o, "hosts", json_integer((json_int_t)cl->n_hosts));
+        set_f(c, o, "hosts_text", "%zu host%s", cl->n_hosts,
+              cl->n_hosts == 1 ? "" : "s");
         set(c, o, "coverage", fig_pct(cl->cpu.coverage));
         u = use_obj(c, &cl->cpu, c->lim.target_cpu, judged);
         set(c, u, "change",
@@ -1242,8 +1248,9 @@ static json_t *clusters_arr(struct m_ctx *c, const struct prev *pv)
         set(c, o, "cpu", u);
         u = use_obj(c, &cl->mem, c->lim.target_memory,
                     cl->mem.coverage >= c->lim.t.min_coverage);
-        set(c, u, "change", change_of(pv, was, cl->mem.p95 * 100, "memory",
-                                      "p95", "points", 1));
+        set(c, u, "change",
+            change_of(pv, was, cl->mem.p95 * 100, "memory", "p95", "points",
+                      1));
         set(c, o, "memory", u);
         set(c, o, "cpu_capacity", fig_cpus(cl->cpu_capacity));
         set(c, o, "cpu_used_p95", fig_cpus(cl->cpu_used_p95));
@@ -1251,20 +1258,21 @@ static json_t *clusters_arr(struct m_ctx *c, const struct prev *pv)
         set(c, o, "vcpu_ratio", fig_ratio(cl->vcpu_ratio));
         set(c, o, "vcpu_ratio_limit",
             fig_ratio(cc ? cc->max_vcpu_per_cpu : 4.0));
+        set(c, o, "vcpu_ratio_over",
+            json_boolean(
+                fd_over(cl->vcpu_ratio, cc ? cc->max_vcpu_per_cpu : 4.0)));
         set(c, o, "vcpu_ratio_change",
-            change_of(pv, was, cl->vcpu_ratio, "vcpu_ratio", NULL, "ratio",
-                      1));
+            change_of(pv, was, cl->vcpu_ratio, "vcpu_ratio", NULL, "ratio", 1));
         set(c, o, "mem_capacity", fig_bytes(cl->mem_capacity));
         set(c, o, "mem_used_p95", fig_bytes(cl->mem_used_p95));
         set(c, o, "mem_allocated", fig_bytes(cl->mem_allocated));
         set(c, o, "vram_ratio", fig_ratio(cl->vram_ratio));
         set(c, o, "vram_ratio_change",
-            change_of(pv, was, cl->vram_ratio, "vram_ratio", NULL, "ratio",
-                      1));
+            change_of(pv, was, cl->vram_ratio, "vram_ratio", NULL, "ratio", 1));
         set_s(c, o, "note",
               cl->cpu.n == 0 && *cl->note ? cl->note
-              : !judged ? "too little data to judge"
-                        : "");
+              : !judged                   ? "too little data to judge"
+                                          : "");
         push(c, a, o);
     }
     return a;
@@ -1392,9 +1400,9 @@ static json_t *uplinks_arr(struct m_ctx *c, const struct prev *pv)
             change_of(pv, was, f->out.p95 * 100, "out", "p95", "points", 1));
         set(c, o, "out", u);
         set(c, o, "over",
-            json_boolean(judged && (fd_over(f->in.p95, c->lim.target_network) ||
-                                    fd_over(f->out.p95,
-                                            c->lim.target_network))));
+            json_boolean(judged &&
+                         (fd_over(f->in.p95, c->lim.target_network) ||
+                          fd_over(f->out.p95, c->lim.target_network))));
         set_s(c, o, "note", f->coverage == 0 ? f->note : "");
         push(c, a, o);
     }
@@ -1432,8 +1440,9 @@ static json_t *vms_arr(struct m_ctx *c)
         set_s(c, o, "mem_method", mem_method_text(vm->mem_method));
         set(c, o, "net", stat_obj(c, &vm->net, ST_RATE_BYTES));
         set_s(c, o, "class", fd_vm_class_name(vm->verdict.cls));
-        set(c, o, "undersized", json_boolean(vm->verdict.undersized_cpu ||
-                                             vm->verdict.undersized_mem));
+        set(c, o, "undersized",
+            json_boolean(vm->verdict.undersized_cpu ||
+                         vm->verdict.undersized_mem));
         set_s(c, o, "note", vm->note);
         push(c, a, o);
     }
@@ -1469,12 +1478,17 @@ static json_t *not_judged_arr(struct m_ctx *c)
     }
     for (size_t i = 0; i < c->n_hosts; i++) {
         const struct m_host *h = &c->hosts[i];
+        char last[32];
         if (h->cpu.coverage >= min)
             continue;
         fig_text_pct(h->cpu.coverage * 100, t);
-        snprintf(r, sizeof(r), "data for %s of the month%s%s", t,
-                 h->cpu.n == 0 && *h->note ? ": " : "",
-                 h->cpu.n == 0 ? h->note : "");
+        m_format_time(h->last_data, last, sizeof(last));
+        if (h->cpu.n > 0)
+            snprintf(r, sizeof(r), "data for %s of the month; last %s", t,
+                     last);
+        else
+            snprintf(r, sizeof(r), "data for %s of the month%s%s", t,
+                     *h->note ? ": " : "", h->note);
         NJ("host", h->name, h->name, h->cpu.coverage, r);
     }
     for (size_t i = 0; i < c->n_vms; i++) {
@@ -1538,8 +1552,8 @@ static json_t *owners_arr(struct m_ctx *c)
     for (;;) {
         const char *next = NULL;
         json_t *o;
-        double vms = 0, vcpus = 0, mem = 0, disk = 0, cpu_mean = 0,
-               fv = 0, fm = 0, fs = 0, nv = 0, nm = 0;
+        double vms = 0, vcpus = 0, mem = 0, disk = 0, cpu_mean = 0, fv = 0,
+               fm = 0, fs = 0, nv = 0, nm = 0;
         size_t nf = 0;
         for (size_t i = 0; i < c->n_vms; i++) {
             const char *ow = c->vms[i].owner;
@@ -1584,6 +1598,11 @@ static json_t *owners_arr(struct m_ctx *c)
         set(c, o, "free_storage", fig_bytes(fs));
         set(c, o, "need_vcpus", fig_vcpus(nv));
         set(c, o, "need_memory", fig_bytes(nm));
+        {
+            char nd[TEXT_LEN];
+            amounts_text(nv, nm, 0, nd, sizeof(nd));
+            set_s(c, o, "needs", *nd ? nd : "-");
+        }
         push(c, a, o);
     }
     free(done);
@@ -1715,9 +1734,9 @@ static json_t *totals_obj(struct m_ctx *c, const struct totals *t,
     double v = t->vcpus[0] + t->vcpus[1] + t->vcpus[2];
     double m = t->memory[0] + t->memory[1] + t->memory[2];
     double s = t->storage[0] + t->storage[3];
-    static const char *const what[4] = {
-        "VMs shut off all month", "Idle VMs", "Oversized VMs (resize)",
-        "Orphaned volumes"};
+    static const char *const what[4] = {"VMs shut off all month", "Idle VMs",
+                                        "Oversized VMs (resize)",
+                                        "Orphaned volumes"};
     static const char *const keys[4] = {"shutoff", "idle", "oversized",
                                         "orphaned_volumes"};
 
@@ -1744,7 +1763,9 @@ static json_t *totals_obj(struct m_ctx *c, const struct totals *t,
         set(c, r, "memory", fig_bytes(k < 3 ? t->memory[k] : 0));
         /* idle and oversized VMs keep their disks (retire first) */
         set(c, r, "storage",
-            fig_bytes(k == 0 ? t->storage[0] : k == 3 ? t->storage[3] : 0));
+            fig_bytes(k == 0   ? t->storage[0]
+                      : k == 3 ? t->storage[3]
+                               : 0));
         push(c, bd, r);
     }
     set(c, o, "breakdown", bd);
@@ -1770,48 +1791,61 @@ static json_t *totals_obj(struct m_ctx *c, const struct totals *t,
 static json_t *actions_arr(struct m_ctx *c, const json_t *fnd,
                            const struct totals *t)
 {
-    static const char *const risks[] = {
-        "hot_hosts", "imbalance", "links_over_target", "pools_over_target",
-        "storages_over_target", "undersized"};
+    static const char *const risks[] = {"hot_hosts",
+                                        "imbalance",
+                                        "links_over_target",
+                                        "pools_over_target",
+                                        "storages_over_target",
+                                        "undersized"};
     static const char *const lead[] = {
-        "Hot host", "Imbalance in cluster", "Link over target",
-        "Pool over target", "Storage over target", "Undersized VM"};
+        "Hot host",         "Imbalance in cluster", "Link over target",
+        "Pool over target", "Storage over target",  "Undersized VM"};
+    static const char *const plural[] = {
+        "Hot hosts",         "Imbalanced clusters",  "Links over target",
+        "Pools over target", "Storages over target", "Undersized VMs"};
     json_t *a = arr(c);
-    size_t shown = 0, hidden = 0;
     char line[TEXT_LEN * 2], fr[TEXT_LEN];
 
+    /* a kind with few findings: one line each; with more, one line that
+     * names the first and counts the rest (section 3 lists them all) */
     for (size_t k = 0; k < sizeof(risks) / sizeof(risks[0]); k++) {
         const json_t *l = json_object_get(fnd, risks[k]), *e;
-        size_t i;
-        json_array_foreach(l, i, e)
-        {
-            json_t *o;
-            if (shown >= MAX_ACTIONS) {
-                hidden++;
-                continue;
+        size_t i, n = json_array_size(l);
+        if (n > 0 && n <= MAX_RISKS_EACH) {
+            json_array_foreach(l, i, e)
+            {
+                json_t *o = obj(c);
+                snprintf(line, sizeof(line), "%s. %s.",
+                         json_string_value(json_object_get(e, "evidence")),
+                         json_string_value(json_object_get(e, "action")));
+                set_s(c, o, "kind", "risk");
+                set_s(c, o, "lead", lead[k]);
+                set_s(c, o, "name",
+                      json_string_value(json_object_get(e, "name")));
+                set_s(c, o, "text", line);
+                push(c, a, o);
             }
-            snprintf(line, sizeof(line), "%s. %s.",
-                     json_string_value(json_object_get(e, "evidence")),
-                     json_string_value(json_object_get(e, "action")));
-            o = obj(c);
+        } else if (n > MAX_RISKS_EACH) {
+            json_t *o = obj(c);
+            size_t used = 0;
+            used += (size_t)snprintf(line, sizeof(line), "%zu, among them ", n);
+            for (i = 0; i < MAX_RISKS_EACH && used < sizeof(line); i++) {
+                e = json_array_get(l, i);
+                used += (size_t)snprintf(
+                    line + used, sizeof(line) - used, "%s%s (%s)",
+                    i ? "; " : "",
+                    json_string_value(json_object_get(e, "name")),
+                    json_string_value(json_object_get(e, "evidence")));
+            }
+            if (used < sizeof(line))
+                snprintf(line + used, sizeof(line) - used,
+                         ". All %zu are listed under Findings.", n);
             set_s(c, o, "kind", "risk");
-            set_s(c, o, "lead", lead[k]);
-            set_s(c, o, "name",
-                  json_string_value(json_object_get(e, "name")));
+            set_s(c, o, "lead", plural[k]);
+            set_s(c, o, "name", "");
             set_s(c, o, "text", line);
             push(c, a, o);
-            shown++;
         }
-    }
-    if (hidden) {
-        json_t *o = obj(c);
-        snprintf(line, sizeof(line), "%zu more are listed under Findings.",
-                 hidden);
-        set_s(c, o, "kind", "risk");
-        set_s(c, o, "lead", "And");
-        set_s(c, o, "name", "");
-        set_s(c, o, "text", line);
-        push(c, a, o);
     }
     for (int k = 0; k < 4; k++) {
         static const char *const lead2[4] = {"Shut off all month", "Idle",
@@ -1831,11 +1865,13 @@ static json_t *actions_arr(struct m_ctx *c, const json_t *fnd,
         if (n == 0)
             continue;
         amounts_text(k < 3 ? t->vcpus[k] : 0, k < 3 ? t->memory[k] : 0,
-                     k == 0 ? t->storage[0] : k == 3 ? t->storage[3] : 0, fr,
-                     sizeof(fr));
+                     k == 0   ? t->storage[0]
+                     : k == 3 ? t->storage[3]
+                              : 0,
+                     fr, sizeof(fr));
         snprintf(line, sizeof(line), "%zu %s%s free%s %s. %s.", n,
-                 k == 3 ? "volume" : "VM", n == 1 ? "" : "s",
-                 n == 1 ? "s" : "", fr, n == 1 ? one[k] : many[k]);
+                 k == 3 ? "volume" : "VM", n == 1 ? "" : "s", n == 1 ? "s" : "",
+                 fr, n == 1 ? one[k] : many[k]);
         o = obj(c);
         set_s(c, o, "kind", "reclaim");
         set_s(c, o, "lead", lead2[k]);
@@ -1876,17 +1912,15 @@ static json_t *kinds_arr(struct m_ctx *c, const json_t *fnd)
                      "Shut off the whole month (inventory state) with no CPU "
                      "time; frees its vCPUs, memory and disk");
             break;
-        case 1:
-            {
-                char nb[FIG_TEXT_LEN];
-                fig_text_rate_bytes(t->idle_net_bytes, nb);
-                snprintf(rule, sizeof(rule),
-                         "Running the whole month, p95 CPU below %g%% of its "
-                         "vCPUs and p95 network below %s; frees its vCPUs "
-                         "and memory",
-                         t->idle_cpu * 100, nb);
-            }
-            break;
+        case 1: {
+            char nb[FIG_TEXT_LEN];
+            fig_text_rate_bytes(t->idle_net_bytes, nb);
+            snprintf(rule, sizeof(rule),
+                     "Running the whole month, p95 CPU below %g%% of its "
+                     "vCPUs and p95 network below %s; frees its vCPUs "
+                     "and memory",
+                     t->idle_cpu * 100, nb);
+        } break;
         case 2:
             snprintf(rule, sizeof(rule),
                      "p95 CPU below %g%%: vCPUs = max(1, ceil(p95 CPUs / "
@@ -1938,12 +1972,76 @@ static json_t *kinds_arr(struct m_ctx *c, const json_t *fnd)
         set_s(c, o, "key", k[i].key);
         set_s(c, o, "title", k[i].title);
         set(c, o, "count",
-            json_integer((json_int_t)json_array_size(
-                json_object_get(fnd, k[i].key))));
+            json_integer(
+                (json_int_t)json_array_size(json_object_get(fnd, k[i].key))));
         set_s(c, o, "rule", rule);
         push(c, a, o);
     }
     return a;
+}
+
+/*
+ * Order a list of findings biggest first by figure @key (then by name), so
+ * that tables and the first section start with what matters most.  Stable
+ * insertion sort: lists are short, and the key is a parameter.
+ */
+static void sort_desc(struct m_ctx *c, json_t *list, const char *key)
+{
+    size_t n = json_array_size(list);
+    json_t **v;
+    if (n < 2)
+        return;
+    v = malloc(n * sizeof(*v));
+    if (!v) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(list, i));
+    for (size_t i = 1; i < n; i++) {
+        json_t *x = v[i];
+        double fx = fig_value(json_object_get(x, key));
+        size_t j = i;
+        if (!isfinite(fx))
+            fx = -INFINITY;
+        while (j > 0) {
+            double fy = fig_value(json_object_get(v[j - 1], key));
+            if (!isfinite(fy))
+                fy = -INFINITY;
+            if (fy >= fx)
+                break;
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+    json_array_clear(list);
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(list, v[i]))
+            c->oom = true;
+    free(v);
+}
+
+static void sort_findings(struct m_ctx *c, json_t *fnd)
+{
+    static const struct {
+        const char *list;
+        const char *key;
+    } order[] = {
+        {"shutoff", "free_memory"},
+        {"idle", "free_memory"},
+        {"oversized", "free_memory"},
+        {"undersized", "cpu_p95"},
+        {"orphaned_volumes", "free_storage"},
+        {"hot_hosts", "cpu_p95"},
+        {"imbalance", "spread"},
+        {"pools_over_target", "p95"},
+        {"storages_over_target", "p95"},
+        {"links_over_target", "worst_p95"},
+        {"interface_errors", "total"},
+    };
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        sort_desc(c, json_object_get(fnd, order[i].list), order[i].key);
 }
 
 enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
@@ -1977,6 +2075,7 @@ enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
     set(c, doc, "resolution", resolution_obj(c));
     set(c, doc, "no_data", json_boolean(!c->any_data));
     set(c, doc, "thresholds", thresholds_arr(c));
+    set(c, doc, "min_coverage", fig_pct(c->lim.t.min_coverage));
 
     vm_findings(c, fnd);
     hot_host_findings(c, fnd);
@@ -1984,6 +2083,7 @@ enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
     orphan_findings(c, fnd, &tot);
     storage_findings(c, fnd);
     link_findings(c, fnd);
+    sort_findings(c, fnd);
     json_object_foreach(fnd, key, val)
     {
         if (strcmp(key, "orphans_withheld") != 0)
@@ -2008,8 +2108,7 @@ enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
     set(c, sum, "uplinks", uplinks_arr(c, &pv));
     set(c, sum, "disk_provisioned", fig_bytes(c->disk_total));
     set(c, sum, "pool_capacity", fig_bytes(pool_cap));
-    set(c, sum, "storage_ratio",
-        fig_ratio(safe_div(c->disk_total, pool_cap)));
+    set(c, sum, "storage_ratio", fig_ratio(safe_div(c->disk_total, pool_cap)));
     nuplinks = json_array_size(json_object_get(sum, "uplinks"));
     set(c, doc, "summary", sum);
     set(c, doc, "hosts", hosts_arr(c));
@@ -2027,8 +2126,8 @@ enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
     set(c, counts, "interfaces", json_integer((json_int_t)c->n_ifaces));
     set(c, counts, "findings", json_integer((json_int_t)nfind));
     set(c, counts, "not_judged",
-        json_integer((json_int_t)json_array_size(
-            json_object_get(doc, "not_judged"))));
+        json_integer(
+            (json_int_t)json_array_size(json_object_get(doc, "not_judged"))));
     set(c, doc, "counts", counts);
 
     set_s(c, prevo, "month", pv.month);
@@ -2044,8 +2143,9 @@ enum sdc_rc m_build_doc(struct m_ctx *c, struct monthly_report *out,
         m_note(c,
                "%s is in progress: figures cover %s to %s, and \"the whole "
                "month\" means that part of it.",
-               c->p.name, json_string_value(json_object_get(
-                              json_object_get(doc, "period"), "start_text")),
+               c->p.name,
+               json_string_value(json_object_get(json_object_get(doc, "period"),
+                                                 "start_text")),
                u);
     }
     if (!c->any_data)

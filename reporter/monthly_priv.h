@@ -55,8 +55,8 @@ struct m_host {
 struct m_cluster {
     char *name;
     size_t n_hosts;
-    struct stats cpu; /* used / capacity */
-    struct stats mem; /* used / capacity */
+    struct stats cpu;    /* used / capacity */
+    struct stats mem;    /* used / capacity */
     double cpu_capacity; /* CPUs, last known */
     double cpu_vcpus;    /* vCPUs of running VMs, last known */
     double mem_capacity; /* bytes, last known */
@@ -125,8 +125,8 @@ struct m_pool {
     double allocation;
     double provisioned; /* disk capacity of the volumes VMs use here */
     struct m_series s;
-    char **hosts;       /* hypervisors that see it */
-    char **host_names;  /* the pool's name on each */
+    char **hosts;      /* hypervisors that see it */
+    char **host_names; /* the pool's name on each */
     size_t n_hosts;
     char note[M_NOTE_LEN];
 };
@@ -142,7 +142,7 @@ struct m_volume {
 
 struct m_storage {
     char *device;
-    char *descr; /* the archive's instance (sanitised) or inventory name */
+    char *descr;      /* the archive's instance (sanitised) or inventory name */
     struct stats use; /* used / size */
     double size;      /* last known */
     double used;

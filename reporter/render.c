@@ -45,12 +45,9 @@ enum sdc_rc render_formats_parse(const char *list, unsigned *out,
     static const struct {
         const char *name;
         unsigned bit;
-    } fmts[] = {{"html", RENDER_HTML},
-                {"md", RENDER_MD},
-                {"markdown", RENDER_MD},
-                {"csv", RENDER_CSV},
-                {"json", RENDER_JSON},
-                {"all", RENDER_ALL}};
+    } fmts[] = {{"html", RENDER_HTML},   {"md", RENDER_MD},
+                {"markdown", RENDER_MD}, {"csv", RENDER_CSV},
+                {"json", RENDER_JSON},   {"all", RENDER_ALL}};
     const char *p = list;
     *out = 0;
     while (p && *p) {
@@ -152,7 +149,10 @@ struct table {
     const struct col *cols;
 };
 
-#define END {NULL, NULL, C_STR}
+#define END                                                                    \
+    {                                                                          \
+        NULL, NULL, C_STR                                                      \
+    }
 
 static const struct col cluster_cols[] = {
     {"cluster", "name", C_STR},
@@ -183,22 +183,21 @@ static const struct col cluster_cols[] = {
     {"vram_per_ram_change", "vram_ratio_change", C_FIG},
     END};
 
-static const struct col host_cols[] = {
-    {"host", "name", C_STR},
-    {"cluster", "cluster", C_STR},
-    {"vms", "vms", C_INT},
-    {"cpus", "cpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG},
-    {"coverage_pct", "coverage", C_FIG},
-    {"cpu_mean_pct", "cpu.mean", C_FIG},
-    {"cpu_p95_pct", "cpu.p95", C_FIG},
-    {"cpu_max_pct", "cpu.max", C_FIG},
-    {"memory_mean_pct", "mem.mean", C_FIG},
-    {"memory_p95_pct", "mem.p95", C_FIG},
-    {"memory_max_pct", "mem.max", C_FIG},
-    {"hot", "hot", C_BOOL},
-    {"polled_whole_month", "polled", C_BOOL},
-    END};
+static const struct col host_cols[] = {{"host", "name", C_STR},
+                                       {"cluster", "cluster", C_STR},
+                                       {"vms", "vms", C_INT},
+                                       {"cpus", "cpus", C_FIG},
+                                       {"memory_bytes", "memory", C_FIG},
+                                       {"coverage_pct", "coverage", C_FIG},
+                                       {"cpu_mean_pct", "cpu.mean", C_FIG},
+                                       {"cpu_p95_pct", "cpu.p95", C_FIG},
+                                       {"cpu_max_pct", "cpu.max", C_FIG},
+                                       {"memory_mean_pct", "mem.mean", C_FIG},
+                                       {"memory_p95_pct", "mem.p95", C_FIG},
+                                       {"memory_max_pct", "mem.max", C_FIG},
+                                       {"hot", "hot", C_BOOL},
+                                       {"polled_whole_month", "polled", C_BOOL},
+                                       END};
 
 static const struct col pool_cols[] = {
     {"pool_key", "key", C_STR},
@@ -299,35 +298,27 @@ static const struct col owner_cols[] = {
     END};
 
 static const struct col not_judged_cols[] = {
-    {"kind", "kind", C_STR},
-    {"name", "name", C_STR},
-    {"id", "id", C_STR},
-    {"coverage_pct", "coverage", C_FIG},
-    {"reason", "reason", C_STR},
-    END};
+    {"kind", "kind", C_STR},     {"name", "name", C_STR},
+    {"id", "id", C_STR},         {"coverage_pct", "coverage", C_FIG},
+    {"reason", "reason", C_STR}, END};
 
 static const struct col withheld_cols[] = {
-    {"pool_key", "pool", C_STR},
-    {"pool", "pool_name", C_STR},
-    {"unused_volumes", "volumes", C_FIG},
-    {"size_bytes", "size", C_FIG},
-    {"reason", "reason", C_STR},
-    END};
+    {"pool_key", "pool", C_STR},          {"pool", "pool_name", C_STR},
+    {"unused_volumes", "volumes", C_FIG}, {"size_bytes", "size", C_FIG},
+    {"reason", "reason", C_STR},          END};
 
-static const struct col threshold_cols[] = {
-    {"key", "key", C_STR},
-    {"rule", "rule", C_STR},
-    {"value", "value", C_FIG},
-    {"unit", "value.unit", C_STR},
-    END};
+static const struct col threshold_cols[] = {{"key", "key", C_STR},
+                                            {"rule", "rule", C_STR},
+                                            {"value", "value", C_FIG},
+                                            {"unit", "value.unit", C_STR},
+                                            END};
 
-static const struct col totals_cols[] = {
-    {"what", "what", C_STR},
-    {"count", "count", C_FIG},
-    {"vcpus", "vcpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG},
-    {"storage_bytes", "storage", C_FIG},
-    END};
+static const struct col totals_cols[] = {{"what", "what", C_STR},
+                                         {"count", "count", C_FIG},
+                                         {"vcpus", "vcpus", C_FIG},
+                                         {"memory_bytes", "memory", C_FIG},
+                                         {"storage_bytes", "storage", C_FIG},
+                                         END};
 
 static const struct table tables[] = {
     {"clusters.csv", "summary.clusters", cluster_cols},
@@ -364,19 +355,27 @@ static const struct col finding_cols[] = {
     {"memory_p95_pct", "mem_p95", C_FIG},
     END};
 
-static const char *const finding_lists[] = {
-    "shutoff",           "idle",
-    "oversized",         "undersized",
-    "orphaned_volumes",  "hot_hosts",
-    "imbalance",         "pools_over_target",
-    "storages_over_target", "links_over_target",
-    "interface_errors",  NULL};
+static const char *const finding_lists[] = {"shutoff",
+                                            "idle",
+                                            "oversized",
+                                            "undersized",
+                                            "orphaned_volumes",
+                                            "hot_hosts",
+                                            "imbalance",
+                                            "pools_over_target",
+                                            "storages_over_target",
+                                            "links_over_target",
+                                            "interface_errors",
+                                            NULL};
 
-static const struct col move_cols[] = {
-    {"vm", "name", C_STR},       {"uuid", "id", C_STR},
-    {"owner", "owner", C_STR},   {"from_host", "from", C_STR},
-    {"to_host", "to", C_STR},    {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG}, END};
+static const struct col move_cols[] = {{"vm", "name", C_STR},
+                                       {"uuid", "id", C_STR},
+                                       {"owner", "owner", C_STR},
+                                       {"from_host", "from", C_STR},
+                                       {"to_host", "to", C_STR},
+                                       {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
+                                       {"memory_bytes", "memory", C_FIG},
+                                       END};
 
 static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
                               const struct col *cols, struct sdc_error *err)
@@ -450,10 +449,9 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     } else if (strcmp(name, "findings.csv") == 0) {
         rc = csv_header(&w, NULL, finding_cols, err);
         for (size_t k = 0; rc == SDC_OK && finding_lists[k]; k++)
-            json_array_foreach(
-                json_object_get(json_object_get(doc, "findings"),
-                                finding_lists[k]),
-                i, row)
+            json_array_foreach(json_object_get(json_object_get(doc, "findings"),
+                                               finding_lists[k]),
+                               i, row)
             {
                 if (rc)
                     break;
@@ -471,9 +469,8 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
             {
                 if (rc)
                     break;
-                rc = mst_csv_str(&w,
-                                 json_string_value(json_object_get(row, "name")),
-                                 err);
+                rc = mst_csv_str(
+                    &w, json_string_value(json_object_get(row, "name")), err);
                 if (rc == SDC_OK)
                     rc = csv_row(&w, mv, move_cols, err);
             }
@@ -490,8 +487,8 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     return rc;
 }
 
-static enum sdc_rc write_csvs(const char *dir, const json_t *doc,
-                              size_t *files, struct sdc_error *err)
+static enum sdc_rc write_csvs(const char *dir, const json_t *doc, size_t *files,
+                              struct sdc_error *err)
 {
     enum sdc_rc rc;
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
@@ -520,16 +517,15 @@ static json_t *has_flags(const json_t *doc)
             json_object_set_new(has, k1, json_boolean(json_array_size(v1)));
         else if (json_is_object(v1))
             json_object_foreach((json_t *)v1, k2, v2) if (json_is_array(v2))
-                json_object_set_new(has, k2,
-                                    json_boolean(json_array_size(v2)));
+                json_object_set_new(has, k2, json_boolean(json_array_size(v2)));
     }
     return has;
 }
 
 static enum sdc_rc render_template(const char *tdir, const char *name,
                                    const char *suffix, enum mst_escape esc,
-                                   const json_t *data, char **out,
-                                   size_t *len, struct sdc_error *err)
+                                   const json_t *data, char **out, size_t *len,
+                                   struct sdc_error *err)
 {
     struct mst_loader *l = NULL;
     struct mst_opts mo = {.escape = esc};
@@ -592,8 +588,8 @@ static void sync_dir(const char *dir)
 }
 
 /* Put @tmp in place of @dst, atomically; the old @dst is removed. */
-static enum sdc_rc swap_in(const char *tmp, const char *dst,
-                           const char *parent, struct sdc_error *err)
+static enum sdc_rc swap_in(const char *tmp, const char *dst, const char *parent,
+                           struct sdc_error *err)
 {
     struct stat st;
     if (rename(tmp, dst) == 0) {
@@ -689,8 +685,8 @@ enum sdc_rc render_report(const struct monthly_report *r,
         nfiles++;
     }
     if (fm & RENDER_MD) {
-        rc = render_template(tdir, o->name, ".md.mustache",
-                             MST_ESCAPE_MARKDOWN, data, &text, &len, err);
+        rc = render_template(tdir, o->name, ".md.mustache", MST_ESCAPE_MARKDOWN,
+                             data, &text, &len, err);
         if (rc == SDC_OK)
             rc = write_file(tmp, "report.md", text, len, err);
         free(text);

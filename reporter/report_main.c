@@ -70,7 +70,9 @@ static const char usage_text[] =
     "                       REPORTS_DIR/monthly/<month before>/report.json).\n"
     "  -t, --templates DIR  templates directory (default: $SDCMON_TEMPLATES,\n"
     "                       else the installed share/sdcmon/templates).\n"
-    "  -j, --jobs N         threads reading archives (default: CPUs, max 8).\n"
+    "  -j, --jobs N         threads reading archives (default: 4 per CPU,\n"
+    "                       4 to 16; reading waits on the disk more than on\n"
+    "                       the CPU).\n"
     "  -q, --quiet          no progress and no summary; only problems.\n"
     "  -h, --help           this text.\n"
     "  -V, --version        the version.\n"
@@ -111,8 +113,7 @@ static void usage_error(const char *fmt, ...)
     fprintf(stderr, "\nTry 'sdcmon-report --help'.\n");
 }
 
-static void on_progress(void *user, const char *what, size_t done,
-                        size_t total)
+static void on_progress(void *user, const char *what, size_t done, size_t total)
 {
     struct ui *u = user;
     struct timespec now;
@@ -204,8 +205,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 'j':
             if (!parse_jobs(optarg, &o->jobs)) {
-                usage_error("--jobs '%s' is not a number from 1 to 64",
-                            optarg);
+                usage_error("--jobs '%s' is not a number from 1 to 64", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -333,8 +333,8 @@ static int run_monthly(int argc, char **argv)
         const json_t *notes = json_object_get(rep.doc, "notes");
         size_t i;
         const json_t *note;
-        printf("sdcmon-report: %s written to %s (%zu files)\n", p.name,
-               outdir, files);
+        printf("sdcmon-report: %s written to %s (%zu files)\n", p.name, outdir,
+               files);
         printf("  %lld findings for %lld VMs, %lld hosts; %lld entities with "
                "too little data\n",
                (long long)json_integer_value(json_object_get(n, "findings")),

@@ -3,8 +3,10 @@
  * how much of the period has data (coverage), mean, 95th percentile and
  * maximum; and the calendar month as a period.
  *
- * Pure functions: no I/O, no globals, safe from any thread.  Sorting and the
- * percentile come from GSL (gsl_sort, gsl_stats_quantile_from_sorted_data).
+ * Pure functions: no I/O, no globals, safe from any thread.  The percentile
+ * comes from GSL's quickselect (gsl_stats_select), which gives what
+ * gsl_stats_quantile_from_sorted_data() gives on the sorted values without
+ * sorting them; mean, min and max are summed in one pass.
  *
  * Percentile: the p-quantile of the n values with data, sorted, by linear
  * interpolation between the order statistics at (n - 1) * p (GSL's
@@ -112,7 +114,8 @@ void stats_empty(size_t expected, struct stats *out);
 
 /*
  * stats_quantile - the @q-quantile (0..1) of the finite values of
- * @v[0..@n), sorted in place into @scratch (n doubles); NaN when none.
+ * @v[0..@n) as defined above, copied into @scratch (n doubles, left
+ * reordered); NaN when none.
  */
 double stats_quantile(const double *v, size_t n, double q, double *scratch);
 

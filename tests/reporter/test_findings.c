@@ -70,8 +70,8 @@ static void test_recommendations(void **state)
 {
     (void)state;
     assert_int_equal(fd_rec_vcpus(0.875, 0.7), 2);
-    assert_int_equal(fd_rec_vcpus(0.7, 0.7), 1);  /* exactly at 70% */
-    assert_int_equal(fd_rec_vcpus(1.4, 0.7), 2);  /* 1.4 / 0.7 = 2.000..01 */
+    assert_int_equal(fd_rec_vcpus(0.7, 0.7), 1); /* exactly at 70% */
+    assert_int_equal(fd_rec_vcpus(1.4, 0.7), 2); /* 1.4 / 0.7 = 2.000..01 */
     assert_int_equal(fd_rec_vcpus(1.41, 0.7), 3);
     assert_int_equal(fd_rec_vcpus(1.95, 0.7), 3);
     assert_int_equal(fd_rec_vcpus(0, 0.7), 1);
@@ -271,8 +271,7 @@ static void test_not_judged(void **state)
     assert_int_equal(o.reason, FD_REASON_STATE);
     /* every figure unknown: nothing is concluded */
     v = healthy();
-    v.cpu_p95 = v.cpu_p95_cpus = v.mem_p95 = v.mem_p95_bytes = v.net_p95 =
-        NAN;
+    v.cpu_p95 = v.cpu_p95_cpus = v.mem_p95 = v.mem_p95_bytes = v.net_p95 = NAN;
     fd_vm_judge(&l, &v, &o);
     assert_int_equal(o.cls, FD_VM_OK);
     assert_false(o.undersized_cpu || o.undersized_mem);
@@ -327,8 +326,8 @@ static void test_moves(void **state)
     {
         struct fd_host mh = {0.4, 0.79, 64, 512 * GIB};
         struct fd_host mc = {0.4, 0.30, 64, 512 * GIB};
-        struct fd_move_cand m[] = {{0, 1, 16 * GIB}, {1, 1, 64 * GIB},
-                                   {2, 1, 128 * GIB}};
+        struct fd_move_cand m[] = {
+            {0, 1, 16 * GIB}, {1, 1, 64 * GIB}, {2, 1, 128 * GIB}};
         fd_plan_moves(&l, FD_DIM_MEMORY, &mh, &mc, m, 3, &p);
         assert_true(p.n >= 1);
         assert_int_equal(p.n, 1); /* 128 GiB would overshoot: 64 GiB */
@@ -343,9 +342,9 @@ static void test_refs(void **state)
     char buf[64];
     (void)state;
     assert_non_null(r);
-    assert_true(fd_refs_add_disk(
-        r, "/mnt/vms/a.qcow2",
-        "/mnt/vms/base.qcow2 <- /mnt/vms/base-min.qcow2"));
+    assert_true(
+        fd_refs_add_disk(r, "/mnt/vms/a.qcow2",
+                         "/mnt/vms/base.qcow2 <- /mnt/vms/base-min.qcow2"));
     assert_true(fd_refs_add_disk(r, "vms/vol7", NULL));
     assert_true(fd_refs_add_disk(r, NULL, NULL));
     assert_true(fd_refs_has(r, "/mnt/vms/a.qcow2"));
@@ -353,12 +352,12 @@ static void test_refs(void **state)
     assert_true(fd_refs_has(r, "/mnt/vms/base-min.qcow2"));
     assert_false(fd_refs_has(r, "/mnt/vms/base"));
     assert_false(fd_refs_has(r, NULL));
-    assert_true(fd_volume_used(r, "/mnt/vms/base.qcow2", "base.qcow2", names,
-                               2));
+    assert_true(
+        fd_volume_used(r, "/mnt/vms/base.qcow2", "base.qcow2", names, 2));
     /* a disk of type volume: pool/volume */
     assert_true(fd_volume_used(r, "/srv/vol7", "vol7", names, 2));
-    assert_false(fd_volume_used(r, "/mnt/vms/old.qcow2", "old.qcow2", names,
-                                2));
+    assert_false(
+        fd_volume_used(r, "/mnt/vms/old.qcow2", "old.qcow2", names, 2));
     assert_false(fd_volume_used(r, "", "vol8", names, 2));
     /* many entries: the set grows */
     for (int i = 0; i < 5000; i++) {

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -104,58 +105,345 @@ struct vm_def {
     char path[128];
 };
 
-#define DAYK(d) (K_FIRST - 1 + (d) * DAY_ROWS)
+#define DAYK(d) (K_FIRST - 1 + (d)*DAY_ROWS)
 
 static struct vm_def vms[] = {
-    {HOSTILE, "hv-a1", "R&D \"Labs\" <ops>", "running", 2, 4, {0.002, 0.012},
-     {0.30, 0.40}, MEM_BALLOON, true, {50, 250}, 0, 0, 0, 0, 30, 12,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"near-idle-net", "hv-a1", "Web Team", "running", 1, 2, {0.005, 0.028},
-     {0.55, 0.70}, MEM_BALLOON, true, {1100, 2000}, 0, 0, 0, 0, 20, 10,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"near-idle-cpu", "hv-a2", "Web Team", "running", 1, 2, {0.032, 0.05},
-     {0.55, 0.70}, MEM_BALLOON, true, {100, 300}, 0, 0, 0, 0, 20, 10,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"db-oversized", "hv-a2", "Finance", "running", 8, 16, {0.05, 0.1125},
-     {0.25, 0.325}, MEM_BALLOON, true, {5000, 50000}, 0, 0, 0, 0, 200, 150,
+    {HOSTILE,
+     "hv-a1",
+     "R&D \"Labs\" <ops>",
+     "running",
+     2,
+     4,
+     {0.002, 0.012},
+     {0.30, 0.40},
+     MEM_BALLOON,
+     true,
+     {50, 250},
+     0,
+     0,
+     0,
+     0,
+     30,
+     12,
      "nfs.10.0.0.5.vms",
-     "/mnt/vms/base-rhel9.qcow2 <- /mnt/vms/base-minimal.qcow2", "", ""},
-    {"app-near-oversized", "hv-a1", "Finance", "running", 4, 8, {0.25, 0.33},
-     {0.46, 0.54}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 50, 30,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {COMMA, "hv-a2", "Research", "running", 2, 4, {0.88, 0.98},
-     {0.60, 0.75}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 40, 20,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"app-near-undersized", "hv-a1", "Research", "running", 2, 8,
-     {0.70, 0.84}, {0.80, 0.89}, MEM_RSS, false, {0, 0}, 0, 0, 0, 0, 40, 20,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"legacy-shutoff", "hv-a2", "Finance", "shutoff", 4, 8, {0, 0}, {0, 0},
-     MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 40, 20, "nfs.10.0.0.5.vms",
-     NULL, "", ""},
-    {"web-02", "hv-a1", "Web Team", "running", 2, 4, {0.40, 0.60},
-     {0.60, 0.70}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 20, 10,
-     "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"fin-03", "hv-a2", "Finance", "running", 2, 4, {0.35, 0.55}, {0.55, 0.70},
-     MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 20, 10, "nfs.10.0.0.5.vms",
-     NULL, "", ""},
-    {"vm-gaps", "hv-a1", "Research", "running", 2, 4, {0.40, 0.60},
-     {0.60, 0.70}, MEM_BALLOON, false, {0, 0}, 0, DAYK(10), DAYK(14), 0, 20,
-     10, "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"vm-midmonth", "hv-a2", "Research", "running", 2, 4, {0.001, 0.01},
-     {0.30, 0.40}, MEM_BALLOON, true, {0, 100}, DAYK(14) - 12, 0, 0,
-     M_START + 14 * 86400, 20, 10, "nfs.10.0.0.5.vms", NULL, "", ""},
-    {"big-1", "hv-b1", "Operations", "running", 16, 32, {0.35, 0.65},
-     {0.55, 0.75}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 100, 80,
-     "iscsi.san-b", NULL, "", ""},
-    {"big-2", "hv-b1", "Operations", "running", 16, 32, {0.35, 0.55},
-     {0.55, 0.75}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 100, 80,
-     "iscsi.san-b", NULL, "", ""},
-    {"small-b", "hv-b1", "", "running", 2, 4, {0.40, 0.60}, {0.55, 0.75},
-     MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 20, 10, "iscsi.san-b", NULL, "",
+     NULL,
+     "",
      ""},
-    {"svc-b2", "hv-b2", "Operations", "running", 4, 8, {0.35, 0.60},
-     {0.55, 0.75}, MEM_BALLOON, false, {0, 0}, 0, 0, 0, 0, 40, 20,
-     "iscsi.san-b", NULL, "", ""},
+    {"near-idle-net",
+     "hv-a1",
+     "Web Team",
+     "running",
+     1,
+     2,
+     {0.005, 0.028},
+     {0.55, 0.70},
+     MEM_BALLOON,
+     true,
+     {1100, 2000},
+     0,
+     0,
+     0,
+     0,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"near-idle-cpu",
+     "hv-a2",
+     "Web Team",
+     "running",
+     1,
+     2,
+     {0.032, 0.05},
+     {0.55, 0.70},
+     MEM_BALLOON,
+     true,
+     {100, 300},
+     0,
+     0,
+     0,
+     0,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"db-oversized",
+     "hv-a2",
+     "Finance",
+     "running",
+     8,
+     16,
+     {0.05, 0.1125},
+     {0.25, 0.325},
+     MEM_BALLOON,
+     true,
+     {5000, 50000},
+     0,
+     0,
+     0,
+     0,
+     200,
+     150,
+     "nfs.10.0.0.5.vms",
+     "/mnt/vms/base-rhel9.qcow2 <- /mnt/vms/base-minimal.qcow2",
+     "",
+     ""},
+    {"app-near-oversized",
+     "hv-a1",
+     "Finance",
+     "running",
+     4,
+     8,
+     {0.25, 0.33},
+     {0.46, 0.54},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     50,
+     30,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {COMMA,
+     "hv-a2",
+     "Research",
+     "running",
+     2,
+     4,
+     {0.88, 0.98},
+     {0.60, 0.75},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     40,
+     20,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"app-near-undersized",
+     "hv-a1",
+     "Research",
+     "running",
+     2,
+     8,
+     {0.70, 0.84},
+     {0.80, 0.89},
+     MEM_RSS,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     40,
+     20,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"legacy-shutoff",
+     "hv-a2",
+     "Finance",
+     "shutoff",
+     4,
+     8,
+     {0, 0},
+     {0, 0},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     40,
+     20,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"web-02",
+     "hv-a1",
+     "Web Team",
+     "running",
+     2,
+     4,
+     {0.40, 0.60},
+     {0.60, 0.70},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"fin-03",
+     "hv-a2",
+     "Finance",
+     "running",
+     2,
+     4,
+     {0.35, 0.55},
+     {0.55, 0.70},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"vm-gaps",
+     "hv-a1",
+     "Research",
+     "running",
+     2,
+     4,
+     {0.40, 0.60},
+     {0.60, 0.70},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     DAYK(10),
+     DAYK(14),
+     0,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"vm-midmonth",
+     "hv-a2",
+     "Research",
+     "running",
+     2,
+     4,
+     {0.001, 0.01},
+     {0.30, 0.40},
+     MEM_BALLOON,
+     true,
+     {0, 100},
+     DAYK(14) - 12,
+     0,
+     0,
+     M_START + 14 * 86400,
+     20,
+     10,
+     "nfs.10.0.0.5.vms",
+     NULL,
+     "",
+     ""},
+    {"big-1",
+     "hv-b1",
+     "Operations",
+     "running",
+     16,
+     32,
+     {0.35, 0.65},
+     {0.55, 0.75},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     100,
+     80,
+     "iscsi.san-b",
+     NULL,
+     "",
+     ""},
+    {"big-2",
+     "hv-b1",
+     "Operations",
+     "running",
+     16,
+     32,
+     {0.35, 0.55},
+     {0.55, 0.75},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     100,
+     80,
+     "iscsi.san-b",
+     NULL,
+     "",
+     ""},
+    {"small-b",
+     "hv-b1",
+     "",
+     "running",
+     2,
+     4,
+     {0.40, 0.60},
+     {0.55, 0.75},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     20,
+     10,
+     "iscsi.san-b",
+     NULL,
+     "",
+     ""},
+    {"svc-b2",
+     "hv-b2",
+     "Operations",
+     "running",
+     4,
+     8,
+     {0.35, 0.60},
+     {0.55, 0.75},
+     MEM_BALLOON,
+     false,
+     {0, 0},
+     0,
+     0,
+     0,
+     0,
+     40,
+     20,
+     "iscsi.san-b",
+     NULL,
+     "",
+     ""},
 };
 #define N_VMS (sizeof(vms) / sizeof(vms[0]))
 
@@ -190,7 +478,11 @@ struct pool_def {
 static const struct pool_def pools[] = {
     {"nfs.10.0.0.5.vms", "vms-nfs", "hv-a1;hv-a2", 10 * TIB, {0.70, 0.785}, 0},
     {"iscsi.san-b", "san-b", "hv-b1;hv-b2", 20 * TIB, {0.84, 0.90}, 0},
-    {"hv-c1.default", "default", "hv-c1", 2 * TIB, {0.30, 0.40},
+    {"hv-c1.default",
+     "default",
+     "hv-c1",
+     2 * TIB,
+     {0.30, 0.40},
      K_FIRST + 3226},
 };
 #define N_POOLS (sizeof(pools) / sizeof(pools[0]))
@@ -288,8 +580,7 @@ struct counter {
     unsigned long long v;
 };
 
-static void emit(FILE *f, time_t t, const char *arch, const char *ds,
-                 double v)
+static void emit(FILE *f, time_t t, const char *arch, const char *ds, double v)
 {
     fprintf(f, "%lld,%s,%s,%.17g\n", (long long)t, arch, ds, v);
 }
@@ -422,8 +713,7 @@ static void write_history(FILE *f)
                  at(d->out, seed_of(d->name, 2), k) * d->speed / 8);
             emit(f, t, a, "speed", d->speed);
             emit(f, t, a, "in_errors",
-                 u01(seed_of(d->name, 3), (uint64_t)k) < 0.1 ? d->err_rate
-                                                             : 0);
+                 u01(seed_of(d->name, 3), (uint64_t)k) < 0.1 ? d->err_rate : 0);
             emit(f, t, a, "out_errors", 0);
             emit(f, t, a, "in_discards", 0);
             emit(f, t, a, "out_discards", 0);
@@ -447,8 +737,7 @@ static void write_inventory(const char *path)
           "first_seen,last_seen,state_since\n",
           f);
     for (size_t h = 0; h < N_HOSTS; h++)
-        fprintf(f,
-                "hypervisor,%s,,,%s,,,,%.0f,%d,,,,,,,%lld,%lld,\n",
+        fprintf(f, "hypervisor,%s,,,%s,,,,%.0f,%d,,,,,,,%lld,%lld,\n",
                 hosts[h].name, hosts[h].cluster, HOST_MEM, HOST_CPUS,
                 SEEN_LONG_AGO, (long long)LAST_SEEN);
     for (size_t i = 0; i < N_VMS; i++) {
@@ -479,22 +768,21 @@ static void write_inventory(const char *path)
                 v->mem_gib * GIB,
                 (long long)(v->first_seen ? v->first_seen : SEEN_LONG_AGO),
                 (long long)LAST_SEEN,
-                (long long)(off ? SHUTOFF_SINCE
-                                : v->first_seen ? v->first_seen
-                                                : RUNNING_SINCE));
-        fprintf(f, "disk,%s,vda,,,,,,,,%s,%s,,%.0f,%.0f,,%lld,%lld,\n",
-                v->uuid, v->path, v->backing ? v->backing : "",
-                v->disk_gib * GIB, v->disk_alloc_gib * GIB,
-                SEEN_LONG_AGO, (long long)LAST_SEEN);
+                (long long)(off             ? SHUTOFF_SINCE
+                            : v->first_seen ? v->first_seen
+                                            : RUNNING_SINCE));
+        fprintf(f, "disk,%s,vda,,,,,,,,%s,%s,,%.0f,%.0f,,%lld,%lld,\n", v->uuid,
+                v->path, v->backing ? v->backing : "", v->disk_gib * GIB,
+                v->disk_alloc_gib * GIB, SEEN_LONG_AGO, (long long)LAST_SEEN);
         if (v->nic)
             fprintf(f, "nic,%s,52:54:00:00:00:%02zx,,,,,,,,,,,,,,%lld,%lld,\n",
                     v->uuid, i, SEEN_LONG_AGO, (long long)LAST_SEEN);
     }
     for (size_t p = 0; p < N_POOLS; p++) {
         const struct pool_def *pd = &pools[p];
-        fprintf(f, "pool,%s,%s,%s,,,,,,,,,,%.0f,%.0f,yes,%lld,%lld,\n",
-                pd->key, pd->name, pd->hosts, pd->cap, pd->cap * 0.75,
-                SEEN_LONG_AGO, (long long)LAST_SEEN);
+        fprintf(f, "pool,%s,%s,%s,,,,,,,,,,%.0f,%.0f,yes,%lld,%lld,\n", pd->key,
+                pd->name, pd->hosts, pd->cap, pd->cap * 0.75, SEEN_LONG_AGO,
+                (long long)LAST_SEEN);
     }
     /* volumes: every VM disk, two base images (backing only), one orphan on
      * the shared NFS pool, one unused volume in the lab pool whose only
@@ -557,16 +845,17 @@ static void add_interfaces_to_inventory(void)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     /* what the SNMP poller records: names with '/', Ethernet1/50 marked
      * an uplink here (Ethernet1/49 is one by the config) */
-    if (sqlite3_exec(db,
-                     "INSERT INTO interfaces(device, name, alias, speed,"
-                     " uplink, first_seen, last_seen) VALUES"
-                     " ('core-sw1', 'Ethernet1/49', 'to core-rtr1', 10000000000,"
-                     "  0, 1748736000, 1772496000),"
-                     " ('core-sw1', 'Ethernet1/50', 'to core-rtr2', 10000000000,"
-                     "  1, 1748736000, 1772496000),"
-                     " ('core-sw1', 'Ethernet1/1', 'backup server', 1000000000,"
-                     "  0, 1748736000, 1772496000)",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqlite3_exec(
+            db,
+            "INSERT INTO interfaces(device, name, alias, speed,"
+            " uplink, first_seen, last_seen) VALUES"
+            " ('core-sw1', 'Ethernet1/49', 'to core-rtr1', 10000000000,"
+            "  0, 1748736000, 1772496000),"
+            " ('core-sw1', 'Ethernet1/50', 'to core-rtr2', 10000000000,"
+            "  1, 1748736000, 1772496000),"
+            " ('core-sw1', 'Ethernet1/1', 'backup server', 1000000000,"
+            "  0, 1748736000, 1772496000)",
+            NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("insert interfaces: %s", msg);
     sqlite3_close(db);
 }
@@ -590,8 +879,8 @@ static int group_setup(void **state)
     for (size_t i = 0; i < N_VMS; i++) {
         snprintf(vms[i].uuid, sizeof(vms[i].uuid),
                  "00000000-0000-4000-8000-%012zx", i + 1);
-        snprintf(vms[i].path, sizeof(vms[i].path), "/mnt/vms/%s.qcow2",
-                 vms[i].uuid);
+        snprintf(vms[i].path, sizeof(vms[i].path),
+                 "/mnt/vms/00000000-0000-4000-8000-%012zx.qcow2", i + 1);
     }
     snprintf(cmd, sizeof(cmd),
              "data_dir = \"%s\";\nstep = 300;\n"
@@ -619,8 +908,8 @@ static int group_setup(void **state)
     /* inventory first (the history import is told nothing about it) */
     snprintf(inv, sizeof(inv), "%s/inventory.csv", fx.dir);
     write_inventory(inv);
-    st = tu_runf(&out, "%s -c %s --inventory %s", bin("sdcmon-import"),
-                 fx.conf, inv);
+    st = tu_runf(&out, "%s -c %s --inventory %s", bin("sdcmon-import"), fx.conf,
+                 inv);
     if (st != 0)
         fail_msg("inventory import failed (%d): %s", st, out);
     free(out);
@@ -703,8 +992,8 @@ static void check_close(double got, double want, const char *what, int line)
 {
     double d = fabs(got - want);
     if (!(d <= 0.005 * fabs(want) + 1e-12))
-        fail_msg("line %d: %s = %.6g, expected %.6g (within 0.5%%)", line,
-                 what, got, want);
+        fail_msg("line %d: %s = %.6g, expected %.6g (within 0.5%%)", line, what,
+                 got, want);
 }
 
 static const struct vm_def *vm_named(const char *name)
@@ -717,8 +1006,7 @@ static const struct vm_def *vm_named(const char *name)
 }
 
 /* The names in findings.@kind, sorted, joined with '|'. */
-static void names_of(const char *kind, const char *key, char *buf,
-                     size_t len)
+static void names_of(const char *kind, const char *key, char *buf, size_t len)
 {
     const json_t *l = findings(kind);
     const char *v[32];
@@ -738,8 +1026,8 @@ static void names_of(const char *kind, const char *key, char *buf,
         }
     buf[0] = 0;
     for (size_t k = 0; k < n; k++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s",
-                                 k ? "|" : "", v[k]);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "|" : "",
+                                 v[k]);
 }
 
 static char *report_file(const char *name)
@@ -787,13 +1075,11 @@ static void test_exact_findings(void **state)
             fail_msg("findings.%s: got [%s], planted [%s]", planted[i].kind,
                      got, planted[i].want);
     }
-    json_object_foreach(json_object_get(fx.doc, "findings"), key, val)
-        kinds++;
+    json_object_foreach(json_object_get(fx.doc, "findings"), key, val) kinds++;
     assert_int_equal(kinds, sizeof(planted) / sizeof(planted[0]));
-    assert_int_equal(
-        json_integer_value(json_object_get(json_object_get(fx.doc, "counts"),
-                                           "findings")),
-        11);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(fx.doc, "counts"), "findings")),
+                     11);
 }
 
 /* Recommended sizes, reclaimable figures and totals (each VM once). */
@@ -821,8 +1107,8 @@ static void test_numbers(void **state)
                  expect_p95(d->mem, seed_of(d->name, 2), 100));
     assert_close(fig(o, "recommended_memory"), 7 * GIB);
     assert_close(fig(o, "free_memory"), 9 * GIB);
-    assert_non_null(strstr(json_string_value(json_object_get(o, "mem_method")),
-                           "usable"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(o, "mem_method")), "usable"));
 
     d = vm_named(HOSTILE);
     assert_close(fig(i, "cpu_p95"),
@@ -879,13 +1165,11 @@ static void test_p95_entities(void **state)
                         "in");
     e = json_array_get(findings("storages_over_target"), 0);
     assert_close(fig(e, "p95"), expect_p95(storages[0].use,
-                                           seed_of(storages[0].descr, 1),
-                                           100));
+                                           seed_of(storages[0].descr, 1), 100));
     /* the uplinks: one by the config, one by the inventory */
-    assert_int_equal(
-        json_array_size(json_object_get(json_object_get(fx.doc, "summary"),
-                                        "uplinks")),
-        2);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(fx.doc, "summary"), "uplinks")),
+                     2);
     e = json_array_get(findings("interface_errors"), 0);
     assert_true(fig(e, "in_errors") > 1000);
 }
@@ -934,13 +1218,13 @@ static void test_coverage(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "class")), "ok");
     /* the withheld orphan says why */
     e = json_array_get(findings("orphans_withheld"), 0);
-    assert_non_null(strstr(json_string_value(json_object_get(e, "reason")),
-                           "hv-c1"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(e, "reason")), "hv-c1"));
     /* near-threshold VMs are healthy */
     for (size_t i = 0; i < N_VMS; i++) {
-        static const char *const healthy[] = {
-            "near-idle-net", "near-idle-cpu", "app-near-oversized",
-            "app-near-undersized", NULL};
+        static const char *const healthy[] = {"near-idle-net", "near-idle-cpu",
+                                              "app-near-oversized",
+                                              "app-near-undersized", NULL};
         for (size_t k = 0; healthy[k]; k++)
             if (strcmp(vms[i].name, healthy[k]) == 0) {
                 e = find_by(vmsj, "name", vms[i].name);
@@ -950,8 +1234,8 @@ static void test_coverage(void **state)
             }
     }
     e = find_by(vmsj, "name", "app-near-undersized");
-    assert_non_null(strstr(json_string_value(json_object_get(e, "mem_method")),
-                           "rss"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(e, "mem_method")), "rss"));
 }
 
 /* tidy finds no error; no script; names escaped. */
@@ -1006,27 +1290,27 @@ static void test_csv(void **state)
         skip();
         return;
     }
-    st = tu_runf(
-        &out,
-        "cd %s && python3 -c '\n"
-        "import csv, glob, sys\n"
-        "names = set()\n"
-        "files = sorted(glob.glob(\"*.csv\"))\n"
-        "assert len(files) >= 12, files\n"
-        "for f in files:\n"
-        "    rows = list(csv.reader(open(f, newline=\"\", encoding=\"utf-8\")))\n"
-        "    assert rows, f\n"
-        "    w = len(rows[0])\n"
-        "    for r in rows:\n"
-        "        assert len(r) == w, (f, r)\n"
-        "    if f == \"vms.csv\":\n"
-        "        i = rows[0].index(\"name\")\n"
-        "        names = set(r[i] for r in rows[1:])\n"
-        "for n in [\"<script>alert(1)</script>\", \"a,b\\\"c\"]:\n"
-        "    assert n in names, (n, names)\n"
-        "print(\"ok\", len(files))\n"
-        "'",
-        fx.out);
+    st = tu_runf(&out,
+                 "cd %s && python3 -c '\n"
+                 "import csv, glob, sys\n"
+                 "names = set()\n"
+                 "files = sorted(glob.glob(\"*.csv\"))\n"
+                 "assert len(files) >= 12, files\n"
+                 "for f in files:\n"
+                 "    rows = list(csv.reader(open(f, newline=\"\", "
+                 "encoding=\"utf-8\")))\n"
+                 "    assert rows, f\n"
+                 "    w = len(rows[0])\n"
+                 "    for r in rows:\n"
+                 "        assert len(r) == w, (f, r)\n"
+                 "    if f == \"vms.csv\":\n"
+                 "        i = rows[0].index(\"name\")\n"
+                 "        names = set(r[i] for r in rows[1:])\n"
+                 "for n in [\"<script>alert(1)</script>\", \"a,b\\\"c\"]:\n"
+                 "    assert n in names, (n, names)\n"
+                 "print(\"ok\", len(files))\n"
+                 "'",
+                 fx.out);
     if (st != 0)
         fail_msg("csv read-back failed (%d): %s", st, out ? out : "");
     free(out);
@@ -1047,15 +1331,14 @@ static bool has_word(const char *s, const char *w)
 
 static void test_no_nan(void **state)
 {
-    static const char *const files[] = {"report.html", "report.md",
-                                        "vms.csv",     "hosts.csv",
-                                        "clusters.csv", "findings.csv",
-                                        "not_judged.csv", "report.json"};
+    static const char *const files[] = {
+        "report.html",  "report.md",    "vms.csv",        "hosts.csv",
+        "clusters.csv", "findings.csv", "not_judged.csv", "report.json"};
     (void)state;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char *s = report_file(files[i]);
-        if (has_word(s, "nan") || has_word(s, "inf") ||
-            has_word(s, "-nan") || has_word(s, "infinity"))
+        if (has_word(s, "nan") || has_word(s, "inf") || has_word(s, "-nan") ||
+            has_word(s, "infinity"))
             fail_msg("%s prints nan or inf", files[i]);
         free(s);
     }
@@ -1083,8 +1366,8 @@ static void test_future_month(void **state)
     (void)state;
     gmtime_r(&now, &tm);
     snprintf(month, sizeof(month), "%04d-%02d",
-             tm.tm_year + 1900 + (tm.tm_mon == 11), tm.tm_mon == 11 ? 1
-                                                                : tm.tm_mon + 2);
+             tm.tm_year + 1900 + (tm.tm_mon == 11),
+             tm.tm_mon == 11 ? 1 : tm.tm_mon + 2);
     st = report(&out, month, NULL);
     assert_int_equal(st, 1);
     assert_non_null(strstr(out, "has not begun"));
@@ -1112,8 +1395,8 @@ static void test_bad_arguments(void **state)
                               "data_dir = \"/tmp\";\n"
                               "thresholds = { idle_cpu = 2; };\n",
                               0600));
-    st = tu_runf(&out, "%s monthly -c %s --month %s", bin("sdcmon-report"),
-                 bad, MONTH);
+    st = tu_runf(&out, "%s monthly -c %s --month %s", bin("sdcmon-report"), bad,
+                 MONTH);
     assert_int_equal(st, 2);
     assert_non_null(strstr(out, "bad.conf:2: thresholds.idle_cpu"));
     free(out);
@@ -1176,6 +1459,59 @@ static void test_previous_and_rewrite(void **state)
         "No report for 2026-01"));
 }
 
+/* An older month whose 5-minute rows are gone: hourly rows, and the report
+ * says so. */
+static void test_hourly_fallback(void **state)
+{
+    char dir[700], conf[800], text[1024], cmd[2048], jp[900];
+    char *out = NULL;
+    FILE *p;
+    json_t *doc;
+    json_error_t je;
+    const json_t *res;
+    int st;
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/old", fx.dir);
+    snprintf(conf, sizeof(conf), "%s/old.conf", fx.dir);
+    snprintf(text, sizeof(text),
+             "data_dir = \"%s\";\nstep = 300;\n"
+             "retention = { step_days = 0.5; min5_days = 10; hour_days = 60;"
+             " day_days = 400; };\n",
+             dir);
+    assert_true(tu_write_file(conf, text, 0600));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(cmd, sizeof(cmd), "%s -c %s - >%s/old-import.log 2>&1",
+             bin("sdcmon-import"), conf, fx.dir);
+    p = popen(cmd, "w");
+    assert_non_null(p);
+    write_history(p);
+    st = pclose(p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(jp, sizeof(jp), "%s/old-import.log", fx.dir);
+        out = tu_read_file(jp);
+        fail_msg("import (%d): %s", st, out ? out : "");
+    }
+    st = tu_runf(&out, "%s monthly -c %s --month %s -f json",
+                 bin("sdcmon-report"), conf, MONTH);
+    if (st != 0)
+        fail_msg("%s", out);
+    free(out);
+    snprintf(jp, sizeof(jp), "%s/reports/monthly/%s/report.json", dir, MONTH);
+    doc = json_load_file(jp, 0, &je);
+    assert_non_null(doc);
+    res = json_object_get(doc, "resolution");
+    assert_int_equal(json_integer_value(json_object_get(res, "seconds")), 3600);
+    assert_string_equal(json_string_value(json_object_get(res, "text")),
+                        "1-hour averages");
+    assert_non_null(strstr(json_string_value(json_object_get(res, "note")),
+                           "no longer hold 5-minute rows"));
+    /* still measured: the hot host is hot at hourly resolution too */
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(doc, "findings"), "hot_hosts")),
+                     1);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1192,6 +1528,7 @@ int main(void)
         cmocka_unit_test(test_future_month),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_previous_and_rewrite),
+        cmocka_unit_test(test_hourly_fallback),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -78,8 +78,8 @@ static void test_period_zones(void **state)
 
 static void test_period_errors(void **state)
 {
-    static const char *const bad[] = {"2026-2", "2026-13", "2026-00",
-                                      "abcd-ef", "1969-12", "",
+    static const char *const bad[] = {"2026-2",     "2026-13", "2026-00",
+                                      "abcd-ef",    "1969-12", "",
                                       "2026-02-01", "2026/02", " 2026-02"};
     struct period p;
     struct sdc_error err = {0};
@@ -174,8 +174,7 @@ static void test_summarize(void **state)
     assert_int_equal(stats_summarize(v, 100, 100, scratch, &s), SDC_OK);
     assert_int_equal(s.n, 0);
     assert_near(s.coverage, 0);
-    assert_true(isnan(s.mean) && isnan(s.p95) && isnan(s.max) &&
-                isnan(s.last));
+    assert_true(isnan(s.mean) && isnan(s.p95) && isnan(s.max) && isnan(s.last));
     assert_int_equal(stats_summarize(NULL, 0, 0, NULL, &s), SDC_OK);
     assert_int_equal(s.n, 0);
     assert_near(s.coverage, 0);
@@ -209,6 +208,43 @@ static void test_quantile_and_div(void **state)
     assert_true(isnan(safe_div(1, INFINITY)));
 }
 
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The quickselect gives what interpolating the sorted values gives. */
+static void test_quantile_matches_sort(void **state)
+{
+    enum { N = 2001 };
+    static double v[N], sorted[N], scratch[N];
+    static const double qs[] = {0, 0.05, 0.25, 0.5, 0.9, 0.95, 0.999, 1};
+    uint64_t x = 88172645463325252ULL;
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        size_t n = (size_t)(1 + round * 100);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* few distinct values in some rounds: ties */
+            v[i] = round % 3 == 0 ? (double)(x % 7) : (double)(x % 100000) / 7;
+            sorted[i] = v[i];
+        }
+        qsort(sorted, n, sizeof(*sorted), dcmp);
+        for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+            double pos = (double)(n - 1) * qs[k];
+            size_t lo = (size_t)pos;
+            double want = lo + 1 < n
+                              ? sorted[lo] + (sorted[lo + 1] - sorted[lo]) *
+                                                 (pos - (double)lo)
+                              : sorted[lo];
+            assert_near(stats_quantile(v, n, qs[k], scratch), want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_summarize),
         cmocka_unit_test(test_quantile_and_div),
+        cmocka_unit_test(test_quantile_matches_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
