@@ -14,6 +14,13 @@
  * rrdw_flush sends FLUSH for each archive instead of FLUSHALL.  After a
  * socket error librrd drops the connection; the next call reconnects.
  *
+ * Batches through rrdcached: librrd exports no BATCH call, and one UPDATE per
+ * request costs a synchronous round trip (and a realpath()) per archive.  So
+ * rrdw_write_batch speaks rrdcached's own text protocol (BATCH ... ".") on a
+ * connection of the writer's own, kept open and reopened after an error.
+ * Everything else (LAST, CREATE, FLUSH, single writes) still goes through
+ * librrd.
+ *
  * Locks, always taken in this order:
  *   stripes[hash(path) % RRDW_STRIPES]  one archive's whole check-create-
  *                                       update sequence, so two threads
@@ -23,10 +30,14 @@
  *   daemon_lock                         the rrdcached connection;
  *   cache_lock                          the set of known archives and the
  *                                       failure complaint.
+ * conn_lock (the writer's own BATCH connection) is taken with none of the
+ * above held, and only cache_lock is taken under it.
  * Counters are atomics.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
@@ -38,7 +49,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +69,11 @@
 #define RRDW_CACHE_MIN 1024u
 #define RRDW_CACHE_MAX (1u << 21)
 #define RRDW_LINE_LEN (32 + SDC_MAX_DS * 32)
+/* BATCH through rrdcached: at most this many UPDATE lines per exchange. */
+#define RRDW_BATCH_MAX 10000
+#define RRDW_IO_TIMEOUT_S 10
+#define RRDW_REPLY_LEN 1024 /* longer reply lines are cut */
+#define RRDW_DEFAULT_PORT "42217"
 
 struct rrdw_entry {
     char *path; /* NULL: empty slot */
@@ -74,6 +92,10 @@ struct rrdw {
 
     char *daemon_addr;  /* NULL: write the files directly */
     bool daemon_remote; /* TCP: send paths relative to the daemon's base */
+
+    pthread_mutex_t conn_lock; /* the writer's own BATCH connection */
+    int conn_fd;               /* -1: closed */
+    char conn_base[PATH_MAX];  /* UNIX socket: data_dir resolved */
 
     pthread_mutex_t stripes[RRDW_STRIPES];
 
@@ -665,6 +687,42 @@ static enum sdc_rc write_locked(struct rrdw *w,
     return rc;
 }
 
+/* Check @s and make its archive path and update line (C locale set). */
+static enum sdc_rc sample_prepare(struct rrdw *w, const struct sdc_sample *s,
+                                  const struct sdc_archive_def **def_out,
+                                  char *path, size_t path_len, char *line,
+                                  size_t line_len, struct sdc_error *e)
+{
+    const struct sdc_archive_def *def = sdc_archive_def_get(s->type);
+    unsigned n_invalid = 0;
+
+    *def_out = def;
+    if (!def)
+        return sdc_error_set(e, SDC_ERR_INVALID, "unknown archive type %d",
+                             (int)s->type);
+    if (rrdw_path(w, s->type, s->id, s->instance, path, path_len) == 0) {
+        /* names from the network are not echoed raw into logs */
+        char sid[64];
+        sdc_name_sanitize(s->id, sid, sizeof(sid));
+        return sdc_error_set(
+            e, SDC_ERR_INVALID, "no archive path for a %s%s sample of '%s'%s",
+            def->kind, def->per_instance ? "/instance" : "",
+            s->id ? sid : "(no id)",
+            def->per_instance && (!s->instance || !*s->instance)
+                ? " without an instance"
+                : "");
+    }
+    if (s->t <= (time_t)w->step)
+        return sdc_error_set(e, SDC_ERR_INVALID, "%s: invalid sample time %lld",
+                             path, (long long)s->t);
+    if (!format_line(def, s, line, line_len, &n_invalid))
+        return sdc_error_set(e, SDC_ERR_INVALID, "%s: update line too long",
+                             path);
+    for (unsigned i = 0; i < n_invalid; i++)
+        stat_add(&w->invalid);
+    return SDC_OK;
+}
+
 enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
                        struct sdc_error *err)
 {
@@ -672,10 +730,7 @@ enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
     struct sdc_error e;
     char path[PATH_MAX];
     char line[RRDW_LINE_LEN];
-    unsigned n_invalid = 0;
     locale_t old_locale;
-    pthread_mutex_t *stripe;
-    uint64_t hash;
     enum sdc_rc rc;
 
     if (!w || !s)
@@ -683,33 +738,10 @@ enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
                              "rrd writer: no writer or no sample");
     sdc_error_clear(&e);
     old_locale = uselocale(w->c_locale);
-    def = sdc_archive_def_get(s->type);
-    if (!def) {
-        rc = sdc_error_set(&e, SDC_ERR_INVALID, "unknown archive type %d",
-                           (int)s->type);
-    } else if (rrdw_path(w, s->type, s->id, s->instance, path, sizeof(path)) ==
-               0) {
-        /* names from the network are not echoed raw into logs */
-        char sid[64];
-        sdc_name_sanitize(s->id, sid, sizeof(sid));
-        rc = sdc_error_set(&e, SDC_ERR_INVALID,
-                           "no archive path for a %s%s sample of '%s'%s",
-                           def->kind, def->per_instance ? "/instance" : "",
-                           s->id ? sid : "(no id)",
-                           def->per_instance && (!s->instance || !*s->instance)
-                               ? " without an instance"
-                               : "");
-    } else if (s->t <= (time_t)w->step) {
-        rc = sdc_error_set(&e, SDC_ERR_INVALID, "%s: invalid sample time %lld",
-                           path, (long long)s->t);
-    } else if (!format_line(def, s, line, sizeof(line), &n_invalid)) {
-        rc = sdc_error_set(&e, SDC_ERR_INVALID, "%s: update line too long",
-                           path);
-    } else {
-        for (unsigned i = 0; i < n_invalid; i++)
-            stat_add(&w->invalid);
-        hash = path_hash(path);
-        stripe = &w->stripes[hash % RRDW_STRIPES];
+    rc = sample_prepare(w, s, &def, path, sizeof(path), line, sizeof(line), &e);
+    if (rc == SDC_OK) {
+        uint64_t hash = path_hash(path);
+        pthread_mutex_t *stripe = &w->stripes[hash % RRDW_STRIPES];
         pthread_mutex_lock(stripe);
         rc = write_locked(w, def, s, path, hash, line, &e);
         pthread_mutex_unlock(stripe);
@@ -726,6 +758,524 @@ enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
     return rc;
 }
 
+/* ---- batches through rrdcached (BATCH on the writer's own connection) ---- */
+
+/* One UPDATE of a batch: its archive path and line, NUL-terminated one after
+ * the other at strs + off. */
+struct pend {
+    size_t off;
+    size_t path_len;
+    uint64_t hash;
+    time_t t;
+    bool done; /* its outcome is recorded */
+};
+
+struct batch_run {
+    struct rrdw *w;
+    struct pend *p;
+    size_t n;
+    size_t cap;
+    char *strs;
+    size_t strs_len;
+    size_t strs_cap;
+    enum sdc_rc first;
+    struct sdc_error *err;
+};
+
+static void run_fail(struct batch_run *r, const struct sdc_error *e)
+{
+    note_failure(r->w, e);
+    if (r->first == SDC_OK) {
+        r->first = e->code;
+        if (r->err)
+            *r->err = *e;
+    }
+}
+
+/* Record that update @i was refused or lost, with @msg. */
+static void pend_failed(struct batch_run *r, size_t i, const char *msg)
+{
+    struct pend *p = &r->p[i];
+    const char *path = r->strs + p->off;
+    time_t too_old = too_old_last(msg);
+    struct sdc_error e;
+
+    if (p->done)
+        return;
+    p->done = true;
+    if (too_old > 0) {
+        cache_set(r->w, path, p->hash, true, too_old, false);
+        stat_add(&r->w->skipped);
+        return;
+    }
+    /* The file may have gone or been replaced: look at it again next time. */
+    cache_set(r->w, path, p->hash, false, 0, false);
+    sdc_error_set(&e, SDC_ERR_RRD, "rrdcached: cannot update %s: %s", path,
+                  msg);
+    run_fail(r, &e);
+}
+
+static void pend_landed(struct batch_run *r, size_t i)
+{
+    struct pend *p = &r->p[i];
+
+    if (p->done)
+        return;
+    p->done = true;
+    cache_set(r->w, r->strs + p->off, p->hash, true, p->t, true);
+    stat_add(&r->w->updates);
+    note_success(r->w);
+}
+
+static bool run_add(struct batch_run *r, const char *path, uint64_t hash,
+                    time_t t, const char *line)
+{
+    size_t pl = strlen(path);
+    size_t ll = strlen(line);
+    size_t need = pl + ll + 2;
+
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 256;
+        struct pend *np;
+        if (ncap > RRDW_BATCH_MAX)
+            ncap = RRDW_BATCH_MAX;
+        np = realloc(r->p, ncap * sizeof(*np));
+        if (!np)
+            return false;
+        r->p = np;
+        r->cap = ncap;
+    }
+    if (r->strs_len + need > r->strs_cap) {
+        size_t ncap = r->strs_cap ? r->strs_cap : 16384;
+        char *ns;
+        while (ncap < r->strs_len + need)
+            ncap *= 2;
+        ns = realloc(r->strs, ncap);
+        if (!ns)
+            return false;
+        r->strs = ns;
+        r->strs_cap = ncap;
+    }
+    r->p[r->n] = (struct pend){r->strs_len, pl, hash, t, false};
+    memcpy(r->strs + r->strs_len, path, pl + 1);
+    memcpy(r->strs + r->strs_len + pl + 1, line, ll + 1);
+    r->strs_len += need;
+    r->n++;
+    return true;
+}
+
+/* Buffered line reader on the connection. */
+struct reader {
+    char buf[8192];
+    size_t pos;
+    size_t len;
+};
+
+/* The next reply line into @out (cut to @len - 1), false on end of file,
+ * timeout or error, with the reason in @why. */
+static bool read_line(int fd, struct reader *rd, char *out, size_t len,
+                      char *why, size_t why_len)
+{
+    size_t o = 0;
+
+    for (;;) {
+        while (rd->pos < rd->len) {
+            char c = rd->buf[rd->pos++];
+            if (c == '\n') {
+                out[o] = '\0';
+                return true;
+            }
+            if (o + 1 < len)
+                out[o++] = c;
+        }
+        ssize_t n = recv(fd, rd->buf, sizeof(rd->buf), 0);
+        if (n > 0) {
+            rd->pos = 0;
+            rd->len = (size_t)n;
+        } else if (n == 0) {
+            snprintf(why, why_len, "connection closed by the daemon");
+            return false;
+        } else if (errno != EINTR) {
+            char eb[128];
+            int e = errno;
+            snprintf(why, why_len, "%s",
+                     e == EAGAIN || e == EWOULDBLOCK
+                         ? "no answer (timeout)"
+                         : errno_str(e, eb, sizeof(eb)));
+            return false;
+        }
+    }
+}
+
+static bool send_all(int fd, const char *p, size_t len, char *why,
+                     size_t why_len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            char eb[128];
+            int e = n < 0 ? errno : EPIPE;
+            snprintf(why, why_len, "%s",
+                     e == EAGAIN || e == EWOULDBLOCK
+                         ? "send timed out"
+                         : errno_str(e, eb, sizeof(eb)));
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static int sock_open(int family, int type, int proto)
+{
+    struct timeval tv = {RRDW_IO_TIMEOUT_S, 0};
+    int fd = socket(family, type | SOCK_CLOEXEC, proto);
+
+    if (fd < 0)
+        return -1;
+    /* on Linux SO_SNDTIMEO also bounds connect() */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Open the writer's connection to daemon_addr ("unix:/path", "/path",
+ * "host", "host:port", "[v6]:port", as librrd reads it); conn_lock held. */
+static bool conn_open(struct rrdw *w, char *why, size_t why_len)
+{
+    const char *a = w->daemon_addr;
+    char eb[128];
+
+    if (strncmp(a, "unix:", 5) == 0 || a[0] == '/') {
+        struct sockaddr_un sa;
+        const char *sp = a[0] == '/' ? a : a + 5;
+        int fd;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        if (strlen(sp) >= sizeof(sa.sun_path)) {
+            snprintf(why, why_len, "socket path too long");
+            return false;
+        }
+        memcpy(sa.sun_path, sp, strlen(sp) + 1);
+        fd = sock_open(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            snprintf(why, why_len, "cannot connect to %s: %s", a,
+                     errno_str(e, eb, sizeof(eb)));
+            return false;
+        }
+        /* librrd sends realpath() of every file over a UNIX socket (what
+         * the daemon's -B check then sees); the archives below data_dir
+         * are plain directories we made, so resolving data_dir once here
+         * gives the same names without a path walk per update. */
+        if (!realpath(w->data_dir_len ? w->data_dir : "/", w->conn_base) ||
+            strlen(w->conn_base) + 2 * SDC_NAME_MAX + 64 >= PATH_MAX)
+            snprintf(w->conn_base, sizeof(w->conn_base), "%s", w->data_dir);
+        else if (strcmp(w->conn_base, "/") == 0)
+            w->conn_base[0] = '\0';
+        w->conn_fd = fd;
+        return true;
+    }
+
+    char host[256];
+    const char *port = RRDW_DEFAULT_PORT;
+    const char *colon;
+    struct addrinfo hints;
+    struct addrinfo *res = NULL;
+    int gai;
+    int e = 0;
+
+    if (a[0] == '[') {
+        const char *end = strchr(a, ']');
+        if (!end || (size_t)(end - a - 1) >= sizeof(host)) {
+            snprintf(why, why_len, "bad address %s", a);
+            return false;
+        }
+        memcpy(host, a + 1, (size_t)(end - a - 1));
+        host[end - a - 1] = '\0';
+        if (end[1] == ':' && end[2])
+            port = end + 2;
+    } else {
+        colon = strchr(a, ':');
+        if (colon && strchr(colon + 1, ':'))
+            colon = NULL; /* a bare IPv6 address */
+        size_t hl = colon ? (size_t)(colon - a) : strlen(a);
+        if (hl >= sizeof(host)) {
+            snprintf(why, why_len, "bad address %s", a);
+            return false;
+        }
+        memcpy(host, a, hl);
+        host[hl] = '\0';
+        if (colon && colon[1])
+            port = colon + 1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(why, why_len, "cannot resolve %s: %s", a, gai_strerror(gai));
+        return false;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = sock_open(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            freeaddrinfo(res);
+            w->conn_fd = fd;
+            w->conn_base[0] = '\0';
+            return true;
+        }
+        e = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    snprintf(why, why_len, "cannot connect to %s: %s", a,
+             errno_str(e, eb, sizeof(eb)));
+    return false;
+}
+
+static void conn_close(struct rrdw *w)
+{
+    if (w->conn_fd >= 0)
+        close(w->conn_fd);
+    w->conn_fd = -1;
+}
+
+/* "UPDATE <file> <line>\n" for every pending update, into *@out. */
+static bool build_commands(struct rrdw *w, const struct batch_run *r,
+                           char **out, size_t *out_len)
+{
+    size_t base_len = strlen(w->conn_base);
+    size_t total = 0;
+    size_t pos = 0;
+    char *buf;
+
+    for (size_t i = 0; i < r->n; i++)
+        total += 7 + base_len + r->p[i].path_len + 1 +
+                 strlen(r->strs + r->p[i].off + r->p[i].path_len + 1) + 1;
+    if (!(buf = malloc(total + 3)))
+        return false;
+    for (size_t i = 0; i < r->n; i++) {
+        const char *path = r->strs + r->p[i].off;
+        const char *line = path + r->p[i].path_len + 1;
+        const char *name;
+        size_t nl;
+        size_t ll = strlen(line);
+
+        memcpy(buf + pos, "UPDATE ", 7);
+        pos += 7;
+        if (w->daemon_remote) {
+            name = daemon_path(w, path);
+            nl = strlen(name);
+        } else {
+            memcpy(buf + pos, w->conn_base, base_len);
+            pos += base_len;
+            name = path + w->data_dir_len;
+            nl = r->p[i].path_len - w->data_dir_len;
+        }
+        memcpy(buf + pos, name, nl);
+        pos += nl;
+        buf[pos++] = ' ';
+        memcpy(buf + pos, line, ll);
+        pos += ll;
+        buf[pos++] = '\n';
+    }
+    memcpy(buf + pos, ".\n", 2);
+    *out = buf;
+    *out_len = pos + 2;
+    return true;
+}
+
+/* Every update of @r not yet recorded failed with @why. */
+static void fail_rest(struct batch_run *r, const char *why)
+{
+    for (size_t i = 0; i < r->n; i++)
+        pend_failed(r, i, why);
+}
+
+/*
+ * One BATCH exchange: "BATCH\n", answered "0 Go ahead ..."; the UPDATE lines
+ * and "."; answered "<n> errors" and n lines "<command number> <message>"
+ * (numbered from 1).  Commands not named landed.  conn_lock held.
+ */
+static void batch_exchange(struct rrdw *w, struct batch_run *r)
+{
+    struct reader rd;
+    char reply[RRDW_REPLY_LEN];
+    char why[RRDW_REPLY_LEN + 64];
+    char *cmds = NULL;
+    size_t cmds_len = 0;
+    bool reused;
+    char *end;
+    long n_err;
+
+    for (int attempt = 0;; attempt++) {
+        reused = w->conn_fd >= 0;
+        if (!reused && !conn_open(w, why, sizeof(why))) {
+            fail_rest(r, why);
+            return;
+        }
+        rd.pos = rd.len = 0;
+        if (send_all(w->conn_fd, "BATCH\n", 6, why, sizeof(why)) &&
+            read_line(w->conn_fd, &rd, reply, sizeof(reply), why, sizeof(why)))
+            break;
+        conn_close(w);
+        /* a kept connection the daemon dropped meanwhile: nothing was
+         * sent yet, so try a fresh one once */
+        if (!reused || attempt > 0) {
+            fail_rest(r, why);
+            return;
+        }
+    }
+    if (strncmp(reply, "0 ", 2) != 0) {
+        snprintf(why, sizeof(why), "BATCH refused: %s", reply);
+        conn_close(w);
+        fail_rest(r, why);
+        return;
+    }
+    if (!build_commands(w, r, &cmds, &cmds_len)) {
+        /* the daemon waits for the end of the batch: end it, empty */
+        conn_close(w);
+        fail_rest(r, "out of memory");
+        return;
+    }
+    if (!send_all(w->conn_fd, cmds, cmds_len, why, sizeof(why)) ||
+        !read_line(w->conn_fd, &rd, reply, sizeof(reply), why, sizeof(why))) {
+        free(cmds);
+        conn_close(w);
+        fail_rest(r, why);
+        return;
+    }
+    free(cmds);
+    errno = 0;
+    n_err = strtol(reply, &end, 10);
+    if (end == reply || errno != 0 || n_err < 0 ||
+        strncmp(end, " error", 6) != 0) {
+        snprintf(why, sizeof(why), "unexpected answer to BATCH: %s", reply);
+        conn_close(w);
+        fail_rest(r, why);
+        return;
+    }
+    for (long k = 0; k < n_err; k++) {
+        long num;
+        if (!read_line(w->conn_fd, &rd, reply, sizeof(reply), why,
+                       sizeof(why))) {
+            conn_close(w);
+            fail_rest(r, why);
+            return;
+        }
+        errno = 0;
+        num = strtol(reply, &end, 10);
+        if (end == reply || errno != 0 || num < 1 || (size_t)num > r->n) {
+            snprintf(why, sizeof(why), "unexpected answer to BATCH: %s", reply);
+            conn_close(w);
+            fail_rest(r, why);
+            return;
+        }
+        while (*end == ' ')
+            end++;
+        pend_failed(r, (size_t)num - 1, *end ? end : "refused");
+    }
+    for (size_t i = 0; i < r->n; i++)
+        pend_landed(r, i);
+}
+
+static void batch_send(struct batch_run *r)
+{
+    if (r->n == 0)
+        return;
+    pthread_mutex_lock(&r->w->conn_lock);
+    batch_exchange(r->w, r);
+    pthread_mutex_unlock(&r->w->conn_lock);
+    r->n = 0;
+    r->strs_len = 0;
+}
+
+/*
+ * Through rrdcached: each sample is checked (and its archive created) as in
+ * rrdw_write, under its stripe lock; the updates then go out in BATCH
+ * exchanges of up to RRDW_BATCH_MAX lines.  Two threads writing one archive
+ * at once are ordered by the daemon, which refuses the older sample: that is
+ * counted as skipped, as under the stripe lock.
+ */
+static enum sdc_rc daemon_write_batch(struct rrdw *w, const struct sdc_batch *b,
+                                      struct sdc_error *err)
+{
+    struct batch_run r = {.w = w, .first = SDC_OK, .err = err};
+    char path[PATH_MAX];
+    char line[RRDW_LINE_LEN];
+    locale_t old_locale = uselocale(w->c_locale);
+
+    for (size_t i = 0; i < b->samples.len; i++) {
+        const struct sdc_sample *s = &b->samples.items[i];
+        const struct sdc_archive_def *def;
+        struct sdc_error e;
+        enum sdc_rc rc;
+        bool exists;
+        bool created = false;
+        time_t last;
+        uint64_t hash;
+        pthread_mutex_t *stripe;
+
+        sdc_error_clear(&e);
+        rc = sample_prepare(w, s, &def, path, sizeof(path), line, sizeof(line),
+                            &e);
+        if (rc == SDC_OK) {
+            /* sanitised names and numbers: one protocol line each */
+            assert(!strpbrk(path, "\n\r ") && !strpbrk(line, "\n\r "));
+            if (strpbrk(path, "\n\r ") || strpbrk(line, "\n\r "))
+                rc = sdc_error_set(&e, SDC_ERR_INVALID,
+                                   "%s: not usable in rrdcached's protocol",
+                                   path);
+        }
+        if (rc != SDC_OK) {
+            run_fail(&r, &e);
+            continue;
+        }
+        hash = path_hash(path);
+        stripe = &w->stripes[hash % RRDW_STRIPES];
+        pthread_mutex_lock(stripe);
+        cache_get(w, path, hash, &exists, &last);
+        if (!exists) {
+            rc = daemon_open(w, def, path, s->t, &last, &created, &e);
+            if (rc == SDC_OK) {
+                if (created)
+                    stat_add(&w->created);
+                cache_set(w, path, hash, true, last, false);
+            }
+        }
+        pthread_mutex_unlock(stripe);
+        if (rc != SDC_OK) {
+            run_fail(&r, &e);
+        } else if (s->t <= last) {
+            stat_add(&w->skipped);
+        } else if (!run_add(&r, path, hash, s->t, line)) {
+            sdc_error_set(&e, SDC_ERR_NOMEM, "%s: out of memory", path);
+            run_fail(&r, &e);
+        }
+        if (r.n >= RRDW_BATCH_MAX)
+            batch_send(&r);
+    }
+    batch_send(&r);
+    uselocale(old_locale);
+    free(r.p);
+    free(r.strs);
+    return r.first;
+}
+
 enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
                              struct sdc_error *err)
 {
@@ -734,6 +1284,8 @@ enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
     if (!w || !b)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "rrd writer: no writer or no batch");
+    if (w->daemon_addr)
+        return daemon_write_batch(w, b, err);
     for (size_t i = 0; i < b->samples.len; i++) {
         struct sdc_error e;
         enum sdc_rc rc = rrdw_write(w, &b->samples.items[i], &e);
@@ -893,6 +1445,8 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
     w->tab = calloc(w->tab_cap, sizeof(*w->tab));
     w->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     pthread_mutex_init(&w->cache_lock, NULL);
+    pthread_mutex_init(&w->conn_lock, NULL);
+    w->conn_fd = -1;
     for (size_t i = 0; i < RRDW_STRIPES; i++)
         pthread_mutex_init(&w->stripes[i], NULL);
     if (!w->data_dir || !w->tab || w->c_locale == (locale_t)0) {
@@ -942,6 +1496,7 @@ void rrdw_free(struct rrdw *w)
         pipe_guard_off(&g);
         pthread_mutex_unlock(&daemon_lock);
     }
+    conn_close(w);
     if (w->tab) {
         cache_clear(w);
         free(w->tab);
@@ -951,6 +1506,7 @@ void rrdw_free(struct rrdw *w)
     for (size_t i = 0; i < RRDW_STRIPES; i++)
         pthread_mutex_destroy(&w->stripes[i]);
     pthread_mutex_destroy(&w->cache_lock);
+    pthread_mutex_destroy(&w->conn_lock);
     free(w->daemon_addr);
     free(w->data_dir);
     free(w);

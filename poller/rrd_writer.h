@@ -37,7 +37,8 @@ struct rrdw_stats {
  *             gets paths relative to its -b base directory, which must be
  *             @data_dir as seen by the daemon, and it needs -R to make
  *             directories.  The daemon must be reachable when opening.
- *             All writers of a process share librrd's one connection.
+ *             All writers of a process share librrd's one connection;
+ *             rrdw_write_batch also opens one of the writer's own.
  * @retention: how long each consolidation is kept; NULL for the defaults
  *             of DESIGN.md section 4.
  * A writer may be used from several threads at once.
@@ -59,7 +60,11 @@ enum sdc_rc rrdw_write(struct rrdw *w, const struct sdc_sample *s,
 
 /*
  * rrdw_write_batch - write every sample of @b; failures are counted and the
- * first message kept in @err, the rest still written.
+ * first message kept in @err, the rest still written.  Through rrdcached,
+ * the updates go out in BATCH exchanges (up to 10,000 lines each) on the
+ * writer's own connection, kept open, reopened after an error, with 10 s
+ * send and receive timeouts; archives are still created first through
+ * librrd.  An update lost with the connection counts as an error.
  * @return: SDC_OK when all samples were written or skipped.
  */
 enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,

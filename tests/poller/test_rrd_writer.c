@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rrd.h>
+#include <rrd_client.h>
+
 #include "rrd_writer.h"
 #include "testutil.h"
 
@@ -897,6 +900,212 @@ static void test_rrdcached(void **state)
     assert_null(w);
 }
 
+/* ---- 6b. batches through rrdcached (BATCH) -------------------------------
+ */
+
+static pid_t start_rrdcached(const char *data, const char *addr,
+                             const char *tcp, const char *sock,
+                             const char *pidf, const char *logf)
+{
+    char *argv[] = {(char *)"rrdcached",
+                    (char *)"-g",
+                    (char *)"-l",
+                    (char *)addr,
+                    (char *)"-l",
+                    (char *)tcp,
+                    (char *)"-p",
+                    (char *)pidf,
+                    (char *)"-b",
+                    (char *)data,
+                    (char *)"-B",
+                    (char *)"-R",
+                    (char *)"-w",
+                    (char *)"3600",
+                    (char *)"-f",
+                    (char *)"7200",
+                    NULL};
+    pid_t pid = tu_spawn(argv, logf);
+
+    assert_true(pid > 0);
+    if (!tu_wait_path(sock, 5000)) {
+        tu_stop(pid, 2000);
+        fail_msg("rrdcached did not start, see %s", logf);
+    }
+    return pid;
+}
+
+/* @n_ids archives of hv memory, @n_t samples each from @t0, value
+ * 100 * archive + step, all in one batch. */
+static struct sdc_batch *mem_batch(const char *prefix, int n_ids, int n_t,
+                                   time_t t0)
+{
+    struct sdc_batch *b = sdc_batch_new("hv01", t0);
+    assert_non_null(b);
+    for (int k = 0; k < n_t; k++) {
+        for (int a = 0; a < n_ids; a++) {
+            char id[64];
+            struct sdc_sample *s;
+            snprintf(id, sizeof(id), "%s%02d", prefix, a);
+            s = sdc_batch_add_sample(b, SDC_AR_HV_MEM, id, NULL, t0 + k * STEP);
+            assert_non_null(s);
+            sdc_sample_set_gauge(s, "total", 100 * a + k);
+        }
+    }
+    return b;
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_rrdcached_batch(void **state)
+{
+    struct fx *f = *state;
+    char data[4096], sock[4096], pidf[4096], logf[4096], addr[4200];
+    char tcp[64], path[4096], id[64];
+    time_t t0 = aligned(120);
+    struct rrdw *w, *w2;
+    struct rrdw_stats st;
+    struct sdc_error err;
+    struct sdc_batch *b;
+    struct fetched fe;
+    struct timespec ts;
+    int port = tu_free_port();
+    pid_t pid;
+
+    if (!tu_which("rrdcached")) {
+        print_message("rrdcached is not installed: skipping\n");
+        skip();
+    }
+    assert_true(port > 0);
+    snprintf(data, sizeof(data), "%s/data", f->dir);
+    snprintf(sock, sizeof(sock), "%s/rrdcached.sock", f->dir);
+    snprintf(pidf, sizeof(pidf), "%s/rrdcached.pid", f->dir);
+    snprintf(logf, sizeof(logf), "%s/rrdcached.log", f->dir);
+    snprintf(addr, sizeof(addr), "unix:%s", sock);
+    snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", port);
+    assert_int_equal(mkdir(data, 0755), 0);
+    pid = start_rrdcached(data, addr, tcp, sock, pidf, logf);
+
+    /* 8 archives x 50 samples in one batch: created, then all land */
+    w = open_writer(data, STEP, &small_ret, addr);
+    b = mem_batch("u", 8, 50, t0);
+    if (rrdw_write_batch(w, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch: %s", err.msg);
+    sdc_batch_free(b);
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.created, 8);
+    assert_int_equal(st.updates, 400);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(st.skipped, 0);
+    if (rrdw_flush(w, &err) != SDC_OK)
+        fail_msg("rrdw_flush: %s", err.msg);
+    for (int a = 0; a < 8; a++) {
+        snprintf(id, sizeof(id), "u%02d", a);
+        path_of(w, SDC_AR_HV_MEM, id, NULL, path, sizeof(path));
+        fetch(path, t0 - STEP, t0 + 49 * STEP, &fe);
+        for (int k = 0; k < 50; k++)
+            assert_true(at(&fe, "total", t0 + k * STEP) == 100 * a + k);
+    }
+
+    /* the same again over TCP (paths relative to the daemon's base) */
+    w2 = open_writer(data, STEP, &small_ret, tcp);
+    b = mem_batch("t", 5, 60, t0);
+    if (rrdw_write_batch(w2, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch over TCP: %s", err.msg);
+    sdc_batch_free(b);
+    rrdw_get_stats(w2, &st);
+    assert_int_equal(st.created, 5);
+    assert_int_equal(st.updates, 300);
+    assert_int_equal(st.errors, 0);
+    if (rrdw_flush(w2, &err) != SDC_OK)
+        fail_msg("rrdw_flush: %s", err.msg);
+    for (int a = 0; a < 5; a++) {
+        snprintf(id, sizeof(id), "t%02d", a);
+        path_of(w2, SDC_AR_HV_MEM, id, NULL, path, sizeof(path));
+        assert_true(tu_rrd_last(path, "total", 100 * STEP) == 100 * a + 59);
+    }
+
+    /* u01 written ahead through another writer: its older sample in the
+     * batch is refused by the daemon and skipped; u02 removed from disk and
+     * forgotten by the daemon: one error naming it; the rest land. */
+    {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, "u01", NULL, t0 + 55 * STEP);
+        char gone[4096];
+        sdc_sample_set_gauge(&s, "total", 7777);
+        for (int k = 50; k <= 52; k++) {
+            s.t = t0 + k * STEP;
+            write_ok(w2, &s);
+        }
+        path_of(w, SDC_AR_HV_MEM, "u02", NULL, gone, sizeof(gone));
+        assert_int_equal(unlink(gone), 0);
+        assert_int_equal(rrdc_connect(addr), 0);
+        assert_int_equal(rrdc_forget(gone), 0);
+
+        b = mem_batch("u", 8, 1, t0 + 50 * STEP);
+        assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_RRD);
+        sdc_batch_free(b);
+        assert_non_null(strstr(err.msg, gone));
+        assert_non_null(strstr(err.msg, "No such file"));
+        rrdw_get_stats(w, &st);
+        assert_int_equal(st.errors, 1);
+        assert_int_equal(st.skipped, 1);
+        assert_int_equal(st.updates, 400 + 6);
+        assert_int_equal(st.created, 8);
+        /* next batch: u02 is looked at again and made anew */
+        b = mem_batch("u", 8, 1, t0 + 51 * STEP);
+        if (rrdw_write_batch(w, b, &err) != SDC_OK)
+            fail_msg("rrdw_write_batch: %s", err.msg);
+        sdc_batch_free(b);
+        rrdw_get_stats(w, &st);
+        assert_int_equal(st.errors, 1);
+        assert_int_equal(st.skipped, 2);
+        assert_int_equal(st.updates, 400 + 6 + 7);
+        assert_int_equal(st.created, 9);
+        if (rrdw_flush(w, &err) != SDC_OK)
+            fail_msg("rrdw_flush: %s", err.msg);
+        path_of(w, SDC_AR_HV_MEM, "u03", NULL, path, sizeof(path));
+        fetch(path, t0 + 49 * STEP, t0 + 51 * STEP, &fe);
+        assert_true(at(&fe, "total", t0 + 50 * STEP) == 300);
+        assert_true(at(&fe, "total", t0 + 51 * STEP) == 300);
+        assert_true(tu_rrd_last(gone, "total", 200 * STEP) == 200);
+        if (rrdw_flush(w2, &err) != SDC_OK)
+            fail_msg("rrdw_flush: %s", err.msg);
+        path_of(w, SDC_AR_HV_MEM, "u01", NULL, path, sizeof(path));
+        assert_true(tu_rrd_last(path, "total", 200 * STEP) == 7777);
+    }
+    rrdw_free(w2);
+
+    /* the daemon stops under a kept connection: every update of the batch
+     * is an error, quickly, and no SIGPIPE */
+    assert_int_equal(tu_stop(pid, 5000), 0);
+    b = mem_batch("u", 8, 3, t0 + 60 * STEP);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_RRD);
+    assert_true(elapsed_since(&ts) < 5);
+    assert_non_null(strstr(err.msg, "rrdcached"));
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 1 + 24);
+    /* and again, with no daemon at all */
+    assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_RRD);
+    sdc_batch_free(b);
+    rrdw_get_stats(w, &st);
+    assert_true(st.errors >= 1 + 24 + 8);
+
+    /* a new daemon: the writer reconnects */
+    pid = start_rrdcached(data, addr, tcp, sock, pidf, logf);
+    b = mem_batch("u", 8, 1, t0 + 70 * STEP);
+    if (rrdw_write_batch(w, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch after restart: %s", err.msg);
+    sdc_batch_free(b);
+    rrdw_free(w);
+    assert_int_equal(tu_stop(pid, 5000), 0);
+}
+
 /* ---- 7. threads ---------------------------------------------------------- */
 
 #define N_THREADS 4
@@ -1059,6 +1268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_error_names_path, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rrdcached_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_cost, setup, teardown),
     };
