@@ -19,12 +19,13 @@
  *
  * Putting it in place: a new archive is renamed in (never over a file that
  * appeared meanwhile).  An existing archive - one the poller writes - is
- * rebuilt: librrd creates a third file prefilled from the existing archive
- * first and the history second (its data wins wherever both hold a value),
- * and that file replaces the archive with rename().  If the archive's last
- * update moved while this ran (sdcmond writing despite the warning), the
- * rebuild is repeated, so only an update landing in the instant between the
- * last check and the rename can be lost.
+ * rebuilt: the history is loaded only up to where the archive's own data
+ * begins (own_data_start), librrd creates a third file prefilled from the
+ * history first and the archive second (merge_into says why that order and
+ * that cut), and that file replaces the archive with rename().  If the
+ * archive's last update moved while this ran (sdcmond writing despite the
+ * warning), the rebuild is repeated, so only an update landing in the
+ * instant between the last check and the rename can be lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1205,31 +1206,98 @@ static enum sdc_rc flush_rows(struct imp_work *w, const char *tmp, size_t n,
     return SDC_OK;
 }
 
-/* Format and write every row of the gathered series into @tmp, after an
- * all-unknown row at @lead when it is not 0. */
-static enum sdc_rc load_rows(struct imp_work *w,
-                             const struct sdc_archive_def *def,
-                             const size_t *off, const unsigned *hb,
-                             int64_t lead, const char *tmp,
-                             struct sdc_error *err)
-{
-    const struct imp_pt *pt = w->pt;
-    size_t nds = def->n_ds;
-    size_t idx[SDC_MAX_DS];
-    int64_t prev_t[SDC_MAX_DS];
+/* Where each data source stands while rows are formatted. */
+struct row_state {
+    size_t idx[SDC_MAX_DS];     /* its next row */
+    int64_t prev_t[SDC_MAX_DS]; /* its last row written */
     uint64_t prev_v[SDC_MAX_DS];
     bool prev_known[SDC_MAX_DS];
+};
+
+/*
+ * "t:v1:v2..." at @o for time @t: each data source's row at @t, else -
+ * between two of its rows (the next one at idx, before @lim) no further
+ * apart than its heartbeat - what it alone would give this interval (a
+ * gauge's next value, a counter interpolated), else U.
+ */
+static char *format_row(struct imp_work *w, const struct sdc_archive_def *def,
+                        struct row_state *rs, const size_t *lim,
+                        const unsigned *hb, int64_t t, char *o)
+{
+    const struct imp_pt *pt = w->pt;
+
+    o = imp_u64toa(o, (uint64_t)t);
+    for (size_t k = 0; k < def->n_ds; k++) {
+        const struct imp_pt *nx = rs->idx[k] < lim[k] ? &pt[rs->idx[k]] : NULL;
+        bool derive = def->ds[k].type == SDC_DS_DERIVE;
+        *o++ = ':';
+        if (nx && nx->t == t) {
+            rs->idx[k]++;
+            rs->prev_t[k] = t;
+            rs->prev_known[k] = !nx->unknown;
+            rs->prev_v[k] = nx->v;
+            if (nx->unknown) {
+                *o++ = 'U';
+            } else if (derive) {
+                o = imp_u64toa(o, nx->v);
+            } else {
+                double g;
+                memcpy(&g, &nx->v, sizeof(g));
+                o = imp_fmt_gauge(o, g);
+            }
+        } else if (rs->prev_known[k] && nx && !nx->unknown &&
+                   nx->t - rs->prev_t[k] <= (int64_t)hb[k] &&
+                   (!derive || nx->v >= rs->prev_v[k])) {
+            w->bridged++;
+            if (derive) {
+                long double f = (long double)(t - rs->prev_t[k]) /
+                                (long double)(nx->t - rs->prev_t[k]);
+                long double c = (long double)rs->prev_v[k] +
+                                (long double)(nx->v - rs->prev_v[k]) * f;
+                uint64_t cv = (uint64_t)(c + 0.5L);
+                if (cv < rs->prev_v[k])
+                    cv = rs->prev_v[k];
+                if (cv > nx->v)
+                    cv = nx->v;
+                o = imp_u64toa(o, cv);
+            } else {
+                double g;
+                memcpy(&g, &nx->v, sizeof(g));
+                o = imp_fmt_gauge(o, g);
+            }
+        } else {
+            *o++ = 'U';
+        }
+    }
+    *o++ = '\0';
+    return o;
+}
+
+/*
+ * Write into @tmp the rows [off[k], end[k]) of each gathered series (all
+ * of series k is [off[k], off[k + 1])), after an all-unknown row at @lead
+ * when it is not 0.  With @cut below INT64_MAX the rows end with one at
+ * @cut, bridged towards the first row left out, so the history reaches
+ * exactly to where the existing archive's data begins.
+ */
+static enum sdc_rc load_rows(struct imp_work *w,
+                             const struct sdc_archive_def *def,
+                             const size_t *off, const size_t *end, int64_t cut,
+                             const unsigned *hb, int64_t lead, const char *tmp,
+                             struct sdc_error *err)
+{
+    size_t nds = def->n_ds;
+    struct row_state rs;
     char *o = w->text;
     size_t nrows = 0;
+    int64_t last = lead;
     enum sdc_rc rc;
 
-    for (size_t k = 0; k < nds; k++) {
-        idx[k] = off[k];
-        prev_known[k] = false;
-        prev_t[k] = 0;
-        prev_v[k] = 0;
-    }
+    memset(&rs, 0, sizeof(rs));
+    for (size_t k = 0; k < nds; k++)
+        rs.idx[k] = off[k];
     if (lead) {
+        w->updates--; /* not a row of the history */
         w->argv[nrows++] = o;
         o = imp_u64toa(o, (uint64_t)lead);
         for (size_t k = 0; k < nds; k++) {
@@ -1241,57 +1309,19 @@ static enum sdc_rc load_rows(struct imp_work *w,
     for (;;) {
         int64_t t = INT64_MAX;
         for (size_t k = 0; k < nds; k++)
-            if (idx[k] < off[k + 1] && pt[idx[k]].t < t)
-                t = pt[idx[k]].t;
-        if (t == INT64_MAX)
+            if (rs.idx[k] < end[k] && w->pt[rs.idx[k]].t < t)
+                t = w->pt[rs.idx[k]].t;
+        if (t == INT64_MAX) {
+            if (cut == INT64_MAX || cut <= last)
+                break;
+            /* the last row, at the cut: bridged towards the rows after */
+            w->argv[nrows++] = o;
+            o = format_row(w, def, &rs, off + 1, hb, cut, o);
             break;
-        w->argv[nrows++] = o;
-        o = imp_u64toa(o, (uint64_t)t);
-        for (size_t k = 0; k < nds; k++) {
-            const struct imp_pt *nx = idx[k] < off[k + 1] ? &pt[idx[k]] : NULL;
-            bool derive = def->ds[k].type == SDC_DS_DERIVE;
-            *o++ = ':';
-            if (nx && nx->t == t) {
-                idx[k]++;
-                prev_t[k] = t;
-                prev_known[k] = !nx->unknown;
-                prev_v[k] = nx->v;
-                if (nx->unknown) {
-                    *o++ = 'U';
-                } else if (derive) {
-                    o = imp_u64toa(o, nx->v);
-                } else {
-                    double g;
-                    memcpy(&g, &nx->v, sizeof(g));
-                    o = imp_fmt_gauge(o, g);
-                }
-            } else if (prev_known[k] && nx && !nx->unknown &&
-                       nx->t - prev_t[k] <= (int64_t)hb[k] &&
-                       (!derive || nx->v >= prev_v[k])) {
-                /* between two rows of this data source: what it alone
-                 * would have given this interval */
-                w->bridged++;
-                if (derive) {
-                    long double f = (long double)(t - prev_t[k]) /
-                                    (long double)(nx->t - prev_t[k]);
-                    long double c = (long double)prev_v[k] +
-                                    (long double)(nx->v - prev_v[k]) * f;
-                    uint64_t cv = (uint64_t)(c + 0.5L);
-                    if (cv < prev_v[k])
-                        cv = prev_v[k];
-                    if (cv > nx->v)
-                        cv = nx->v;
-                    o = imp_u64toa(o, cv);
-                } else {
-                    double g;
-                    memcpy(&g, &nx->v, sizeof(g));
-                    o = imp_fmt_gauge(o, g);
-                }
-            } else {
-                *o++ = 'U';
-            }
         }
-        *o++ = '\0';
+        w->argv[nrows++] = o;
+        o = format_row(w, def, &rs, end, hb, t, o);
+        last = t;
         if (nrows == w->im->batch) {
             rc = flush_rows(w, tmp, nrows, err);
             if (rc != SDC_OK)
@@ -1303,9 +1333,124 @@ static enum sdc_rc load_rows(struct imp_work *w,
     return flush_rows(w, tmp, nrows, err);
 }
 
+/* An AVERAGE RRA of an existing archive: its resolution and rows. */
+struct own_rra {
+    unsigned long res;
+    unsigned long rows;
+};
+
+static int own_rra_cmp(const void *pa, const void *pb)
+{
+    const struct own_rra *a = pa, *b = pb;
+    return (a->res > b->res) - (a->res < b->res);
+}
+
+/* The AVERAGE RRAs of @path, finest first, and its last update. */
+static enum sdc_rc own_rras(const char *path, struct own_rra *rra, size_t *n,
+                            time_t *last, struct sdc_error *err)
+{
+    char cf[16][16] = {{0}};
+    unsigned long rows[16] = {0};
+    unsigned long ppr[16] = {0};
+    unsigned long step = 0;
+    rrd_info_t *info;
+
+    rrd_clear_error();
+    info = rrd_info_r(path);
+    if (!info)
+        return sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: %s", path,
+                             rrds_last_error());
+    *last = 0;
+    for (rrd_info_t *i = info; i; i = i->next) {
+        char *end;
+        unsigned long k;
+        if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
+            step = i->value.u_cnt;
+        else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT)
+            *last = (time_t)i->value.u_cnt;
+        if (strncmp(i->key, "rra[", 4) != 0)
+            continue;
+        k = strtoul(i->key + 4, &end, 10);
+        if (k >= 16 || end == i->key + 4)
+            continue;
+        if (strcmp(end, "].cf") == 0 && i->type == RD_I_STR)
+            snprintf(cf[k], sizeof(cf[k]), "%s", i->value.u_str);
+        else if (strcmp(end, "].rows") == 0 && i->type == RD_I_CNT)
+            rows[k] = i->value.u_cnt;
+        else if (strcmp(end, "].pdp_per_row") == 0 && i->type == RD_I_CNT)
+            ppr[k] = i->value.u_cnt;
+    }
+    rrd_info_free(info);
+    *n = 0;
+    for (size_t k = 0; k < 16; k++)
+        if (strcmp(cf[k], "AVERAGE") == 0 && rows[k] > 1 && ppr[k] > 0 &&
+            step > 0) {
+            rra[*n].res = ppr[k] * step;
+            rra[*n].rows = rows[k];
+            (*n)++;
+        }
+    qsort(rra, *n, sizeof(*rra), own_rra_cmp);
+    return SDC_OK;
+}
+
 /*
- * Rebuild the existing archive @path from itself and the history in @tmp,
- * and swap the result in.
+ * Where the existing archive @path's own data begins: the start of the
+ * interval of its first known value, read from the finest AVERAGE RRA that
+ * reaches back past it (2 days of steps, then 40 days of 5 minutes, 100 of
+ * hours ... with the default retention).  INT64_MAX when it holds no value.
+ */
+static enum sdc_rc own_data_start(const char *path, int64_t *start,
+                                  struct sdc_error *err)
+{
+    struct own_rra rra[16];
+    size_t n = 0;
+    time_t last;
+    int64_t oldest = INT64_MAX;
+    enum sdc_rc rc = own_rras(path, rra, &n, &last, err);
+
+    *start = INT64_MAX;
+    for (size_t r = 0; rc == SDC_OK && r < n; r++) {
+        time_t end = last - last % (time_t)rra[r].res;
+        time_t begin = end - (time_t)((rra[r].rows - 1) * rra[r].res);
+        unsigned long fstep = rra[r].res, nds = 0, nrows;
+        char **names = NULL;
+        rrd_value_t *data = NULL;
+        long found = -1;
+        rrd_clear_error();
+        if (rrd_fetch_r(path, "AVERAGE", &begin, &end, &fstep, &nds, &names,
+                        &data) != 0)
+            return sdc_error_set(err, SDC_ERR_RRD, "cannot read %s: %s", path,
+                                 rrds_last_error());
+        nrows = fstep ? (unsigned long)(end - begin) / fstep : 0;
+        for (unsigned long row = 0; row < nrows && found < 0; row++)
+            for (unsigned long d = 0; d < nds; d++)
+                if (!isnan(data[row * nds + d])) {
+                    found = (long)row;
+                    break;
+                }
+        for (unsigned long d = 0; d < nds; d++)
+            rrd_freemem(names[d]);
+        rrd_freemem(names);
+        rrd_freemem(data);
+        if (fstep != rra[r].res || found < 0)
+            continue; /* another RRA answered, or nothing in this one */
+        /* row k covers (begin + k * step, begin + (k + 1) * step] */
+        if (found > 0) {
+            *start = (int64_t)begin + (int64_t)found * (int64_t)fstep;
+            return SDC_OK;
+        }
+        /* known from the oldest row on: the data began before this span */
+        if ((int64_t)begin < oldest)
+            oldest = (int64_t)begin;
+    }
+    if (rc == SDC_OK)
+        *start = oldest;
+    return rc;
+}
+
+/*
+ * Rebuild the existing archive @path from the history in @tmp (which ends
+ * where the archive's own data begins) and itself, and swap the result in.
  */
 static enum sdc_rc merge_into(struct imp_work *w,
                               const struct sdc_archive_def *def,
@@ -1313,7 +1458,16 @@ static enum sdc_rc merge_into(struct imp_work *w,
                               struct sdc_error *err)
 {
     struct imp *im = w->im;
-    const char *sources[3] = {path, tmp, NULL};
+    /*
+     * The history first.  librrd prefills each row of the new file from the
+     * first source that holds any value for its time, at any resolution -
+     * a coarse one included - so the history must end where the archive's
+     * own data begins (own_data_start) and its file hold nothing after:
+     * then its consolidations end before the archive's data, and none of
+     * its values can cover a row the archive holds, nor the archive's a
+     * row of the history.
+     */
+    const char *sources[3] = {tmp, path, NULL};
     char mtmp[PATH_MAX];
     enum sdc_rc rc;
     int n;
@@ -1321,11 +1475,6 @@ static enum sdc_rc merge_into(struct imp_work *w,
     n = snprintf(mtmp, sizeof(mtmp), "%s.merge.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(mtmp))
         return sdc_error_set(err, SDC_ERR_INVALID, "path too long: %s", path);
-    if (w->rrdw) {
-        rc = rrdw_flush_path(w->rrdw, path, err);
-        if (rc != SDC_OK)
-            return rc;
-    }
     for (int attempt = 0; attempt < IMP_MERGE_TRIES; attempt++) {
         struct stat st;
         time_t before, after;
@@ -1335,7 +1484,6 @@ static enum sdc_rc merge_into(struct imp_work *w,
         if (stat(path, &st) != 0)
             return sdc_error_set(err, SDC_ERR_IO, "cannot stat %s: %s", path,
                                  strerror(errno));
-        /* the existing archive first: its values win where both have one */
         rc = rrds_create(&im->layout, def->type, mtmp, -1, sources, NULL, err);
         if (rc != SDC_OK)
             return rc;
@@ -1359,24 +1507,28 @@ static enum sdc_rc merge_into(struct imp_work *w,
 }
 
 /* Gather, load and put in place one archive. */
+/*
+ * Gather, load and put in place one archive.  *@superseded: rows not used
+ * because the existing archive's own data covers their time.
+ */
 static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
-                                 bool *merged, struct sdc_error *err)
+                                 bool *merged, uint64_t *superseded,
+                                 struct sdc_error *err)
 {
     struct imp *im = w->im;
     const struct sdc_archive_def *def = sdc_archive_def_get(a->type);
     struct imp_pre *pre = a->pre ? &im->pre[a->pre - 1] : NULL;
     size_t nds = def->n_ds;
     size_t off[SDC_MAX_DS + 1];
+    size_t end[SDC_MAX_DS];
     size_t pos[SDC_MAX_DS];
     unsigned hb[SDC_MAX_DS];
     unsigned base[SDC_MAX_DS];
     unsigned base_hb = rrds_heartbeat(&im->layout);
     int64_t interval = INT64_MAX;
-    int64_t first = INT64_MAX;
-    int64_t start;
-    int64_t lead = 0;
     bool raised = false;
     bool exists = false;
+    bool use_pre;
     char path[PATH_MAX];
     char tmp[PATH_MAX];
     struct stat st;
@@ -1384,6 +1536,8 @@ static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
     enum sdc_rc rc;
 
     *merged = false;
+    *superseded = 0;
+    use_pre = pre && pre->done && pre->ok;
     if (pre && pre->done)
         pre->used = true; /* removed below whatever happens */
     if (!tmp_path(im, a->relpath, path, sizeof(path), tmp, sizeof(tmp)))
@@ -1400,6 +1554,7 @@ static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
     for (size_t k = 0; k < nds; k++) {
         off[k + 1] = off[k] + a->count[k];
         pos[k] = off[k];
+        end[k] = off[k + 1];
     }
     for (const struct imp_chunk *c = a->head; c; c = c->next) {
         for (uint32_t i = 0; i < c->n; i++) {
@@ -1416,8 +1571,6 @@ static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
     for (size_t k = 0; k < nds; k++) {
         size_t m = off[k + 1] - off[k];
         hb[k] = base[k] = base_hb;
-        if (m > 0 && w->pt[off[k]].t < first)
-            first = w->pt[off[k]].t;
         if (m < 2)
             continue;
         for (size_t i = 0; i + 1 < m; i++)
@@ -1438,8 +1591,6 @@ static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
     }
     if (interval == INT64_MAX || interval < (int64_t)im->step)
         interval = im->step;
-    /* the first row covers the interval before it */
-    start = first - interval;
 
     if (stat(path, &st) == 0) {
         rc = rrds_check(def, path, &last, err);
@@ -1454,37 +1605,83 @@ static enum sdc_rc write_archive(struct imp_work *w, struct imp_archive *a,
     rc = rrds_make_parents(path, im->data_dir_len, err);
     if (rc != SDC_OK)
         goto out;
-    if (pre && pre->done && pre->ok && pre->start <= start) {
-        /* made while reading, with the layout's heartbeat and an earlier
-         * start: raise the heartbeat, and let an unknown row take it to
-         * the start the rows need */
-        rc = raised ? tune_heartbeats(tmp, def, hb, err) : SDC_OK;
-        if (pre->start < start)
-            lead = start;
-    } else {
-        rc = rrds_create(&im->layout, a->type, tmp, (time_t)start, NULL,
-                         raised ? hb : NULL, err);
-    }
-    if (rc == SDC_OK)
-        rc = load_rows(w, def, off, hb, lead, tmp, err);
-    if (rc == SDC_OK && !exists) {
-        bool existed = false;
-        if (raised)
-            rc = tune_heartbeats(tmp, def, base, err);
-        if (rc == SDC_OK) {
-            give_away(im, tmp, false);
-            rc = rrds_install(tmp, path, false, &existed, err);
+
+    for (;;) {
+        int64_t first = INT64_MAX;
+        int64_t lead = 0;
+        int64_t cut = INT64_MAX;
+        int64_t start;
+        uint64_t kept = 0;
+
+        if (exists) {
+            /* the archive's own data wins from where it begins: the
+             * history stops there (see merge_into) */
+            if (w->rrdw) {
+                rc = rrdw_flush_path(w->rrdw, path, err);
+                if (rc != SDC_OK)
+                    goto out;
+            }
+            rc = own_data_start(path, &cut, err);
+            if (rc != SDC_OK)
+                goto out;
+            *superseded = 0;
+            for (size_t k = 0; k < nds; k++) {
+                end[k] = off[k + 1];
+                while (end[k] > off[k] && w->pt[end[k] - 1].t > cut)
+                    end[k]--;
+                *superseded += off[k + 1] - end[k];
+            }
         }
-        if (rc == SDC_OK && !existed) {
-            give_away(im, path, true);
-            return SDC_OK;
+        for (size_t k = 0; k < nds; k++) {
+            kept += end[k] - off[k];
+            if (end[k] > off[k] && w->pt[off[k]].t < first)
+                first = w->pt[off[k]].t;
         }
-        exists = existed; /* sdcmond created it meanwhile: merge */
+        if (kept == 0) {
+            /* all of it is covered by the archive's own data */
+            *merged = true;
+            goto out;
+        }
+        /* the first row covers the interval before it */
+        start = first - interval;
+        if (use_pre && pre->start <= start) {
+            /* made while reading, with the layout's heartbeat and an
+             * earlier start: raise the heartbeat, and let an unknown row
+             * take it to the start the rows need */
+            rc = raised ? tune_heartbeats(tmp, def, hb, err) : SDC_OK;
+            if (pre->start < start)
+                lead = start;
+        } else {
+            rc = rrds_create(&im->layout, a->type, tmp, (time_t)start, NULL,
+                             raised ? hb : NULL, err);
+        }
+        use_pre = false;
+        if (rc == SDC_OK)
+            rc = load_rows(w, def, off, end, cut, hb, lead, tmp, err);
+        if (rc != SDC_OK)
+            goto out;
+        if (exists)
+            break;
+        {
+            bool existed = false;
+            if (raised)
+                rc = tune_heartbeats(tmp, def, base, err);
+            if (rc == SDC_OK) {
+                give_away(im, tmp, false);
+                rc = rrds_install(tmp, path, false, &existed, err);
+            }
+            if (rc != SDC_OK)
+                goto out;
+            if (!existed) {
+                give_away(im, path, true);
+                return SDC_OK;
+            }
+        }
+        /* sdcmond created the archive meanwhile: merge with it */
+        exists = true;
     }
-    if (rc == SDC_OK && exists) {
-        rc = merge_into(w, def, path, tmp, err);
-        *merged = rc == SDC_OK;
-    }
+    rc = merge_into(w, def, path, tmp, err);
+    *merged = rc == SDC_OK;
 out:
     unlink(tmp);
     return rc;
@@ -1501,6 +1698,7 @@ static void *write_worker(void *arg)
         struct imp_archive *a;
         struct sdc_error e;
         bool merged = false;
+        uint64_t superseded = 0;
         enum sdc_rc rc;
         if (i >= im->n_ar)
             break;
@@ -1508,13 +1706,15 @@ static void *write_worker(void *arg)
         if (a->n == 0) /* only named by rows that were skipped */
             continue;
         sdc_error_clear(&e);
-        rc = write_archive(w, a, &merged, &e);
+        rc = write_archive(w, a, &merged, &superseded, &e);
         pthread_mutex_lock(&im->lock);
         if (rc == SDC_OK) {
             if (merged)
                 im->st.merged++;
             else
                 im->st.created++;
+            im->st.superseded += superseded;
+            im->st.loaded -= superseded;
         } else {
             im->st.failed++;
             im->st.loaded -= a->n;

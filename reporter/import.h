@@ -7,9 +7,9 @@
  * and each archive is written once, at the end, through the RRD layout the
  * poller uses (rrd_schema.h): a new archive is built in a temporary file
  * and renamed into place; an archive that already exists is rebuilt from
- * both the history and its own data (librrd's create with source files,
- * the existing file first so its rows win where both have one) and swapped
- * in with rename(), so nothing the poller wrote is lost.
+ * the history up to where its own data begins and its own data (librrd's
+ * create with source files) and swapped in with rename(), so nothing the
+ * poller wrote is lost; history rows after that are superseded.
  *
  * Inventory: CSV of hypervisors, VMs, disks, NICs, pools, volumes and daily
  * snapshots, written through the inventory module in one transaction.
@@ -74,10 +74,12 @@ struct imp_config {
 };
 
 struct imp_stats {
-    uint64_t lines;   /* lines read, headers and blank lines included */
-    uint64_t rows;    /* data rows */
-    uint64_t loaded;  /* rows written (unknown values included) */
-    uint64_t unknown; /* rows whose value was empty, U or NaN */
+    uint64_t lines;      /* lines read, headers and blank lines included */
+    uint64_t rows;       /* data rows */
+    uint64_t loaded;     /* rows written (unknown values included) */
+    uint64_t superseded; /* rows not used: an existing archive holds its
+                            own data from before their time on */
+    uint64_t unknown;    /* rows whose value was empty, U or NaN */
     uint64_t skipped[IMP_SKIP_COUNT];
     uint64_t archives; /* archives named by the loaded rows */
     uint64_t created;  /* archives created */

@@ -94,11 +94,11 @@ static const char usage_text[] =
     "heartbeat\n"
     "raised to twice the data's interval, then set back to 2 x step.  "
     "Archives\n"
-    "that do not exist are created; one that does (the poller's) is rebuilt "
-    "from\n"
-    "its own data and the history - its own values win where both have one "
-    "-\n"
-    "and swapped in atomically.\n"
+    "that do not exist are created.  One that does (the poller's) is "
+    "rebuilt from\n"
+    "the history up to where its own data begins and its own data, and "
+    "swapped in\n"
+    "atomically; history rows after that are superseded by its data.\n"
     "\n"
     "Inventory CSV: a header naming any of these columns, then one entity "
     "per\n"
@@ -397,9 +397,18 @@ static int lock_data_dir(const char *pidfile, const char *data_dir, bool force,
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+        bool importer;
         buf[r > 0 ? r : 0] = '\0';
+        importer = strstr(buf, "sdcmon-import") != NULL;
         buf[strcspn(buf, " \n")] = '\0';
         close(fd);
+        if (importer) {
+            fprintf(stderr,
+                    "sdcmon-import: another sdcmon-import (pid %s) is "
+                    "importing into %s; wait for it to finish\n",
+                    *buf ? buf : "?", data_dir);
+            return -2;
+        }
         if (!force) {
             fprintf(stderr,
                     "sdcmon-import: sdcmond (pid %s) is running on %s (pid "
@@ -444,6 +453,9 @@ static void history_summary(const struct imp_stats *s, double secs,
     printf("rows: %" PRIu64 " read, %" PRIu64 " loaded", s->rows, s->loaded);
     if (s->unknown)
         printf(" (%" PRIu64 " unknown)", s->unknown);
+    if (s->superseded)
+        printf(", %" PRIu64 " superseded by the archives' own data",
+               s->superseded);
     printf(", %" PRIu64 " skipped", skipped);
     if (skipped) {
         const char *sep = " (";

@@ -591,6 +591,66 @@ static void test_foreign_archive_kept(void **state)
     free(b.p);
 }
 
+/*
+ * The poller began yesterday at 10:00 and has run since, so it holds more
+ * than half of that day and of that hour: the history of the morning keeps
+ * its own hourly values (not the poller's daily average), the history ends
+ * exactly where the poller's rows begin, and every row of the poller stays.
+ * A history row after the poller began is superseded.
+ */
+static void test_merge_boundary(void **state)
+{
+    struct fx *f = *state;
+    struct buf b = {0};
+    struct rrdw *w = NULL;
+    struct sdc_error err;
+    time_t now = ago(STEP, 0);
+    time_t day = now - now % 86400 - 86400;
+    time_t p0 = day + 10 * 3600;
+    int n, known = 0;
+
+    assert_int_equal(rrdw_open(f->data, STEP, NULL, NULL, &w, &err), SDC_OK);
+    for (time_t t = p0; t <= now; t += STEP) {
+        struct sdc_sample smp = vm_cpu(t, 1000, 8);
+        assert_int_equal(rrdw_write(w, &smp, &err), SDC_OK);
+    }
+    rrdw_free(w);
+    addf(&b, "time,archive,ds,value\n");
+    for (time_t t = day - 3 * 86400; t <= p0 + 2 * 3600; t += 3600)
+        addf(&b, "%lld,vm/" VM "/cpu,vcpus,2\n", (long long)t);
+    assert_int_equal(import_csv(f, b.p, 1), SDC_OK);
+    assert_int_equal(f->m.n, 0);
+    assert_int_equal(f->st.merged, 1);
+    assert_int_equal(f->st.superseded, 3); /* 10:00, 11:00, 12:00 */
+
+    n = fetch(archive_path(f, "vm/" VM "/cpu"), "vcpus", 3600, day,
+              day + 9 * 3600, fts, fvs);
+    for (time_t t = day + 3600; t <= day + 9 * 3600; t += 3600)
+        assert_float_equal(value_at(fts, fvs, n, t), 2.0, 1e-9);
+    /* the step rows of the morning are the history's, to the minute */
+    n = fetch(archive_path(f, "vm/" VM "/cpu"), "vcpus", STEP, p0 - 10 * STEP,
+              p0 + 10 * STEP, fts, fvs);
+    assert_float_equal(value_at(fts, fvs, n, p0 - 5 * STEP), 2.0, 1e-9);
+    assert_float_equal(value_at(fts, fvs, n, p0 - STEP), 2.0, 1e-9);
+    assert_float_equal(value_at(fts, fvs, n, p0), 8.0, 1e-9);
+    /* every poller row */
+    n = fetch(archive_path(f, "vm/" VM "/cpu"), "vcpus", STEP, p0 - STEP, now,
+              fts, fvs);
+    for (int i = 0; i < n; i++) {
+        if (fts[i] < p0 || fts[i] > now)
+            continue;
+        assert_float_equal(fvs[i], 8.0, 1e-9);
+        known++;
+    }
+    assert_int_equal(known, (int)((now - p0) / STEP) + 1);
+    /* the day before is the history's; yesterday is known */
+    n = fetch(archive_path(f, "vm/" VM "/cpu"), "vcpus", 86400, day - 2 * 86400,
+              day + 86400, fts, fvs);
+    assert_float_equal(value_at(fts, fvs, n, day), 2.0, 1e-9);
+    assert_false(isnan(value_at(fts, fvs, n, day + 86400)));
+    free(b.p);
+}
+
 /* ---- bad rows ---- */
 
 static bool has_msg(const struct msgs *m, uint64_t line, enum imp_skip why,
@@ -1090,6 +1150,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_merge_overlap_keeps_poller, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_merge_boundary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_archive_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows_reported, setup,
