@@ -3,6 +3,7 @@
  * operations shared by the RRD writer and the history importer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -259,4 +260,16 @@ enum sdc_rc rrds_check(const struct sdc_archive_def *def, const char *path,
     if (rc == SDC_OK)
         *last = t;
     return rc;
+}
+
+static pthread_mutex_t rrds_daemon_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void rrds_daemon_lock(void)
+{
+    pthread_mutex_lock(&rrds_daemon_mutex);
+}
+
+void rrds_daemon_unlock(void)
+{
+    pthread_mutex_unlock(&rrds_daemon_mutex);
 }

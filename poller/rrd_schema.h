@@ -108,4 +108,14 @@ enum sdc_rc rrds_check(const struct sdc_archive_def *def, const char *path,
 /* rrds_last_error - the message librrd left in this thread, never NULL. */
 const char *rrds_last_error(void);
 
+/*
+ * rrds_daemon_lock / rrds_daemon_unlock - librrd 1.7.2 exports only the
+ * rrdc_* family, which works on ONE process-wide rrdcached connection.  Every
+ * module that uses it (the writer, the reporter's fetch) holds this one lock
+ * across connect-then-call, so no thread ever sends a request on a
+ * connection another thread just pointed elsewhere.
+ */
+void rrds_daemon_lock(void);
+void rrds_daemon_unlock(void);
+
 #endif

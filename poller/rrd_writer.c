@@ -9,10 +9,11 @@
  * but does not export it (nor rrdc_flushall or rrdc_ping); what it exports is
  * rrdc_*, which works on one process-wide connection under librrd's own
  * lock.  So every writer of the process shares that connection, under
- * daemon_lock below (connect-then-call must not interleave with a writer
- * connected elsewhere), rrdc_stats_get stands in for PING at open, and
- * rrdw_flush sends FLUSH for each archive instead of FLUSHALL.  After a
- * socket error librrd drops the connection; the next call reconnects.
+ * rrds_daemon_lock() (poller/rrd_schema.h) (connect-then-call must not
+ * interleave with a writer connected elsewhere), rrdc_stats_get stands in for
+ * PING at open, and rrdw_flush sends FLUSH for each archive instead of
+ * FLUSHALL.  After a socket error librrd drops the connection; the next call
+ * reconnects.
  *
  * Batches through rrdcached: librrd exports no BATCH call, and one UPDATE per
  * request costs a synchronous round trip (and a realpath()) per archive.  So
@@ -27,7 +28,7 @@
  *                                       never race on one file (fcntl locks
  *                                       taken by librrd do not exclude
  *                                       threads of the same process);
- *   daemon_lock                         the rrdcached connection;
+ *   rrds_daemon_lock()                  the rrdcached connection;
  *   cache_lock                          the set of known archives and the
  *                                       failure complaint.
  * conn_lock (the writer's own BATCH connection) is taken with none of the
@@ -114,7 +115,6 @@ struct rrdw {
 };
 
 /* librrd's one rrdcached connection is process-wide, so is its lock. */
-static pthread_mutex_t daemon_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void stat_add(atomic_uint_fast64_t *c)
 {
@@ -298,7 +298,7 @@ static time_t too_old_last(const char *msg)
     return (time_t)v;
 }
 
-/* ---- rrdcached connection (daemon_lock held) ---- */
+/* ---- rrdcached connection (rrds_daemon_lock held) ---- */
 
 /*
  * librrd's client writes with send(..., 0), so a daemon that went away would
@@ -341,7 +341,7 @@ static void pipe_guard_off(struct pipe_guard *g)
     pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-/* Connect librrd's connection to our daemon (daemon_lock held); a no-op
+/* Connect librrd's connection to our daemon (rrds_daemon_lock held); a no-op
  * when it already is.  @path, if any, is named in the error. */
 static enum sdc_rc daemon_connect(struct rrdw *w, const char *path,
                                   struct sdc_error *err)
@@ -464,7 +464,8 @@ static enum sdc_rc direct_open(struct rrdw *w,
     return direct_create(w, def, path, t, last, created, err);
 }
 
-/* LAST through the daemon (daemon_lock held); *@missing when no such file. */
+/* LAST through the daemon (rrds_daemon_lock held); *@missing when no such file.
+ */
 static enum sdc_rc daemon_last(struct rrdw *w, const char *path, time_t *last,
                                bool *missing, struct sdc_error *err)
 {
@@ -491,7 +492,7 @@ static enum sdc_rc daemon_last(struct rrdw *w, const char *path, time_t *last,
     return rc;
 }
 
-/* CREATE through the daemon (daemon_lock held); *@raced when the archive
+/* CREATE through the daemon (rrds_daemon_lock held); *@raced when the archive
  * appeared since LAST said it was missing. */
 static enum sdc_rc daemon_create(struct rrdw *w,
                                  const struct sdc_archive_def *def,
@@ -547,7 +548,7 @@ static enum sdc_rc daemon_open(struct rrdw *w,
     enum sdc_rc rc;
 
     *created = false;
-    pthread_mutex_lock(&daemon_lock);
+    rrds_daemon_lock();
     rc = daemon_last(w, path, last, &missing, err);
     if (rc != SDC_OK && missing) {
         rc = daemon_create(w, def, path, t, &raced, err);
@@ -558,7 +559,7 @@ static enum sdc_rc daemon_open(struct rrdw *w,
             rc = daemon_last(w, path, last, &missing, err);
         }
     }
-    pthread_mutex_unlock(&daemon_lock);
+    rrds_daemon_unlock();
     if (*created)
         SDC_DEBUG("rrd writer: created %s through rrdcached", path);
     return rc;
@@ -622,7 +623,7 @@ static enum sdc_rc update_one(struct rrdw *w, const char *path,
     }
 
     struct pipe_guard g;
-    pthread_mutex_lock(&daemon_lock);
+    rrds_daemon_lock();
     pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
@@ -639,7 +640,7 @@ static enum sdc_rc update_one(struct rrdw *w, const char *path,
         }
     }
     pipe_guard_off(&g);
-    pthread_mutex_unlock(&daemon_lock);
+    rrds_daemon_unlock();
     return rc;
 }
 
@@ -1348,7 +1349,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
 
     /* FLUSH of one file returns once the daemon has written it, so the
      * flush is complete on return (librrd 1.7.2 exports no FLUSHALL). */
-    pthread_mutex_lock(&daemon_lock);
+    rrds_daemon_lock();
     pipe_guard_on(&g);
     rc = n_dirty > 0 ? daemon_connect(w, NULL, err) : SDC_OK;
     for (size_t i = 0; rc == SDC_OK && i < n_dirty; i++) {
@@ -1363,7 +1364,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
         }
     }
     pipe_guard_off(&g);
-    pthread_mutex_unlock(&daemon_lock);
+    rrds_daemon_unlock();
 
     for (size_t i = 0; i < n_dirty; i++)
         free(dirty[i]);
@@ -1390,7 +1391,7 @@ enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "rrd writer: %s is not under %s", path,
                              w->data_dir);
-    pthread_mutex_lock(&daemon_lock);
+    rrds_daemon_lock();
     pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
@@ -1403,7 +1404,7 @@ enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
                                rrd_msg());
     }
     pipe_guard_off(&g);
-    pthread_mutex_unlock(&daemon_lock);
+    rrds_daemon_unlock();
     return rc;
 }
 
@@ -1469,11 +1470,11 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
             return sdc_error_set(err, SDC_ERR_NOMEM,
                                  "rrd writer: out of memory");
         }
-        pthread_mutex_lock(&daemon_lock);
+        rrds_daemon_lock();
         pipe_guard_on(&g);
         rc = daemon_ready(w, err);
         pipe_guard_off(&g);
-        pthread_mutex_unlock(&daemon_lock);
+        rrds_daemon_unlock();
         if (rc != SDC_OK) {
             rrdw_free(w);
             return rc;
@@ -1490,11 +1491,11 @@ void rrdw_free(struct rrdw *w)
     if (w->daemon_addr) {
         /* another writer of the process reconnects on its next call */
         struct pipe_guard g;
-        pthread_mutex_lock(&daemon_lock);
+        rrds_daemon_lock();
         pipe_guard_on(&g);
         rrdc_disconnect();
         pipe_guard_off(&g);
-        pthread_mutex_unlock(&daemon_lock);
+        rrds_daemon_unlock();
     }
     conn_close(w);
     if (w->tab) {

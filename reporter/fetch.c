@@ -4,12 +4,9 @@
  *
  * rrdcached: librrd 1.7.2 exports only the rrdc_* family, which works on one
  * process-wide connection (rrd_client_* is declared but not exported).
- * Connect-then-flush must not interleave with another thread of this module
- * connecting elsewhere, so it runs under daemon_lock.  The RRD writer
- * (poller/rrd_writer.c) serialises its own use of the same connection with a
- * lock of its own; each rrdc_* call is atomic under librrd's lock, and both
- * modules connect to the one address of the config, so the worst a race can
- * do is a failed flush (reported), never a flush sent to the wrong daemon.
+ * Connect-then-flush runs under rrds_daemon_lock() (poller/rrd_schema.h),
+ * the one lock the RRD writer holds for the same connection, so a flush never
+ * interleaves with the writer's connect, create or disconnect.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,12 +24,10 @@
 #include <rrd_client.h>
 
 #include "fetch.h"
+#include "rrd_schema.h"
 
 /* No archive of ours has more data sources than this. */
 #define FETCH_MAX_DS 64
-
-/* librrd's one rrdcached connection is process-wide, so is this lock. */
-static pthread_mutex_t daemon_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What rrd_fetch_r returned, with rows trimmed to the request. */
 struct raw {
@@ -117,7 +112,7 @@ static enum sdc_rc daemon_flush(const char *addr, const char *path,
     struct pipe_guard g;
     enum sdc_rc rc = SDC_OK;
 
-    pthread_mutex_lock(&daemon_lock);
+    rrds_daemon_lock();
     pipe_guard_on(&g);
     rrd_clear_error();
     if (rrdc_connect(addr) != 0 || !rrdc_is_connected(addr)) {
@@ -132,7 +127,7 @@ static enum sdc_rc daemon_flush(const char *addr, const char *path,
                                path, rrd_msg());
     }
     pipe_guard_off(&g);
-    pthread_mutex_unlock(&daemon_lock);
+    rrds_daemon_unlock();
     return rc;
 }
 
