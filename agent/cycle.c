@@ -232,9 +232,13 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
             if (k > 0 && (size_t)k < sizeof(failed) - flen)
                 flen += (size_t)k;
             a->cycle_errors++;
+            /* Messages start with the target's name; a collector that
+             * serves many targets fails as a whole under its own name
+             * ("snmp"), which must not read "snmp: snmp: ...". */
             if (ts)
-                sdc_complain(&ts->complaint, cycle, SDC_LOG_ERR, "%s: %s", kind,
-                             b->error.msg);
+                sdc_complain(&ts->complaint, cycle, SDC_LOG_ERR, "%s%s%s",
+                             strcmp(kind, b->source) ? kind : "",
+                             strcmp(kind, b->source) ? ": " : "", b->error.msg);
         }
     }
     dups = cluster_dedup_vms(batches, n);
