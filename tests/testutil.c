@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -221,6 +222,26 @@ bool tu_wait_path(const char *path, int timeout_ms)
         if (stat(path, &st) == 0)
             return true;
         sleep_ms(10);
+    }
+    return false;
+}
+
+bool tu_wait_unix_socket(const char *path, int timeout_ms)
+{
+    struct sockaddr_un a;
+    if (strlen(path) >= sizeof(a.sun_path))
+        return false;
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return true;
+        sleep_ms(20);
     }
     return false;
 }

@@ -53,6 +53,11 @@ int tu_wait_exit(pid_t pid, int timeout_ms);
 /* tu_wait_path - wait up to @timeout_ms for @path to exist. */
 bool tu_wait_path(const char *path, int timeout_ms);
 
+/* tu_wait_unix_socket - wait up to @timeout_ms until a server accepts
+ * connections on the unix socket @path (its file appears at bind(), a
+ * moment before listen(), so waiting for the file alone races). */
+bool tu_wait_unix_socket(const char *path, int timeout_ms);
+
 /* tu_which - whether @prog is on PATH. */
 bool tu_which(const char *prog);
 

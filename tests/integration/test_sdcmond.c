@@ -723,7 +723,7 @@ static __attribute__((unused)) void test_rrdcached_mode(void **state)
         rc_pid = tu_spawn(argv, rlog);
     }
     assert_true(rc_pid > 0);
-    assert_true(tu_wait_path(sock, 10000));
+    assert_true(tu_wait_unix_socket(sock, 10000));
     snprintf(extra, sizeof(extra), "rrdcached = \"unix:%s\";\n", sock);
     conf = fixture_config(c->dir, extra);
     pid = start_sdcmond(c->dir, conf);

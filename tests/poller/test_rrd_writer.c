@@ -804,7 +804,7 @@ static void test_rrdcached(void **state)
         pid = tu_spawn(argv, logf);
     }
     assert_true(pid > 0);
-    if (!tu_wait_path(sock, 5000)) {
+    if (!tu_wait_unix_socket(sock, 5000)) {
         tu_stop(pid, 2000);
         fail_msg("rrdcached did not start, see %s", logf);
     }
@@ -927,7 +927,7 @@ static pid_t start_rrdcached(const char *data, const char *addr,
     pid_t pid = tu_spawn(argv, logf);
 
     assert_true(pid > 0);
-    if (!tu_wait_path(sock, 5000)) {
+    if (!tu_wait_unix_socket(sock, 5000)) {
         tu_stop(pid, 2000);
         fail_msg("rrdcached did not start, see %s", logf);
     }

@@ -558,7 +558,7 @@ static void test_rrdcached(void **state)
         pid = tu_spawn(argv, logf);
     }
     assert_true(pid > 0);
-    if (!tu_wait_path(sock, 5000)) {
+    if (!tu_wait_unix_socket(sock, 5000)) {
         tu_stop(pid, 2000);
         fail_msg("rrdcached did not start, see %s", logf);
     }
