@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "sdc/config.h"
+#include "service.h"
 #include "sdc/log.h"
 
 #define EXIT_CONFIG 2
@@ -240,11 +241,13 @@ static int wait_until(const sigset_t *set, double until)
         left = until - ((double)now.tv_sec + (double)now.tv_nsec / 1e9);
         if (left <= 0)
             return 0;
+        left = agent_watchdog_slice(left);
         ts.tv_sec = (time_t)left;
         ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
         sig = sigtimedwait(set, NULL, &ts);
         if (sig > 0)
             return sig;
+        agent_watchdog_ping();
         /* A timeout may end a hair early: loop until the time has come,
          * so a cycle never starts (and stamps its samples) before it. */
     }
@@ -272,17 +275,25 @@ static struct agent *reload(struct agent *old, const char *path)
     struct agent *a = NULL;
 
     SDC_NOTICE("SIGHUP: reloading %s", path);
+    agent_notify_reloading();
     if (sdc_config_load(path, &cfg, &err) != SDC_OK) {
         SDC_ERROR("reload: %s; keeping the running configuration", err.msg);
+        agent_notify_ready(old);
         return old;
     }
     log_warnings(cfg);
+    if (strcmp(cfg->user, old->cfg->user) != 0)
+        SDC_WARN("reload: user \"%s\" (was \"%s\") takes effect at the next "
+                 "start",
+                 cfg->user, old->cfg->user);
     if (agent_open(cfg, &a, &err) != SDC_OK) {
         SDC_ERROR("reload: %s; keeping the running configuration", err.msg);
         sdc_config_free(cfg);
+        agent_notify_ready(old);
         return old;
     }
     agent_close(old);
+    agent_notify_ready(a);
     SDC_NOTICE("reload: %zu hypervisors, step %d s", a->cfg->n_hypervisors,
                a->cfg->step);
     return a;
@@ -297,6 +308,7 @@ int main(int argc, char **argv)
     enum sdc_log_level level = SDC_LOG_INFO;
     sigset_t sigs;
     int pid_fd = -1, rc, status = 0;
+    bool created;
     long done = 0;
     char *pidpath = NULL;
     double next;
@@ -321,6 +333,11 @@ int main(int argc, char **argv)
             sdc_config_free(cfg);
             return EXIT_CONFIG;
         }
+    }
+    if (o.check && agent_check_user(cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmond: %s\n", err.msg);
+        sdc_config_free(cfg);
+        return EXIT_CONFIG;
     }
     if (o.check) {
         for (size_t i = 0; i < cfg->n_warnings; i++)
@@ -354,7 +371,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST) {
+    created = mkdir(cfg->data_dir, 0755) == 0;
+    if (!created && errno != EEXIST) {
         SDC_ERROR("cannot create data directory %s: %s", cfg->data_dir,
                   strerror(errno));
         sdc_config_free(cfg);
@@ -366,6 +384,16 @@ int main(int argc, char **argv)
         sdc_config_free(cfg);
         free(pidpath);
         return 1;
+    }
+    /* Root is needed no further: whatever binds a privileged port must do
+     * so above this line.  Everything below creates files as `user`. */
+    if (agent_drop_privileges(cfg, created, &err) != SDC_OK) {
+        SDC_ERROR("%s", err.msg);
+        sdc_config_free(cfg);
+        close(pid_fd);
+        unlink(pidpath);
+        free(pidpath);
+        return err.code == SDC_ERR_CONFIG ? EXIT_CONFIG : 1;
     }
     if (agent_open(cfg, &a, &err) != SDC_OK) {
         SDC_ERROR("%s", err.msg);
@@ -379,6 +407,8 @@ int main(int argc, char **argv)
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
                a->cfg->rrdcached);
 
+    agent_notify_ready(a);
+
     /* --once starts now; otherwise cycles start on multiples of step. */
     next = o.once ? wall_now()
                   : (double)sched_first_start(wall_now(), a->cfg->step);
@@ -388,6 +418,7 @@ int main(int argc, char **argv)
         double end;
         if (sig == SIGTERM || sig == SIGINT) {
             SDC_NOTICE("signal %d: stopping", sig);
+            agent_notify_stopping();
             break;
         }
         if (sig == SIGHUP) {
@@ -401,6 +432,7 @@ int main(int argc, char **argv)
             status = 1;
         }
         done++;
+        agent_notify_status(a);
         if (o.cycles && done >= o.cycles)
             break;
         end = wall_now();
@@ -419,6 +451,7 @@ int main(int argc, char **argv)
         sig = poll_signal(&sigs);
         if (sig == SIGTERM || sig == SIGINT) {
             SDC_NOTICE("signal %d: stopping after the cycle in flight", sig);
+            agent_notify_stopping();
             break;
         }
         if (sig == SIGHUP) {

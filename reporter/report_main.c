@@ -68,8 +68,9 @@ static const char usage_text[] =
     "                       REPORTS_DIR/monthly/YYYY-MM.\n"
     "      --previous FILE  the month before's report.json (default:\n"
     "                       REPORTS_DIR/monthly/<month before>/report.json).\n"
-    "  -t, --templates DIR  templates directory (default: $SDCMON_TEMPLATES,\n"
-    "                       else the installed share/sdcmon/templates).\n"
+    "  -t, --templates DIR  templates directory (default: the config's\n"
+    "                       reports.templates, else $SDCMON_TEMPLATES, else\n"
+    "                       share/sdcmon/templates beside the program).\n"
     "  -j, --jobs N         threads reading archives (default: 4 per CPU,\n"
     "                       4 to 16; reading waits on the disk more than on\n"
     "                       the CPU).\n"
@@ -318,7 +319,8 @@ static int run_monthly(int argc, char **argv)
     else
         snprintf(outdir, sizeof(outdir), "%s/monthly/%s", cfg->reports.dir,
                  p.name);
-    ro.template_dir = o.templates;
+    ro.template_dir =
+        o.templates ? o.templates : render_config_template_dir(cfg);
     ro.name = "monthly";
     ro.formats = formats;
     ro.out_dir = outdir;
