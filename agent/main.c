@@ -77,7 +77,28 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success; 1 a run-time failure (data directory, archives,\n"
     "inventory); 2 a configuration or usage error (the message names the file\n"
-    "and line).\n";
+    "and line).\n"
+    "\n"
+    "As a service: started as root with `user` in the configuration, sdcmond\n"
+    "takes its pid file and binds its sockets, then becomes that account for\n"
+    "good before it opens any archive.  With NOTIFY_SOCKET set (systemd\n"
+    "Type=notify) it sends READY=1 before the first cycle, STATUS= after each\n"
+    "cycle, RELOADING=1/READY=1 around SIGHUP, STOPPING=1 on SIGTERM, and\n"
+    "WATCHDOG=1 when WATCHDOG_USEC is set.\n"
+    "\n"
+    "Files:\n"
+    "  /etc/sdcmon/sdcmon.conf             the configuration (sdcmon.conf(5))\n"
+    "  DATA_DIR/rrd/<kind>/<id>/<name>.rrd the archives\n"
+    "  DATA_DIR/inventory.db               the inventory (SQLite)\n"
+    "  DATA_DIR/sdcmond.pid                the pid file (locked while "
+    "running)\n"
+    "\n"
+    "Examples:\n"
+    "  sdcmond -c /etc/sdcmon/sdcmon.conf --check-config\n"
+    "  sdcmond -c /etc/sdcmon/sdcmon.conf --once --log-level debug\n"
+    "  systemctl reload sdcmond            # SIGHUP: reload the configuration\n"
+    "\n"
+    "See sdcmond(8) and sdcmon.conf(5).\n";
 
 struct options {
     const char *config;

@@ -10,10 +10,14 @@ set(SDC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "Where the systemd unit goes, relative to the install prefix")
 
 # Man pages: sdcmond(8), sdcmon-report(1), sdcmon-import(1), sdcmon.conf(5).
-install(FILES man/sdcmon-report.1 man/sdcmon-import.1
-  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-install(FILES man/sdcmon.conf.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
-install(FILES man/sdcmond.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+# @VERSION@ in them becomes the project's version.
+set(VERSION "${PROJECT_VERSION}")
+foreach(page sdcmon-report.1 sdcmon-import.1 sdcmon.conf.5 sdcmond.8)
+  configure_file(man/${page} ${CMAKE_BINARY_DIR}/man/${page} @ONLY)
+  string(REGEX REPLACE ".*\\." "" section "${page}")
+  install(FILES ${CMAKE_BINARY_DIR}/man/${page}
+    DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+endforeach()
 
 # Documentation: the complete example and the installable configuration.
 install(FILES sdcmon.conf.example etc/sdcmon.conf README.md

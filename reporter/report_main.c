@@ -81,7 +81,17 @@ static const char usage_text[] =
     "Exit status: 0 the report was written; 1 nothing to report (the month\n"
     "has not begun, or no archive holds data for it); 2 a usage or\n"
     "configuration error (the message names the file and line); 3 the\n"
-    "inventory could not be read or the report not written.\n";
+    "inventory could not be read or the report not written.\n"
+    "\n"
+    "Files: /etc/sdcmon/sdcmon.conf (the service's configuration),\n"
+    "share/sdcmon/templates (the report templates), REPORTS_DIR.\n"
+    "\n"
+    "Examples:\n"
+    "  sdcmon-report monthly -c /etc/sdcmon/sdcmon.conf\n"
+    "  sdcmon-report monthly -c /etc/sdcmon/sdcmon.conf --month 2026-10 \\\n"
+    "      --format html,json --out /tmp/oct\n"
+    "\n"
+    "See sdcmon-report(1) and sdcmon.conf(5).\n";
 
 struct options {
     const char *config;
