@@ -33,6 +33,7 @@ struct agent {
     uint64_t cycle_errors; /* targets that failed, summed over cycles */
     double last_cycle_seconds;
     time_t last_cycle;
+    char last_summary[256]; /* the last cycle's one-line summary (STATUS=) */
 };
 
 /*

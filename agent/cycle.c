@@ -291,6 +291,12 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
              (unsigned long long)(after.created - before.created),
              (unsigned long long)(after.errors - before.errors),
              a->last_cycle_seconds, snmp_part, failed);
+    snprintf(a->last_summary, sizeof(a->last_summary),
+             "%zu/%zu hypervisors answered, %zu VMs, %llu archive updates, "
+             "%.2f s%s",
+             ok_hv, n_hv, vms,
+             (unsigned long long)(after.updates - before.updates),
+             a->last_cycle_seconds, snmp_part);
 
     for (size_t i = 0; i < n; i++)
         sdc_batch_free(batches[i]);

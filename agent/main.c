@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "sdc/config.h"
+#include "service.h"
 #include "sdc/log.h"
 
 #define EXIT_CONFIG 2
@@ -76,7 +77,28 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success; 1 a run-time failure (data directory, archives,\n"
     "inventory); 2 a configuration or usage error (the message names the file\n"
-    "and line).\n";
+    "and line).\n"
+    "\n"
+    "As a service: started as root with `user` in the configuration, sdcmond\n"
+    "takes its pid file and binds its sockets, then becomes that account for\n"
+    "good before it opens any archive.  With NOTIFY_SOCKET set (systemd\n"
+    "Type=notify) it sends READY=1 before the first cycle, STATUS= after each\n"
+    "cycle, RELOADING=1/READY=1 around SIGHUP, STOPPING=1 on SIGTERM, and\n"
+    "WATCHDOG=1 when WATCHDOG_USEC is set.\n"
+    "\n"
+    "Files:\n"
+    "  /etc/sdcmon/sdcmon.conf             the configuration (sdcmon.conf(5))\n"
+    "  DATA_DIR/rrd/<kind>/<id>/<name>.rrd the archives\n"
+    "  DATA_DIR/inventory.db               the inventory (SQLite)\n"
+    "  DATA_DIR/sdcmond.pid                the pid file (locked while "
+    "running)\n"
+    "\n"
+    "Examples:\n"
+    "  sdcmond -c /etc/sdcmon/sdcmon.conf --check-config\n"
+    "  sdcmond -c /etc/sdcmon/sdcmon.conf --once --log-level debug\n"
+    "  systemctl reload sdcmond            # SIGHUP: reload the configuration\n"
+    "\n"
+    "See sdcmond(8) and sdcmon.conf(5).\n";
 
 struct options {
     const char *config;
@@ -240,11 +262,13 @@ static int wait_until(const sigset_t *set, double until)
         left = until - ((double)now.tv_sec + (double)now.tv_nsec / 1e9);
         if (left <= 0)
             return 0;
+        left = agent_watchdog_slice(left);
         ts.tv_sec = (time_t)left;
         ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
         sig = sigtimedwait(set, NULL, &ts);
         if (sig > 0)
             return sig;
+        agent_watchdog_ping();
         /* A timeout may end a hair early: loop until the time has come,
          * so a cycle never starts (and stamps its samples) before it. */
     }
@@ -272,17 +296,25 @@ static struct agent *reload(struct agent *old, const char *path)
     struct agent *a = NULL;
 
     SDC_NOTICE("SIGHUP: reloading %s", path);
+    agent_notify_reloading();
     if (sdc_config_load(path, &cfg, &err) != SDC_OK) {
         SDC_ERROR("reload: %s; keeping the running configuration", err.msg);
+        agent_notify_ready(old);
         return old;
     }
     log_warnings(cfg);
+    if (strcmp(cfg->user, old->cfg->user) != 0)
+        SDC_WARN("reload: user \"%s\" (was \"%s\") takes effect at the next "
+                 "start",
+                 cfg->user, old->cfg->user);
     if (agent_open(cfg, &a, &err) != SDC_OK) {
         SDC_ERROR("reload: %s; keeping the running configuration", err.msg);
         sdc_config_free(cfg);
+        agent_notify_ready(old);
         return old;
     }
     agent_close(old);
+    agent_notify_ready(a);
     SDC_NOTICE("reload: %zu hypervisors, step %d s", a->cfg->n_hypervisors,
                a->cfg->step);
     return a;
@@ -297,6 +329,7 @@ int main(int argc, char **argv)
     enum sdc_log_level level = SDC_LOG_INFO;
     sigset_t sigs;
     int pid_fd = -1, rc, status = 0;
+    bool created;
     long done = 0;
     char *pidpath = NULL;
     double next;
@@ -321,6 +354,11 @@ int main(int argc, char **argv)
             sdc_config_free(cfg);
             return EXIT_CONFIG;
         }
+    }
+    if (o.check && agent_check_user(cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmond: %s\n", err.msg);
+        sdc_config_free(cfg);
+        return EXIT_CONFIG;
     }
     if (o.check) {
         for (size_t i = 0; i < cfg->n_warnings; i++)
@@ -354,7 +392,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST) {
+    created = mkdir(cfg->data_dir, 0755) == 0;
+    if (!created && errno != EEXIST) {
         SDC_ERROR("cannot create data directory %s: %s", cfg->data_dir,
                   strerror(errno));
         sdc_config_free(cfg);
@@ -366,6 +405,16 @@ int main(int argc, char **argv)
         sdc_config_free(cfg);
         free(pidpath);
         return 1;
+    }
+    /* Root is needed no further: whatever binds a privileged port must do
+     * so above this line.  Everything below creates files as `user`. */
+    if (agent_drop_privileges(cfg, created, &err) != SDC_OK) {
+        SDC_ERROR("%s", err.msg);
+        sdc_config_free(cfg);
+        close(pid_fd);
+        unlink(pidpath);
+        free(pidpath);
+        return err.code == SDC_ERR_CONFIG ? EXIT_CONFIG : 1;
     }
     if (agent_open(cfg, &a, &err) != SDC_OK) {
         SDC_ERROR("%s", err.msg);
@@ -379,6 +428,8 @@ int main(int argc, char **argv)
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
                a->cfg->rrdcached);
 
+    agent_notify_ready(a);
+
     /* --once starts now; otherwise cycles start on multiples of step. */
     next = o.once ? wall_now()
                   : (double)sched_first_start(wall_now(), a->cfg->step);
@@ -388,6 +439,7 @@ int main(int argc, char **argv)
         double end;
         if (sig == SIGTERM || sig == SIGINT) {
             SDC_NOTICE("signal %d: stopping", sig);
+            agent_notify_stopping();
             break;
         }
         if (sig == SIGHUP) {
@@ -401,6 +453,7 @@ int main(int argc, char **argv)
             status = 1;
         }
         done++;
+        agent_notify_status(a);
         if (o.cycles && done >= o.cycles)
             break;
         end = wall_now();
@@ -419,6 +472,7 @@ int main(int argc, char **argv)
         sig = poll_signal(&sigs);
         if (sig == SIGTERM || sig == SIGINT) {
             SDC_NOTICE("signal %d: stopping after the cycle in flight", sig);
+            agent_notify_stopping();
             break;
         }
         if (sig == SIGHUP) {

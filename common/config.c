@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -572,7 +573,32 @@ static enum sdc_rc record_secret(struct loader *ld, const config_setting_t *s,
     return SDC_OK;
 }
 
-/* Refuse files that hold inline secrets and are open to group or others. */
+/*
+ * Whether @st is the packaged layout for a service account: owned by root,
+ * mode 0640 (no write for the group, nothing for others), its group not
+ * root's and the group of the account sdcmon runs as (the process's
+ * effective group, or the primary group of `user`).  Only root and that
+ * group can read it then, which is what 0600 gives a single account.
+ */
+static bool service_group_only(const struct loader *ld, const struct stat *st)
+{
+    const char *user = ld->cfg->user;
+    if (st->st_uid != 0 || st->st_gid == 0 || (st->st_mode & 077) != 040)
+        return false;
+    if (getegid() == st->st_gid)
+        return true;
+    if (user && *user) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res &&
+            res->pw_gid == st->st_gid)
+            return true;
+    }
+    return false;
+}
+
+/* Refuse files that hold inline secrets and are open to group or others
+ * (but see service_group_only). */
 static enum sdc_rc check_secret_modes(struct loader *ld)
 {
     for (size_t i = 0; i < ld->n_secrets; i++) {
@@ -595,7 +621,7 @@ static enum sdc_rc check_secret_modes(struct loader *ld)
             free(file);
             return r;
         }
-        if (!(st.st_mode & 077)) {
+        if (!(st.st_mode & 077) || service_group_only(ld, &st)) {
             free(file);
             continue;
         }
@@ -610,8 +636,12 @@ static enum sdc_rc check_secret_modes(struct loader *ld)
         names[strlen(names) - 2] = '\0'; /* drop the last ", " */
         sdc_error_set(ld->err, SDC_ERR_CONFIG,
                       "%s: holds secrets (%s) but is readable by others "
-                      "(mode %04o); chmod 600 it or use *_password_file",
-                      file, names, (unsigned)(st.st_mode & 07777));
+                      "(mode %04o); chmod 600 it or use *_password_file%s",
+                      file, names, (unsigned)(st.st_mode & 07777),
+                      (st.st_mode & 077) == 040
+                          ? " (or chown root:GROUP and chmod 640 it, GROUP "
+                            "being the group sdcmond runs as, e.g. sdcmon)"
+                          : "");
         free(file);
         return SDC_ERR_CONFIG;
     }
@@ -1522,7 +1552,7 @@ static enum sdc_rc parse_reports(struct loader *ld,
                                  const config_setting_t *root)
 {
     static const char *const keys[] = {"dir", "monthly_day", "daily_digest",
-                                       NULL};
+                                       "templates", NULL};
     struct sdc_reports_cfg *r = &ld->cfg->reports;
     const config_setting_t *grp;
     enum sdc_rc rc;
@@ -1532,12 +1562,46 @@ static enum sdc_rc parse_reports(struct loader *ld,
         (rc = get_string(ld, grp, "reports", "dir", &r->dir)) ||
         (rc = get_int(ld, grp, "reports", "monthly_day", &r->monthly_day, 1,
                       28)) ||
-        (rc = get_string(ld, grp, "reports", "daily_digest", &r->daily_digest)))
+        (rc = get_string(ld, grp, "reports", "daily_digest",
+                         &r->daily_digest)) ||
+        (rc = get_string(ld, grp, "reports", "templates", &r->templates)))
         return rc;
     if (!hhmm_parse(r->daily_digest, &r->daily_digest_minute))
         return cfg_error(ld, config_setting_get_member(grp, "daily_digest"),
                          "reports.daily_digest '%s' is not a time HH:MM",
                          r->daily_digest);
+    return SDC_OK;
+}
+
+/* Longest account name accepted for `user` (useradd allows 32). */
+#define USER_NAME_MAX 32
+
+/*
+ * `user`: an account name of the portable set [A-Za-z0-9._-], not starting
+ * with '-'.  Whether it exists is the program's to check (it matters only
+ * when started as root).
+ */
+static enum sdc_rc parse_user(struct loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *s = config_setting_get_member(root, "user");
+    const char *u;
+    size_t n;
+    enum sdc_rc rc;
+    if (!s)
+        return SDC_OK;
+    if ((rc = get_string(ld, root, NULL, "user", &ld->cfg->user)))
+        return rc;
+    ld->cfg->user_line = (int)config_setting_source_line(s);
+    u = ld->cfg->user;
+    n = strlen(u);
+    if (n > USER_NAME_MAX || u[0] == '-' ||
+        strspn(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-") != n)
+        return cfg_error(ld, s,
+                         "user '%.40s' is not an account name (at most %d "
+                         "characters of [A-Za-z0-9._-], not starting with "
+                         "'-')",
+                         u, USER_NAME_MAX);
     return SDC_OK;
 }
 
@@ -1712,6 +1776,9 @@ static enum sdc_rc set_defaults(struct loader *ld)
         (rc = set_str(ld, &cfg->reports.dir, "")) ||
         (rc = set_str(ld, &cfg->reports.daily_digest, "19:00")))
         return rc;
+    if ((rc = set_str(ld, &cfg->reports.templates, "")) ||
+        (rc = set_str(ld, &cfg->user, "")))
+        return rc;
     return SDC_OK;
 }
 
@@ -1738,9 +1805,10 @@ static enum sdc_rc resolve_paths(struct loader *ld)
 static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "data_dir",    "step",    "rrdcached", "log_level",  "pidfile",
-        "hypervisors", "snmp",    "capacity",  "clusters",   "web",
-        "reports",     "planned", "retention", "thresholds", NULL};
+        "data_dir",  "step",        "rrdcached", "log_level",
+        "pidfile",   "hypervisors", "snmp",      "capacity",
+        "clusters",  "web",         "reports",   "planned",
+        "retention", "thresholds",  "user",      NULL};
     struct sdc_config *cfg = ld->cfg;
     void *arr;
     enum sdc_rc rc;
@@ -1767,6 +1835,9 @@ static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
     rc = parse_list(ld, root, "planned", sizeof(*cfg->planned), parse_planned,
                     &arr, &cfg->n_planned);
     cfg->planned = arr;
+    /* before check_secret_modes: `user` names the service's group */
+    if (rc == SDC_OK)
+        rc = parse_user(ld, root);
     if (rc || (rc = parse_web(ld, root)) || (rc = parse_reports(ld, root)) ||
         (rc = parse_retention(ld, root)) || (rc = parse_thresholds(ld, root)) ||
         (rc = resolve_paths(ld)) || (rc = check_secret_modes(ld)))
@@ -1903,6 +1974,8 @@ void sdc_config_free(struct sdc_config *cfg)
     free(cfg->web.users_file);
     free(cfg->reports.dir);
     free(cfg->reports.daily_digest);
+    free(cfg->reports.templates);
+    free(cfg->user);
     for (size_t i = 0; i < cfg->n_warnings; i++)
         free(cfg->warnings[i]);
     free(cfg->warnings);

@@ -165,7 +165,20 @@ static const char usage_text[] =
     "without\n"
     "a usable header; 3 nothing imported: the data directory, inventory or "
     "a file\n"
-    "could not be used, or sdcmond is running (without --force).\n";
+    "could not be used, or sdcmond is running (without --force).\n"
+    "\n"
+    "Files: /etc/sdcmon/sdcmon.conf (the service's configuration),\n"
+    "DATA_DIR/rrd, DATA_DIR/inventory.db.\n"
+    "\n"
+    "Examples:\n"
+    "  systemctl stop sdcmond\n"
+    "  runuser -u sdcmon -- sdcmon-import -c /etc/sdcmon/sdcmon.conf "
+    "history.csv\n"
+    "  runuser -u sdcmon -- sdcmon-import -c /etc/sdcmon/sdcmon.conf "
+    "--inventory inv.csv\n"
+    "  systemctl start sdcmond\n"
+    "\n"
+    "See sdcmon-import(1) and sdcmon.conf(5).\n";
 
 struct options {
     const char *config;

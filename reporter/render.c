@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,10 @@
 #endif
 #ifndef SDC_SOURCE_TEMPLATE_DIR
 #define SDC_SOURCE_TEMPLATE_DIR "templates"
+#endif
+/* The data directory relative to the install prefix (GNUInstallDirs). */
+#ifndef SDC_DATADIR_REL
+#define SDC_DATADIR_REL "share"
 #endif
 
 #define PATH_LEN 4096
@@ -71,15 +77,55 @@ enum sdc_rc render_formats_parse(const char *list, unsigned *out,
     return SDC_OK;
 }
 
+static pthread_once_t beside_once = PTHREAD_ONCE_INIT;
+static char beside_dir[PATH_MAX];
+
+/* PREFIX/share/sdcmon/templates for the PREFIX/bin (or sbin) this program
+ * runs from, if that directory exists; else beside_dir stays "". */
+static void find_beside(void)
+{
+    char exe[PATH_MAX];
+    struct stat st;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+    int k;
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/'); /* PREFIX/bin/prog -> PREFIX/bin */
+    if (!slash)
+        return;
+    *slash = '\0';
+    slash = strrchr(exe, '/'); /* -> PREFIX */
+    if (!slash)
+        return;
+    *slash = '\0';
+    k = snprintf(beside_dir, sizeof(beside_dir), "%s/%s/sdcmon/templates", exe,
+                 SDC_DATADIR_REL);
+    if (k < 0 || (size_t)k >= sizeof(beside_dir) ||
+        stat(beside_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        beside_dir[0] = '\0';
+}
+
 const char *render_template_dir(void)
 {
     const char *env = getenv("SDCMON_TEMPLATES");
     struct stat st;
     if (env && *env)
         return env;
+    pthread_once(&beside_once, find_beside);
+    if (beside_dir[0])
+        return beside_dir;
     if (stat(SDC_TEMPLATE_DIR, &st) == 0 && S_ISDIR(st.st_mode))
         return SDC_TEMPLATE_DIR;
     return SDC_SOURCE_TEMPLATE_DIR;
+}
+
+const char *render_config_template_dir(const struct sdc_config *cfg)
+{
+    if (cfg && cfg->reports.templates && *cfg->reports.templates)
+        return cfg->reports.templates;
+    return render_template_dir();
 }
 
 /* ----------------------------------------------------------- the files */

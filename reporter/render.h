@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "monthly.h"
+#include "sdc/config.h"
 #include "sdc/error.h"
 
 enum render_format {
@@ -39,10 +40,20 @@ enum sdc_rc render_formats_parse(const char *list, unsigned *out,
 
 /*
  * render_template_dir - where the templates are: $SDCMON_TEMPLATES when
- * set, else the installed directory (share/sdcmon/templates) when it
- * exists, else the source tree's templates/ (running from a build tree).
+ * set; else PREFIX/share/sdcmon/templates for the PREFIX/bin (or sbin) the
+ * running program was installed in (found through /proc/self/exe, so an
+ * installed tree can be moved) when it exists; else the directory of the
+ * configured install prefix when it exists; else the source tree's
+ * templates/ (running from a build tree).
  */
 const char *render_template_dir(void);
+
+/*
+ * render_config_template_dir - the configuration's reports.templates when
+ * set, else render_template_dir().  What every report written for a
+ * configuration should use.
+ */
+const char *render_config_template_dir(const struct sdc_config *cfg);
 
 /*
  * struct render_opts

@@ -68,8 +68,9 @@ static const char usage_text[] =
     "                       REPORTS_DIR/monthly/YYYY-MM.\n"
     "      --previous FILE  the month before's report.json (default:\n"
     "                       REPORTS_DIR/monthly/<month before>/report.json).\n"
-    "  -t, --templates DIR  templates directory (default: $SDCMON_TEMPLATES,\n"
-    "                       else the installed share/sdcmon/templates).\n"
+    "  -t, --templates DIR  templates directory (default: the config's\n"
+    "                       reports.templates, else $SDCMON_TEMPLATES, else\n"
+    "                       share/sdcmon/templates beside the program).\n"
     "  -j, --jobs N         threads reading archives (default: 4 per CPU,\n"
     "                       4 to 16; reading waits on the disk more than on\n"
     "                       the CPU).\n"
@@ -80,7 +81,17 @@ static const char usage_text[] =
     "Exit status: 0 the report was written; 1 nothing to report (the month\n"
     "has not begun, or no archive holds data for it); 2 a usage or\n"
     "configuration error (the message names the file and line); 3 the\n"
-    "inventory could not be read or the report not written.\n";
+    "inventory could not be read or the report not written.\n"
+    "\n"
+    "Files: /etc/sdcmon/sdcmon.conf (the service's configuration),\n"
+    "share/sdcmon/templates (the report templates), REPORTS_DIR.\n"
+    "\n"
+    "Examples:\n"
+    "  sdcmon-report monthly -c /etc/sdcmon/sdcmon.conf\n"
+    "  sdcmon-report monthly -c /etc/sdcmon/sdcmon.conf --month 2026-10 \\\n"
+    "      --format html,json --out /tmp/oct\n"
+    "\n"
+    "See sdcmon-report(1) and sdcmon.conf(5).\n";
 
 struct options {
     const char *config;
@@ -318,7 +329,8 @@ static int run_monthly(int argc, char **argv)
     else
         snprintf(outdir, sizeof(outdir), "%s/monthly/%s", cfg->reports.dir,
                  p.name);
-    ro.template_dir = o.templates;
+    ro.template_dir =
+        o.templates ? o.templates : render_config_template_dir(cfg);
     ro.name = "monthly";
     ro.formats = formats;
     ro.out_dir = outdir;

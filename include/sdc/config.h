@@ -137,6 +137,8 @@ struct sdc_reports_cfg {
     int monthly_day;    /* 1..28, default 1 */
     char *daily_digest; /* "HH:MM", default "19:00" */
     int daily_digest_minute; /* minutes after midnight, derived */
+    char *templates; /* "" = found beside the programs (share/sdcmon/templates
+                        under the install prefix); else this directory */
 };
 
 /*
@@ -200,6 +202,13 @@ struct sdc_config {
     struct sdc_reports_cfg reports;
     struct sdc_retention_cfg retention;
     struct sdc_thresholds_cfg thresholds;
+
+    /* `user`: the account sdcmond switches to when started as root, after
+     * it has bound its sockets and taken its pid file; "" = stay as
+     * started.  @user_line: its line in the file (0 when absent), for
+     * messages about an account that does not exist. */
+    char *user;
+    int user_line;
 
     /* Warnings that are not errors ("step below 10 is for tests"), each
      * already prefixed with file:line.  The program logs them. */

@@ -4,9 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sdc/config.h"
 #include "testutil.h"
@@ -1121,6 +1124,82 @@ static void test_thresholds(void **state)
                  "thresholds.oversized_memory (0.5)");
 }
 
+/* `user` and reports.templates (running as a service, issue 8). */
+static void test_user_and_templates(void **state)
+{
+    struct fx *f = *state;
+    assert_loaded(f, load(f, "# nothing\n"));
+    assert_string_equal(f->cfg->user, "");
+    assert_int_equal(f->cfg->user_line, 0);
+    assert_string_equal(f->cfg->reports.templates, "");
+    assert_loaded(f, load(f, "step = 60;\n\nuser = \"sdcmon\";\n"
+                             "reports = { templates = \"/srv/tpl\"; };\n"));
+    assert_string_equal(f->cfg->user, "sdcmon");
+    assert_int_equal(f->cfg->user_line, 3);
+    assert_string_equal(f->cfg->reports.templates, "/srv/tpl");
+    expect_error(f, "step = 60;\nuser = \"root; rm\";\n",
+                 ":2: user 'root; rm' is not an account name");
+    expect_error(f, "user = \"-x\";\n", ":1: user '-x' is not an account");
+    expect_error(f, "user = \"abcdefghijklmnopqrstuvwxyz0123456\";\n",
+                 ":1: user 'abcdefghijklmnopqrstuvwxyz0123456' is not an "
+                 "account name (at most 32");
+    expect_error(f, "user = 1000;\n", ":1: user must be a string");
+    expect_error(f, "reports = { templates = 5; };\n",
+                 ":1: reports.templates must be a string");
+    expect_error(f, "usr = \"sdcmon\";\n",
+                 ":1: unknown key 'usr' (did you mean 'user'?)");
+}
+
+/*
+ * The packaged layout: root:GROUP 0640, GROUP the service's (the group of
+ * `user`, or the process's).  Needs root to chown; the rest of the rule
+ * (owner not root, group root, group-writable) is checked either way.
+ */
+static void test_secrets_service_group(void **state)
+{
+    struct fx *f = *state;
+    char text[1024];
+    struct passwd *pw = getpwnam("nobody");
+    assert_non_null(pw);
+    snprintf(text, sizeof(text), "user = \"nobody\";\n%s", inline_secrets);
+    /* owned by the one who writes it, 0640: refused (not root's) unless we
+     * are root; with group root: refused */
+    if (geteuid() != 0) {
+        assert_int_equal(load_mode(f, text, 0640), SDC_ERR_CONFIG);
+        assert_non_null(strstr(f->err.msg, "(mode 0640)"));
+        assert_non_null(strstr(f->err.msg, "chown root:GROUP and chmod 640"));
+        print_message("root part skipped: chown needs root (uid %u)\n",
+                      (unsigned)geteuid());
+        return;
+    }
+    assert_int_equal(load_mode(f, text, 0640), SDC_ERR_CONFIG); /* root:root */
+    assert_true(tu_write_file(f->path, text, 0640));
+    assert_int_equal(chown(f->path, 0, pw->pw_gid), 0);
+    assert_loaded(f, sdc_config_load(f->path, &f->cfg, &f->err));
+    assert_string_equal(f->cfg->snmp[0].community, "c0mm");
+    sdc_config_free(f->cfg);
+    f->cfg = NULL;
+    /* group-writable or other-readable: refused */
+    assert_int_equal(chmod(f->path, 0660), 0);
+    assert_int_equal(sdc_config_load(f->path, &f->cfg, &f->err),
+                     SDC_ERR_CONFIG);
+    assert_non_null(strstr(f->err.msg, "(mode 0660)"));
+    assert_int_equal(chmod(f->path, 0644), 0);
+    assert_int_equal(sdc_config_load(f->path, &f->cfg, &f->err),
+                     SDC_ERR_CONFIG);
+    /* owned by nobody: refused (only root's file may be shared) */
+    assert_int_equal(chmod(f->path, 0640), 0);
+    assert_int_equal(chown(f->path, pw->pw_uid, pw->pw_gid), 0);
+    assert_int_equal(sdc_config_load(f->path, &f->cfg, &f->err),
+                     SDC_ERR_CONFIG);
+    /* root:nogroup 0640 without `user`, read by root: not the service's
+     * group, refused */
+    assert_true(tu_write_file(f->path, inline_secrets, 0640));
+    assert_int_equal(chown(f->path, 0, pw->pw_gid), 0);
+    assert_int_equal(sdc_config_load(f->path, &f->cfg, &f->err),
+                     SDC_ERR_CONFIG);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1163,6 +1242,8 @@ int main(void)
         T(test_capacity_ranges),
         T(test_reports_and_retention),
         T(test_thresholds),
+        T(test_user_and_templates),
+        T(test_secrets_service_group),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
