@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "reports.h"
 #include "sdc/config.h"
 #include "sdc/log.h"
 
@@ -294,6 +295,7 @@ int main(int argc, char **argv)
     struct sdc_config *cfg = NULL;
     struct sdc_error err;
     struct agent *a = NULL;
+    struct reports *rep = NULL;
     enum sdc_log_level level = SDC_LOG_INFO;
     sigset_t sigs;
     int pid_fd = -1, rc, status = 0;
@@ -378,6 +380,9 @@ int main(int argc, char **argv)
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
                a->cfg->rrdcached);
+    /* Scheduled reports on a thread of their own (not for --once). */
+    if (!o.once && reports_start(o.config, &rep, &err) != SDC_OK)
+        SDC_ERROR("reports: %s; no scheduled reports", err.msg);
 
     /* --once starts now; otherwise cycles start on multiples of step. */
     next = o.once ? wall_now()
@@ -392,6 +397,7 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
+            reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
             continue;
         }
@@ -423,9 +429,11 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
+            reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
+    reports_stop(rep);
     agent_close(a);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);
