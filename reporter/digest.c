@@ -36,7 +36,10 @@ struct d_ctx {
     bool oom;
 };
 
-static void d_oom(struct d_ctx *c) { c->oom = true; }
+static void d_oom(struct d_ctx *c)
+{
+    c->oom = true;
+}
 
 /* json_object_set_new that marks the context out of memory on failure. */
 static void jset(struct d_ctx *c, json_t *o, const char *k, json_t *v)
@@ -51,7 +54,10 @@ static void jpush(struct d_ctx *c, json_t *a, json_t *v)
         d_oom(c);
 }
 
-static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
+static json_t *jstr(const char *s)
+{
+    return json_string(s ? s : "");
+}
 
 /* "YYYY-MM-DD HH:MM" local time. */
 static void fmt_time(time_t t, char *buf, size_t len)
@@ -165,9 +171,8 @@ static enum sdc_rc db_fail(struct d_ctx *c, const char *what,
 
 /* One target's line: status at the end of the period, the day's counts. */
 static enum sdc_rc target_row(struct d_ctx *c, const char *name,
-                              const char *kind, json_t *targets,
-                              json_t *errors, long counts[3],
-                              struct sdc_error *err)
+                              const char *kind, json_t *targets, json_t *errors,
+                              long counts[3], struct sdc_error *err)
 {
     json_t *t = json_object();
     sqlite3_stmt *st = NULL;
@@ -228,8 +233,8 @@ static enum sdc_rc target_row(struct d_ctx *c, const char *name,
     jset(c, t, "cycles_ok", fig_count((double)ok, "cycles"));
     jset(c, t, "cycles_failed", fig_count((double)failed, "cycles"));
     jset(c, t, "last_error", jstr(last_error));
-    jset(c, t, "last_error_at", last_error_at ? jtime(last_error_at)
-                                              : jstr(""));
+    jset(c, t, "last_error_at",
+         last_error_at ? jtime(last_error_at) : jstr(""));
     if (failed > 0)
         jpush(c, errors, json_deep_copy(t));
     jpush(c, targets, t);
@@ -240,9 +245,9 @@ static bool name_in(const char *name, json_t *targets)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(targets, i, t) if (strcmp(json_string_value(
-                                                     json_object_get(t, "name")),
-                                                 name) == 0) return true;
+    json_array_foreach(
+        targets, i, t) if (strcmp(json_string_value(json_object_get(t, "name")),
+                                  name) == 0) return true;
     return false;
 }
 
@@ -276,16 +281,16 @@ static enum sdc_rc add_targets(struct d_ctx *c, json_t *doc, json_t *head,
                 snprintf(kind, sizeof(kind), "%s",
                          (const char *)sqlite3_column_text(st, 1));
                 if (!name_in(name, targets))
-                    rc = target_row(c, name, kind, targets, errors, counts,
-                                    err);
+                    rc =
+                        target_row(c, name, kind, targets, errors, counts, err);
             }
             sqlite3_finalize(st);
         }
     }
     jset(c, doc, "targets", targets);
     jset(c, doc, "poll_errors", errors);
-    jset(c, head, "targets", fig_count((double)json_array_size(targets),
-                                       "targets"));
+    jset(c, head, "targets",
+         fig_count((double)json_array_size(targets), "targets"));
     jset(c, head, "targets_up", fig_count((double)counts[0], "targets"));
     jset(c, head, "targets_down", fig_count((double)counts[1], "targets"));
     jset(c, head, "any_down", json_boolean(counts[1] > 0));
@@ -297,8 +302,8 @@ static enum sdc_rc add_targets(struct d_ctx *c, json_t *doc, json_t *head,
 
 /* ---------------------------------------------------------------- VMs */
 
-static enum sdc_rc vm_events(struct d_ctx *c, const char *where,
-                             json_t **out, struct sdc_error *err)
+static enum sdc_rc vm_events(struct d_ctx *c, const char *where, json_t **out,
+                             struct sdc_error *err)
 {
     char sql[512];
     sqlite3_stmt *st = NULL;
@@ -321,8 +326,7 @@ static enum sdc_rc vm_events(struct d_ctx *c, const char *where,
         jset(c, e, "uuid", jstr((const char *)sqlite3_column_text(st, 1)));
         jset(c, e, "name", jstr((const char *)sqlite3_column_text(st, 2)));
         jset(c, e, "host", jstr((const char *)sqlite3_column_text(st, 3)));
-        jset(c, e, "previous",
-             jstr((const char *)sqlite3_column_text(st, 4)));
+        jset(c, e, "previous", jstr((const char *)sqlite3_column_text(st, 4)));
         jset(c, e, "time", jtime(t));
         jset(c, e, "t", json_integer(t));
         jpush(c, a, e);
@@ -339,15 +343,12 @@ static enum sdc_rc add_vms(struct d_ctx *c, json_t *doc, json_t *head,
     enum sdc_rc rc;
     if ((rc = vm_events(c, "kind = 'created'", &cr, err)) == SDC_OK &&
         (rc = vm_events(c, "kind = 'deleted'", &de, err)) == SDC_OK)
-        rc = vm_events(c, "kind = 'state' AND new_value = 'shutoff'", &so,
-                       err);
+        rc = vm_events(c, "kind = 'state' AND new_value = 'shutoff'", &so, err);
     jset(c, vms, "created", cr);
     jset(c, vms, "deleted", de);
     jset(c, vms, "shut_off", so);
-    jset(c, head, "vms_created",
-         fig_count((double)json_array_size(cr), "VMs"));
-    jset(c, head, "vms_deleted",
-         fig_count((double)json_array_size(de), "VMs"));
+    jset(c, head, "vms_created", fig_count((double)json_array_size(cr), "VMs"));
+    jset(c, head, "vms_deleted", fig_count((double)json_array_size(de), "VMs"));
     jset(c, head, "vms_shut_off",
          fig_count((double)json_array_size(so), "VMs"));
     jset(c, doc, "vms", vms);
@@ -529,14 +530,15 @@ static json_t *peak_entry(struct d_ctx *c, enum d_res r, const char *id,
         series_set_free(&set);
     }
     /* the key names the archive: rrd/<kind>/<id>/<file>.rrd */
-    snprintf(key, sizeof(key), "%.*s", (int)(strlen(rel) - 4 - 4),
-             rel + 4);
+    snprintf(key, sizeof(key), "%.*s", (int)(strlen(rel) - 4 - 4), rel + 4);
     o = json_object();
     jset(c, o, "key", jstr(key));
     jset(c, o, "group", jstr(d->group));
     jset(c, o, "resource", jstr(d->resource));
     jset(c, o, "name", jstr(name));
     jset(c, o, "peak", fig_pct(pk.share));
+    /* the share unrounded (the figure's value is rounded for reading) */
+    jset(c, o, "share", isfinite(pk.share) ? json_real(pk.share) : json_null());
     jset(c, o, "peak_amount", fig_amount(r, pk.value));
     jset(c, o, "capacity", fig_amount(r, pk.cap));
     jset(c, o, "target", fig_pct(target));
@@ -544,8 +546,7 @@ static json_t *peak_entry(struct d_ctx *c, enum d_res r, const char *id,
     jset(c, o, "data", json_boolean(isfinite(pk.share)));
     jset(c, o, "at", isfinite(pk.share) ? jtime(pk.at) : jstr("-"));
     jset(c, o, "at_t", json_integer(isfinite(pk.share) ? pk.at : 0));
-    jset(c, o, "resolution",
-         pk.step ? json_integer(pk.step) : json_null());
+    jset(c, o, "resolution", pk.step ? json_integer(pk.step) : json_null());
     if (isfinite(pk.share))
         c->any_data = true;
     return o;
@@ -745,14 +746,12 @@ static void add_over_and_crossings(struct d_ctx *c, json_t *doc, json_t *head,
             json_t *x = json_object();
             jset(c, x, "key", jstr(key));
             jset(c, x, "group", json_incref(json_object_get(p, "group")));
-            jset(c, x, "resource",
-                 json_incref(json_object_get(p, "resource")));
+            jset(c, x, "resource", json_incref(json_object_get(p, "resource")));
             jset(c, x, "name", json_incref(json_object_get(p, "name")));
             jset(c, x, "direction", jstr(today_over ? "above" : "below"));
             jset(c, x, "above", json_boolean(today_over));
             jset(c, x, "today", json_deep_copy(json_object_get(p, "peak")));
-            jset(c, x, "yesterday",
-                 json_deep_copy(json_object_get(y, "peak")));
+            jset(c, x, "yesterday", json_deep_copy(json_object_get(y, "peak")));
             jset(c, x, "target", json_deep_copy(json_object_get(p, "target")));
             jpush(c, cross, x);
             n_above += today_over;
@@ -936,7 +935,6 @@ enum sdc_rc digest_build(const struct digest_opts *o,
                          struct monthly_report *out, struct sdc_error *err)
 {
     if (!o || !o->cfg || !out)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "digest: no configuration");
+        return sdc_error_set(err, SDC_ERR_INVALID, "digest: no configuration");
     return build(o, true, out, err);
 }
