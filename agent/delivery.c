@@ -179,8 +179,8 @@ static void send_post(struct delivery *d, const struct item *it)
                       attempt);
             return;
         }
-        SDC_WARN("webhook: %s: %s (try %d of %d); next try in %.0f s",
-                 it->url, why, attempt, DELIVERY_TRIES, wait);
+        SDC_WARN("webhook: %s: %s (try %d of %d); next try in %.0f s", it->url,
+                 why, attempt, DELIVERY_TRIES, wait);
         if (pause_or_stop(d, wait)) {
             SDC_WARN("webhook: stopping: the report for %s is not delivered",
                      it->url);
@@ -221,7 +221,10 @@ static void put(struct buf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(struct buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
 
 /* @s as quoted-printable (RFC 2045): lines under 76 characters, CRLF
  * breaks kept as line ends. */
@@ -379,8 +382,8 @@ static void send_mail(struct delivery *d, const struct item *it)
         SDC_INFO("mail: '%s' handed to %s for %s", it->subject, it->sendmail,
                  it->to);
     else if (WIFEXITED(status))
-        SDC_ERROR("mail: %s exited with status %d; '%s' not sent",
-                  it->sendmail, WEXITSTATUS(status), it->subject);
+        SDC_ERROR("mail: %s exited with status %d; '%s' not sent", it->sendmail,
+                  WEXITSTATUS(status), it->subject);
     else
         SDC_ERROR("mail: %s was killed by signal %d; '%s' not sent",
                   it->sendmail, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
@@ -414,7 +417,10 @@ static void *run(void *arg)
     return NULL;
 }
 
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 enum sdc_rc delivery_start(struct delivery **out, struct sdc_error *err)
 {

@@ -349,9 +349,8 @@ static char *read_whole(const char *path)
 }
 
 /* The webhook's body: what was written and its headline figures. */
-static void post_report(struct reports *r, const char *kind,
-                        const char *period, const char *dir,
-                        json_t *headline)
+static void post_report(struct reports *r, const char *kind, const char *period,
+                        const char *dir, json_t *headline)
 {
     json_t *b = json_object(), *files = json_array();
     char host[256] = "", when[64], *text;
@@ -548,9 +547,9 @@ static void run_monthly(struct reports *r, time_t due)
             json_object_set_new(
                 h, "reclaimable_vcpus",
                 json_real(fig_value(json_object_get(t, "reclaimable_vcpus"))));
-            json_object_set_new(h, "reclaimable_memory_bytes",
-                                json_real(fig_value(json_object_get(
-                                    t, "reclaimable_memory"))));
+            json_object_set_new(
+                h, "reclaimable_memory_bytes",
+                json_real(fig_value(json_object_get(t, "reclaimable_memory"))));
             json_object_set_new(h, "reclaimable_storage_bytes",
                                 json_real(fig_value(json_object_get(
                                     t, "reclaimable_storage"))));
@@ -605,13 +604,11 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     char a[32], b[32];
     fmt_local(due, a, sizeof(a));
     if (done) {
-        time_t next = strcmp(kind, "digest") == 0
-                          ? reports_daily_next(done,
-                                               r->cfg->reports
-                                                   .daily_digest_second)
-                          : reports_monthly_next(done,
-                                                 r->cfg->reports.monthly_day,
-                                                 REPORTS_MONTHLY_SECOND);
+        time_t next =
+            strcmp(kind, "digest") == 0
+                ? reports_daily_next(done, r->cfg->reports.daily_digest_second)
+                : reports_monthly_next(done, r->cfg->reports.monthly_day,
+                                       REPORTS_MONTHLY_SECOND);
         if (next < due) {
             fmt_local(next, b, sizeof(b));
             SDC_WARN("reports: the %s due at %s was missed (sdcmond was not "
@@ -625,8 +622,8 @@ static void run_due(struct reports *r, const char *kind, time_t due,
                  "writing it again",
                  kind, a, b);
     } else if (time(NULL) - due > 60) {
-        SDC_NOTICE("reports: the %s due at %s was missed; writing it now",
-                   kind, a);
+        SDC_NOTICE("reports: the %s due at %s was missed; writing it now", kind,
+                   a);
     }
     snprintf(r->st.running, sizeof(r->st.running), "%s", kind);
     r->st.running_due = due;
@@ -760,8 +757,8 @@ enum sdc_rc reports_start(const char *config_path, struct reports **out,
         pthread_mutex_destroy(&r->lock);
         delivery_stop(r->hook);
         delivery_stop(r->mail);
-        rc = sdc_error_set(err, SDC_ERR_NOMEM,
-                           "reports: cannot start a thread");
+        rc =
+            sdc_error_set(err, SDC_ERR_NOMEM, "reports: cannot start a thread");
         goto fail;
     }
     *out = r;

@@ -38,28 +38,27 @@ static void test_daily(void **state)
 {
     (void)state;
     /* a second before the time: yesterday's; at the time: today's */
-    assert_int_equal(reports_daily_last(utc(2026, 3, 15, 18, 59, 59),
-                                        AT(19, 0, 0)),
-                     utc(2026, 3, 14, 19, 0, 0));
-    assert_int_equal(reports_daily_last(utc(2026, 3, 15, 19, 0, 0),
-                                        AT(19, 0, 0)),
-                     utc(2026, 3, 15, 19, 0, 0));
+    assert_int_equal(
+        reports_daily_last(utc(2026, 3, 15, 18, 59, 59), AT(19, 0, 0)),
+        utc(2026, 3, 14, 19, 0, 0));
+    assert_int_equal(
+        reports_daily_last(utc(2026, 3, 15, 19, 0, 0), AT(19, 0, 0)),
+        utc(2026, 3, 15, 19, 0, 0));
     /* the next one is strictly after */
-    assert_int_equal(reports_daily_next(utc(2026, 3, 15, 19, 0, 0),
-                                        AT(19, 0, 0)),
-                     utc(2026, 3, 16, 19, 0, 0));
-    assert_int_equal(reports_daily_next(utc(2026, 3, 15, 18, 59, 59),
-                                        AT(19, 0, 0)),
-                     utc(2026, 3, 15, 19, 0, 0));
+    assert_int_equal(
+        reports_daily_next(utc(2026, 3, 15, 19, 0, 0), AT(19, 0, 0)),
+        utc(2026, 3, 16, 19, 0, 0));
+    assert_int_equal(
+        reports_daily_next(utc(2026, 3, 15, 18, 59, 59), AT(19, 0, 0)),
+        utc(2026, 3, 15, 19, 0, 0));
     /* seconds precision, month and year ends */
-    assert_int_equal(reports_daily_next(utc(2026, 12, 31, 23, 59, 58),
-                                        AT(23, 59, 59)),
-                     utc(2026, 12, 31, 23, 59, 59));
-    assert_int_equal(reports_daily_next(utc(2026, 12, 31, 23, 59, 59),
-                                        AT(23, 59, 59)),
-                     utc(2027, 1, 1, 23, 59, 59));
-    assert_int_equal(reports_daily_last(utc(2026, 3, 1, 0, 0, 0),
-                                        AT(0, 0, 1)),
+    assert_int_equal(
+        reports_daily_next(utc(2026, 12, 31, 23, 59, 58), AT(23, 59, 59)),
+        utc(2026, 12, 31, 23, 59, 59));
+    assert_int_equal(
+        reports_daily_next(utc(2026, 12, 31, 23, 59, 59), AT(23, 59, 59)),
+        utc(2027, 1, 1, 23, 59, 59));
+    assert_int_equal(reports_daily_last(utc(2026, 3, 1, 0, 0, 0), AT(0, 0, 1)),
                      utc(2026, 2, 28, 0, 0, 1));
 }
 
@@ -116,9 +115,8 @@ static void test_state(void **state)
     /* a damaged record: refused with its line */
     text = tu_read_file(path);
     assert_non_null(text);
-    assert_true(tu_write_file(path,
-                              "# x\ndigest_done 12\nmonthly_done soon\n",
-                              0644));
+    assert_true(
+        tu_write_file(path, "# x\ndigest_done 12\nmonthly_done soon\n", 0644));
     assert_int_equal(reports_state_read(path, &back, &found, &err),
                      SDC_ERR_INVALID);
     assert_non_null(strstr(err.msg, ".schedule:3: bad line 'monthly_done"));

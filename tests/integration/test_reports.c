@@ -101,8 +101,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
     pthread_mutex_lock(&r->lock);
     if (r->n < MAX_POSTS) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     "Content-Type");
+        const char *ct =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         r->t[r->n] = mono();
         r->body[r->n] = u->p ? strdup(u->p) : strdup("");
         snprintf(r->type[r->n], sizeof(r->type[r->n]), "%s", ct ? ct : "");
@@ -110,11 +110,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     code = r->n < r->fail_first ? 503 : 200;
     r->n++;
     pthread_mutex_unlock(&r->lock);
-    resp = code == 200 ? MHD_create_response_from_buffer(
-                             strlen(ok), (void *)ok, MHD_RESPMEM_PERSISTENT)
-                       : MHD_create_response_from_buffer(
-                             strlen(busy), (void *)busy,
-                             MHD_RESPMEM_PERSISTENT);
+    resp = code == 200
+               ? MHD_create_response_from_buffer(strlen(ok), (void *)ok,
+                                                 MHD_RESPMEM_PERSISTENT)
+               : MHD_create_response_from_buffer(strlen(busy), (void *)busy,
+                                                 MHD_RESPMEM_PERSISTENT);
     res = MHD_queue_response(c, code, resp);
     MHD_destroy_response(resp);
     return res;
@@ -148,9 +148,8 @@ static void receiver_start(struct receiver *r, int fail_first)
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         r->d = MHD_start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-            (uint16_t)r->port, NULL, NULL, on_request, r,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-            MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+            (uint16_t)r->port, NULL, NULL, on_request, r, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     }
     assert_non_null(r->d);
@@ -236,8 +235,8 @@ static void check_on_step(const char *log, int step, time_t from, time_t to)
             fail_msg("cycle %lld followed by %lld: not one step of %d s",
                      c[i - 1], c[i], step);
     if (c[0] > (long long)from || c[n - 1] < (long long)to)
-        fail_msg("cycles %lld..%lld do not span the report (%lld..%lld)",
-                 c[0], c[n - 1], (long long)from, (long long)to);
+        fail_msg("cycles %lld..%lld do not span the report (%lld..%lld)", c[0],
+                 c[n - 1], (long long)from, (long long)to);
     assert_null(strstr(log, "more than the step"));
     free(c);
 }
@@ -324,8 +323,10 @@ static void test_digest_webhook_mail(void **state)
     assert_int_equal(receiver_count(&rc), 3);
     assert_true(rc.t[1] - rc.t[0] > 0.9 && rc.t[1] - rc.t[0] < 1.9);
     assert_true(rc.t[2] - rc.t[1] > 1.9 && rc.t[2] - rc.t[1] < 2.9);
-    assert_non_null(strstr(log, "HTTP status 503 (try 1 of 5); next try in 1 s"));
-    assert_non_null(strstr(log, "HTTP status 503 (try 2 of 5); next try in 2 s"));
+    assert_non_null(
+        strstr(log, "HTTP status 503 (try 1 of 5); next try in 1 s"));
+    assert_non_null(
+        strstr(log, "HTTP status 503 (try 2 of 5); next try in 2 s"));
     assert_non_null(strstr(log, "(try 3)"));
     assert_string_equal(rc.type[2], "application/json");
     assert_string_equal(rc.body[0], rc.body[2]);
@@ -347,8 +348,7 @@ static void test_digest_webhook_mail(void **state)
                             "report.json");
         assert_true(json_number_value(json_object_get(h, "targets")) == 1);
         assert_true(json_number_value(json_object_get(h, "targets_up")) == 1);
-        assert_true(json_number_value(json_object_get(h, "targets_down")) ==
-                    0);
+        assert_true(json_number_value(json_object_get(h, "targets_down")) == 0);
         assert_true(json_number_value(json_object_get(h, "vms_created")) == 1);
         /* the report on disk says the same */
         snprintf(want, sizeof(want), "%s/data/reports/digest/%s/report.json",
@@ -358,12 +358,11 @@ static void test_digest_webhook_mail(void **state)
             const json_t *t;
             assert_non_null(rep);
             t = json_array_get(json_object_get(rep, "targets"), 0);
-            assert_string_equal(
-                json_string_value(json_object_get(t, "status")), "up");
-            assert_int_equal(
-                json_integer_value(json_object_get(
-                    json_object_get(rep, "period"), "until_t")),
-                (long long)due);
+            assert_string_equal(json_string_value(json_object_get(t, "status")),
+                                "up");
+            assert_int_equal(json_integer_value(json_object_get(
+                                 json_object_get(rep, "period"), "until_t")),
+                             (long long)due);
             json_decref(rep);
         }
     }
@@ -374,8 +373,7 @@ static void test_digest_webhook_mail(void **state)
     assert_non_null(mail);
     assert_true(strncmp(mail, "ARGS: -t -oi\n", 13) == 0);
     assert_non_null(strstr(mail, "\nFrom: sdcmon@dc.example\n"));
-    assert_non_null(
-        strstr(mail, "\nTo: ops@example.org, cap@example.org\n"));
+    assert_non_null(strstr(mail, "\nTo: ops@example.org, cap@example.org\n"));
     {
         char want[128];
         snprintf(want, sizeof(want),
@@ -450,9 +448,8 @@ static void test_kill_mid_report(void **state)
     assert_int_equal(tu_runf(NULL, "test -e '%s'", p), 1);
     {
         char *out = NULL;
-        assert_int_equal(tu_runf(&out, "find '%s/data/reports' -name '*tmp*'",
-                                 r.dir),
-                         0);
+        assert_int_equal(
+            tu_runf(&out, "find '%s/data/reports' -name '*tmp*'", r.dir), 0);
         assert_string_equal(out, "");
         free(out);
     }
@@ -555,8 +552,8 @@ static void test_missed_monthly(void **state)
     assert_true(it_wait_log(r.dir, want, 1, 20000));
     snprintf(want, sizeof(want), "monthly report: no data for %s", month);
     assert_true(it_wait_log(r.dir, want, 1, 30000));
-    assert_true(it_wait_log(r.dir, "augmentation report: not available", 1,
-                            5000));
+    assert_true(
+        it_wait_log(r.dir, "augmentation report: not available", 1, 5000));
     assert_int_equal(tu_stop(r.pid, 10000), 0);
     log = it_read_log(r.dir);
     assert_non_null(strstr(log, "was missed (sdcmond was not running); only "

@@ -133,8 +133,7 @@ static void write_history(FILE *f)
         fprintf(f, "%lld,snmp/core-sw1/if-Ethernet1_1,out_octets,1e6\n", tt);
         fprintf(f, "%lld,snmp/core-sw1/if-Ethernet1_1,speed,1e9\n", tt);
         fprintf(f, "%lld,snmp/san1/storage-data,size,1e12\n", tt);
-        fprintf(f, "%lld,snmp/san1/storage-data,used,%.17g\n", tt,
-                used * 1e12);
+        fprintf(f, "%lld,snmp/san1/storage-data,used,%.17g\n", tt, used * 1e12);
         user += (unsigned long long)llround(host * 0.8 * 32e9 * STEP);
         sys += (unsigned long long)llround(host * 0.2 * 32e9 * STEP);
         fprintf(f, "%lld,hv/hv-a1/cpu,user,%llu\n", tt, user);
@@ -297,8 +296,8 @@ static void check_peak(const json_t *doc, const char *key, double want,
     /* rrdtool fetch prints 11 significant digits */
     if (!isfinite(want) || fabs(got - want) > 1e-9 * fmax(1, fabs(want)) ||
         fabs(fig(p, "peak") - want * 100) > 0.01)
-        fail_msg("line %d: %s peak %.12g, rrdtool fetch gives %.12g", line,
-                 key, got, want);
+        fail_msg("line %d: %s peak %.12g, rrdtool fetch gives %.12g", line, key,
+                 got, want);
 }
 
 /* ------------------------------------------------------------ fixture */
@@ -420,8 +419,8 @@ static void test_peaks(void **state)
                           "capacity", 1),
                __LINE__);
     check_peak(fx.doc, "pool/nfs.vms/usage",
-               fetch_peak("pool/nfs.vms/usage", "MAX", 3600, a, b,
-                          "allocation", "capacity", 1),
+               fetch_peak("pool/nfs.vms/usage", "MAX", 3600, a, b, "allocation",
+                          "capacity", 1),
                __LINE__);
     check_peak(fx.doc, "snmp/san1/storage-data",
                fetch_peak("snmp/san1/storage-data", "MAX", 3600, a, b, "used",
@@ -503,8 +502,8 @@ static void test_yesterday_from_file(void **state)
     /* Y itself had the pool and the uplink over target */
     doc = load_json(fx.y);
     assert_int_equal(json_array_size(json_object_get(doc, "over_target")), 2);
-    assert_non_null(
-        by_key(json_object_get(doc, "over_target"), "key", "pool/nfs.vms/usage"));
+    assert_non_null(by_key(json_object_get(doc, "over_target"), "key",
+                           "pool/nfs.vms/usage"));
     json_decref(doc);
 }
 
@@ -522,13 +521,13 @@ static void test_vms(void **state)
     assert_non_null(by_key(cr, "name", "<b>x</b> & co"));
     assert_null(by_key(cr, "name", "made-yesterday"));
     assert_int_equal(json_array_size(de), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(de, 0), "name")),
-                        "gone");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(de, 0), "name")),
+        "gone");
     assert_int_equal(json_array_size(so), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(so, 0), "name")),
-                        "stopped");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(so, 0), "name")),
+        "stopped");
     assert_true(fig(h, "vms_created") == 2);
     assert_true(fig(h, "vms_deleted") == 1);
     assert_true(fig(h, "vms_shut_off") == 1);
@@ -617,9 +616,9 @@ static void test_poll_status_today(void **state)
     assert_true(fig(json_object_get(doc, "headline"), "targets_down") == 1);
     assert_true(fig(json_object_get(doc, "headline"), "poll_errors") == 3);
     /* the test driver's VM was first seen today */
-    assert_non_null(by_key(json_object_get(json_object_get(doc, "vms"),
-                                           "created"),
-                           "name", "test"));
+    assert_non_null(
+        by_key(json_object_get(json_object_get(doc, "vms"), "created"), "name",
+               "test"));
     /* today's peak from the finest AVERAGE rows (the hour is not over) */
     check_peak(doc, "cluster/lab/mem",
                fetch_peak("cluster/lab/mem", "AVERAGE", 1, fx.d_start + 3 * DAY,
