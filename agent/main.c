@@ -296,6 +296,8 @@ int main(int argc, char **argv)
     struct sdc_error err;
     struct agent *a = NULL;
     struct reports *rep = NULL;
+    /* static: still reachable on every early return (no leak report) */
+    static char *abs_config;
     enum sdc_log_level level = SDC_LOG_INFO;
     sigset_t sigs;
     int pid_fd = -1, rc, status = 0;
@@ -306,6 +308,11 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc;
+    /* daemon() moves to /: the report thread and SIGHUP reload the config
+     * by its path, so keep it absolute */
+    abs_config = realpath(o.config, NULL);
+    if (abs_config)
+        o.config = abs_config;
 
     if (sdc_config_load(o.config, &cfg, &err) != SDC_OK) {
         fprintf(stderr, "sdcmond: %s\n", err.msg);
@@ -439,5 +446,6 @@ int main(int argc, char **argv)
     close(pid_fd);
     unlink(pidpath);
     free(pidpath);
+    free(abs_config);
     return status;
 }
