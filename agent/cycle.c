@@ -276,6 +276,8 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
         SDC_ERROR("%s", werr.msg);
     else if (inv_snapshot_daily(a->inv, cycle, &werr) != SDC_OK)
         SDC_ERROR("daily snapshot: %s", werr.msg);
+    if (inv_record_poll(a->inv, batches, n, cycle, &werr) != SDC_OK)
+        SDC_ERROR("poll status: %s", werr.msg);
 
     rrdw_get_stats(a->writer, &after);
     a->cycles++;

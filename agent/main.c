@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "reports.h"
 #include "sdc/config.h"
 #include "service.h"
 #include "sdc/log.h"
@@ -326,6 +327,9 @@ int main(int argc, char **argv)
     struct sdc_config *cfg = NULL;
     struct sdc_error err;
     struct agent *a = NULL;
+    struct reports *rep = NULL;
+    /* static: still reachable on every early return (no leak report) */
+    static char *abs_config;
     enum sdc_log_level level = SDC_LOG_INFO;
     sigset_t sigs;
     int pid_fd = -1, rc, status = 0;
@@ -337,6 +341,11 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc;
+    /* daemon() moves to /: the report thread and SIGHUP reload the config
+     * by its path, so keep it absolute */
+    abs_config = realpath(o.config, NULL);
+    if (abs_config)
+        o.config = abs_config;
 
     if (sdc_config_load(o.config, &cfg, &err) != SDC_OK) {
         fprintf(stderr, "sdcmond: %s\n", err.msg);
@@ -427,6 +436,9 @@ int main(int argc, char **argv)
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
                a->cfg->rrdcached);
+    /* Scheduled reports on a thread of their own (not for --once). */
+    if (!o.once && reports_start(o.config, &rep, &err) != SDC_OK)
+        SDC_ERROR("reports: %s; no scheduled reports", err.msg);
 
     agent_notify_ready(a);
 
@@ -444,6 +456,7 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
+            reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
             continue;
         }
@@ -477,13 +490,16 @@ int main(int argc, char **argv)
         }
         if (sig == SIGHUP) {
             a = reload(a, o.config);
+            reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
+    reports_stop(rep);
     agent_close(a);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);
     unlink(pidpath);
     free(pidpath);
+    free(abs_config);
     return status;
 }

@@ -7,6 +7,7 @@
  * "FILE:LINE: ".  Nothing here prints or exits.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -455,23 +456,109 @@ static bool date_valid(const char *s)
 }
 
 /* "H:MM" or "HH:MM" to minutes after midnight; false if malformed. */
-static bool hhmm_parse(const char *s, int *minute)
+static bool hhmm_parse(const char *s, int *second)
 {
     const char *colon = strchr(s, ':');
+    const char *colon2;
     size_t hl;
-    int h, m;
+    int h, m, sec = 0;
     if (!colon)
         return false;
     hl = (size_t)(colon - s);
-    if (hl < 1 || hl > 2 || !all_digits(s, hl) || strlen(colon + 1) != 2 ||
-        !all_digits(colon + 1, 2))
+    colon2 = strchr(colon + 1, ':');
+    if (hl < 1 || hl > 2 || !all_digits(s, hl) || !all_digits(colon + 1, 2))
         return false;
+    if (colon2) {
+        /* HH:MM:SS (seconds are for tests: a schedule a few seconds out) */
+        if (colon2 != colon + 3 || strlen(colon2 + 1) != 2 ||
+            !all_digits(colon2 + 1, 2))
+            return false;
+        sec = digits_value(colon2 + 1, 2);
+    } else if (strlen(colon + 1) != 2) {
+        return false;
+    }
     h = digits_value(s, hl);
     m = digits_value(colon + 1, 2);
-    if (h > 23 || m > 59)
+    if (h > 23 || m > 59 || sec > 59)
         return false;
-    *minute = h * 60 + m;
+    *second = (h * 60 + m) * 60 + sec;
     return true;
+}
+
+/*
+ * A webhook URL: http:// or https://, a host, nothing but printable ASCII
+ * without blanks.  On failure write why into @why.
+ */
+static bool webhook_url_valid(const char *s, char *why, size_t len)
+{
+    const char *rest;
+    size_t hl;
+    if (strncasecmp(s, "http://", 7) == 0)
+        rest = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        rest = s + 8;
+    else {
+        snprintf(why, len, "the scheme must be http:// or https://");
+        return false;
+    }
+    if (strlen(s) > 2000) {
+        snprintf(why, len, "longer than 2000 characters");
+        return false;
+    }
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+            snprintf(why, len, "blanks, control or non-ASCII characters");
+            return false;
+        }
+    hl = strcspn(rest, "/?#");
+    if (hl == 0 || rest[0] == ':' || rest[0] == '@') {
+        snprintf(why, len, "no host");
+        return false;
+    }
+    return true;
+}
+
+/* One mail address "local@domain" of safe characters (no header tricks). */
+static bool mail_address_valid(const char *s, size_t n)
+{
+    static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
+    const char *at = memchr(s, '@', n);
+    size_t ll;
+    if (!at || at == s || (size_t)(at - s) + 1 >= n)
+        return false;
+    ll = (size_t)(at - s);
+    for (size_t i = 0; i < ll; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr(local_ok, s[i]))
+            return false;
+    for (size_t i = ll + 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+            return false;
+    return true;
+}
+
+/* A comma-separated list of mail addresses (blanks around them allowed). */
+static bool mail_list_valid(const char *s, bool one)
+{
+    size_t count = 0;
+    while (*s) {
+        size_t n;
+        while (*s == ' ')
+            s++;
+        n = strcspn(s, ",");
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+        if (!mail_address_valid(s, n))
+            return false;
+        count++;
+        s += n;
+        while (*s == ' ')
+            s++;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return false;
+    }
+    return count > 0 && (!one || count == 1);
 }
 
 /*
@@ -1551,10 +1638,12 @@ static enum sdc_rc parse_web(struct loader *ld, const config_setting_t *root)
 static enum sdc_rc parse_reports(struct loader *ld,
                                  const config_setting_t *root)
 {
-    static const char *const keys[] = {"dir", "monthly_day", "daily_digest",
-                                       "templates", NULL};
+    static const char *const keys[] = {
+        "dir",         "monthly_day", "daily_digest", "templates", "scheduled",
+        "webhook_url", "mail_to",     "mail_from",    "sendmail",  NULL};
     struct sdc_reports_cfg *r = &ld->cfg->reports;
     const config_setting_t *grp;
+    char why[160];
     enum sdc_rc rc;
     if ((rc = get_group(ld, root, NULL, "reports", &grp)) || !grp)
         return rc;
@@ -1564,12 +1653,37 @@ static enum sdc_rc parse_reports(struct loader *ld,
                       28)) ||
         (rc = get_string(ld, grp, "reports", "daily_digest",
                          &r->daily_digest)) ||
-        (rc = get_string(ld, grp, "reports", "templates", &r->templates)))
+        (rc = get_string(ld, grp, "reports", "templates", &r->templates)) ||
+        (rc = get_bool(ld, grp, "reports", "scheduled", &r->scheduled)) ||
+        (rc = get_string(ld, grp, "reports", "webhook_url", &r->webhook_url)) ||
+        (rc = get_string(ld, grp, "reports", "mail_to", &r->mail_to)) ||
+        (rc = get_string(ld, grp, "reports", "mail_from", &r->mail_from)) ||
+        (rc = get_nonempty(ld, grp, "reports", "sendmail", &r->sendmail)))
         return rc;
-    if (!hhmm_parse(r->daily_digest, &r->daily_digest_minute))
+    if (!hhmm_parse(r->daily_digest, &r->daily_digest_second))
         return cfg_error(ld, config_setting_get_member(grp, "daily_digest"),
-                         "reports.daily_digest '%s' is not a time HH:MM",
+                         "reports.daily_digest '%s' is not a time HH:MM (or "
+                         "HH:MM:SS)",
                          r->daily_digest);
+    r->daily_digest_minute = r->daily_digest_second / 60;
+    if (*r->webhook_url && !webhook_url_valid(r->webhook_url, why, sizeof(why)))
+        return cfg_error(ld, config_setting_get_member(grp, "webhook_url"),
+                         "bad reports.webhook_url '%s': %s", r->webhook_url,
+                         why);
+    if (*r->mail_to && !mail_list_valid(r->mail_to, false))
+        return cfg_error(ld, config_setting_get_member(grp, "mail_to"),
+                         "bad reports.mail_to '%s': expected mail addresses "
+                         "(user@domain) separated by commas",
+                         r->mail_to);
+    if (*r->mail_from && !mail_list_valid(r->mail_from, true))
+        return cfg_error(ld, config_setting_get_member(grp, "mail_from"),
+                         "bad reports.mail_from '%s': expected one mail "
+                         "address (user@domain)",
+                         r->mail_from);
+    if (r->sendmail[0] != '/')
+        return cfg_error(ld, config_setting_get_member(grp, "sendmail"),
+                         "reports.sendmail '%s' must be an absolute path",
+                         r->sendmail);
     return SDC_OK;
 }
 
@@ -1747,6 +1861,8 @@ static enum sdc_rc set_defaults(struct loader *ld)
     cfg->capacity.storage_unit_tb = 100.0;
     cfg->reports.monthly_day = 1;
     cfg->reports.daily_digest_minute = 19 * 60;
+    cfg->reports.daily_digest_second = 19 * 3600;
+    cfg->reports.scheduled = true;
     cfg->retention.step_days = 2;
     cfg->retention.min5_days = 40;
     cfg->retention.hour_days = 100;
@@ -1774,7 +1890,11 @@ static enum sdc_rc set_defaults(struct loader *ld)
         (rc = set_str(ld, &cfg->web.tls_key, "")) ||
         (rc = set_str(ld, &cfg->web.users_file, "")) ||
         (rc = set_str(ld, &cfg->reports.dir, "")) ||
-        (rc = set_str(ld, &cfg->reports.daily_digest, "19:00")))
+        (rc = set_str(ld, &cfg->reports.daily_digest, "19:00")) ||
+        (rc = set_str(ld, &cfg->reports.webhook_url, "")) ||
+        (rc = set_str(ld, &cfg->reports.mail_to, "")) ||
+        (rc = set_str(ld, &cfg->reports.mail_from, "")) ||
+        (rc = set_str(ld, &cfg->reports.sendmail, "/usr/sbin/sendmail")))
         return rc;
     if ((rc = set_str(ld, &cfg->reports.templates, "")) ||
         (rc = set_str(ld, &cfg->user, "")))
@@ -1976,6 +2096,10 @@ void sdc_config_free(struct sdc_config *cfg)
     free(cfg->reports.daily_digest);
     free(cfg->reports.templates);
     free(cfg->user);
+    free(cfg->reports.webhook_url);
+    free(cfg->reports.mail_to);
+    free(cfg->reports.mail_from);
+    free(cfg->reports.sendmail);
     for (size_t i = 0; i < cfg->n_warnings; i++)
         free(cfg->warnings[i]);
     free(cfg->warnings);

@@ -190,6 +190,36 @@ static const char *const migrations[INV_SCHEMA_VERSION] = {
     "ALTER TABLE interfaces ADD COLUMN oper_status TEXT;"
     "ALTER TABLE interfaces ADD COLUMN vanished_at INTEGER NULL;"
     "ALTER TABLE storages ADD COLUMN vanished_at INTEGER NULL;",
+
+    /* 2 -> 3: poll status history for the daily digest: per target and
+     * local day, cycles answered and failed and the last error; each
+     * target's status now and every change of it */
+    "CREATE TABLE IF NOT EXISTS poll_days ("
+    " target TEXT NOT NULL,"
+    " day TEXT NOT NULL,"
+    " kind TEXT,"
+    " cycles_ok INTEGER NOT NULL DEFAULT 0,"
+    " cycles_failed INTEGER NOT NULL DEFAULT 0,"
+    " first_t INTEGER NOT NULL,"
+    " last_t INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " last_error_at INTEGER,"
+    " PRIMARY KEY (target, day));"
+    "CREATE INDEX IF NOT EXISTS poll_days_day ON poll_days(day);"
+    "CREATE TABLE IF NOT EXISTS poll_status ("
+    " target TEXT PRIMARY KEY,"
+    " kind TEXT,"
+    " up INTEGER NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " error TEXT);"
+    "CREATE TABLE IF NOT EXISTS poll_transitions ("
+    " t INTEGER NOT NULL,"
+    " target TEXT NOT NULL,"
+    " kind TEXT,"
+    " up INTEGER NOT NULL,"
+    " error TEXT);"
+    "CREATE INDEX IF NOT EXISTS poll_transitions_target"
+    " ON poll_transitions(target, t);",
 };
 
 /* Statements prepared once per connection. */
@@ -243,10 +273,37 @@ enum inv_stmt {
     ST_IMP_VOL_FIRST,
     ST_IMP_SNAP_CLUSTER,
     ST_IMP_SNAP_POOL,
+    ST_POLL_DAY,
+    ST_POLL_STATUS_GET,
+    ST_POLL_STATUS_SET,
+    ST_POLL_TRANSITION,
     ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
+    /* ?1 target, ?2 day, ?3 kind, ?4 ok (0/1), ?5 t, ?6 error or NULL */
+    [ST_POLL_DAY] =
+        "INSERT INTO poll_days(target, day, kind, cycles_ok, cycles_failed,"
+        " first_t, last_t, last_error, last_error_at)"
+        " VALUES (?1, ?2, ?3, ?4, 1 - ?4, ?5, ?5, ?6,"
+        " CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END)"
+        " ON CONFLICT(target, day) DO UPDATE SET kind = excluded.kind,"
+        " cycles_ok = poll_days.cycles_ok + excluded.cycles_ok,"
+        " cycles_failed = poll_days.cycles_failed + excluded.cycles_failed,"
+        " last_t = excluded.last_t,"
+        " last_error = COALESCE(excluded.last_error, poll_days.last_error),"
+        " last_error_at = COALESCE(excluded.last_error_at,"
+        " poll_days.last_error_at)",
+    [ST_POLL_STATUS_GET] = "SELECT up FROM poll_status WHERE target = ?1",
+    /* ?1 target, ?2 kind, ?3 up, ?4 t, ?5 error */
+    [ST_POLL_STATUS_SET] =
+        "INSERT INTO poll_status(target, kind, up, since, error)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT(target) DO UPDATE SET kind = excluded.kind,"
+        " up = excluded.up, since = excluded.since, error = excluded.error",
+    [ST_POLL_TRANSITION] = "INSERT INTO poll_transitions(t, target, kind, up,"
+                           " error) VALUES (?4, ?1, ?2, ?3, ?5)",
+
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1563,6 +1620,82 @@ enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
         rc = run(inv, ST_COMMIT, SQLITE_OK, "commit snapshot", err);
     if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
         run(inv, ST_ROLLBACK, SQLITE_OK, "rollback snapshot", NULL);
+    return rc;
+}
+
+/* ---- poll status (the daily digest) ----------------------------------- */
+
+/* Record one target's reading: the day's counters, and its status only when
+ * it changed (or is not known yet). */
+static enum sdc_rc poll_one(struct inv *inv, const struct sdc_batch *b,
+                            const char *day, time_t t, struct sdc_error *err)
+{
+    const char *kind = b->kind ? b->kind : "poller";
+    const char *error = b->ok ? NULL : b->error.msg;
+    sqlite3_stmt *st = inv->st[ST_POLL_DAY];
+    int brc, prev = -1, src;
+    enum sdc_rc rc;
+
+    brc = bind_text(st, 1, b->source) | bind_text(st, 2, day) |
+          bind_text(st, 3, kind) | sqlite3_bind_int(st, 4, b->ok ? 1 : 0) |
+          bind_time(st, 5, t) | bind_text(st, 6, error);
+    rc = run(inv, ST_POLL_DAY, brc, "record poll counters", err);
+    if (rc != SDC_OK)
+        return rc;
+
+    st = inv->st[ST_POLL_STATUS_GET];
+    if (bind_text(st, 1, b->source) != SQLITE_OK) {
+        stmt_done(st);
+        return db_error(inv, err, "read poll status");
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        prev = sqlite3_column_int(st, 0);
+    stmt_done(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return db_error(inv, err, "read poll status");
+    if (prev == (b->ok ? 1 : 0))
+        return SDC_OK;
+
+    st = inv->st[ST_POLL_STATUS_SET];
+    brc = bind_text(st, 1, b->source) | bind_text(st, 2, kind) |
+          sqlite3_bind_int(st, 3, b->ok ? 1 : 0) | bind_time(st, 4, t) |
+          bind_text(st, 5, error);
+    rc = run(inv, ST_POLL_STATUS_SET, brc, "record poll status", err);
+    if (rc != SDC_OK)
+        return rc;
+    st = inv->st[ST_POLL_TRANSITION];
+    brc = bind_text(st, 1, b->source) | bind_text(st, 2, kind) |
+          sqlite3_bind_int(st, 3, b->ok ? 1 : 0) | bind_time(st, 4, t) |
+          bind_text(st, 5, error);
+    return run(inv, ST_POLL_TRANSITION, brc, "record poll transition", err);
+}
+
+enum sdc_rc inv_record_poll(struct inv *inv, struct sdc_batch *const *batches,
+                            size_t n, time_t cycle, struct sdc_error *err)
+{
+    struct tm tm;
+    char day[16];
+    enum sdc_rc rc;
+
+    if (!inv)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_record_poll needs a database");
+    if (!localtime_r(&cycle, &tm) ||
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: time %lld has no local date",
+                             (long long)cycle);
+    rc = run(inv, ST_BEGIN, SQLITE_OK, "begin poll status", err);
+    if (rc != SDC_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == SDC_OK; i++)
+        if (batches[i] && batches[i]->source)
+            rc = poll_one(inv, batches[i], day, cycle, err);
+    if (rc == SDC_OK)
+        rc = run(inv, ST_COMMIT, SQLITE_OK, "commit poll status", err);
+    if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
+        run(inv, ST_ROLLBACK, SQLITE_OK, "rollback poll status", NULL);
     return rc;
 }
 

@@ -23,7 +23,7 @@ struct inv;
  * Schema version stored in PRAGMA user_version.  inv_open() migrates an
  * older database step by step and refuses a newer one.
  */
-#define INV_SCHEMA_VERSION 2
+#define INV_SCHEMA_VERSION 3
 
 /*
  * Tables (DESIGN.md section 5): hypervisors, vms, vm_names (rename history),
@@ -43,6 +43,14 @@ struct inv;
  * gets vanished_at.  Their events: kind "interface added" / "interface
  * vanished" / "storage added" / "storage vanished" (added also when a
  * vanished one returns), entity "<device>/<name>", name, host = device.
+ *
+ * Poll status (schema 3, for the daily digest), written by
+ * inv_record_poll(): poll_days(target, day, kind, cycles_ok, cycles_failed,
+ * first_t, last_t, last_error, last_error_at) per target and local day;
+ * poll_status(target, kind, up, since, error) - each target's status now,
+ * written only when it changes; poll_transitions(t, target, kind, up,
+ * error) - every change of status (the first reading of a target counts as
+ * one).  A target is a batch's source: a hypervisor or an SNMP device.
  */
 
 /*
@@ -69,6 +77,16 @@ void inv_close(struct inv *db);
  */
 enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
                                size_t n, time_t now, struct sdc_error *err);
+
+/*
+ * inv_record_poll - the poll status of one cycle at @cycle: for every batch
+ * (ok or failed), add one to the day's cycles_ok or cycles_failed and keep
+ * its error; when the target went up or down (or is new), update
+ * poll_status and add a poll_transitions row.  One transaction; cheap: one
+ * upsert and one indexed read per target, two more writes on a change.
+ */
+enum sdc_rc inv_record_poll(struct inv *db, struct sdc_batch *const *batches,
+                            size_t n, time_t cycle, struct sdc_error *err);
 
 /*
  * inv_snapshot_daily - write the snapshot for the local day of @now if that

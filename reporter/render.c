@@ -669,6 +669,28 @@ static enum sdc_rc swap_in(const char *tmp, const char *dst, const char *parent,
     return SDC_OK;
 }
 
+/*
+ * The process's umask without changing it: umask(0) then umask(old) would
+ * leave a window in which another thread (sdcmond's poller, creating an
+ * archive while a scheduled report is written) creates files mode 0666.
+ * Linux shows it in /proc/self/status; elsewhere assume 022.
+ */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[128];
+    mode_t um = 022;
+    if (!f)
+        return um;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "Umask:", 6) == 0) {
+            um = (mode_t)strtoul(line + 6, NULL, 8);
+            break;
+        }
+    fclose(f);
+    return um;
+}
+
 enum sdc_rc render_report(const struct monthly_report *r,
                           const struct render_opts *o, size_t *files,
                           struct sdc_error *err)
@@ -706,8 +728,7 @@ enum sdc_rc render_report(const struct monthly_report *r,
              (int)strcspn(base, "/"), base);
     if (!mkdtemp(tmp))
         return io_fail(err, "cannot create a directory in", parent, errno);
-    um = umask(0);
-    umask(um);
+    um = current_umask();
     chmod(tmp, 0777 & ~um);
 
     if (fm & (RENDER_HTML | RENDER_MD)) {

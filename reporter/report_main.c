@@ -2,8 +2,8 @@
  * report_main.c - sdcmon-report: build reports from what the archives and
  * the inventory hold (DESIGN.md section 2).  Subcommands: monthly (the
  * optimisation report); augmentation and digest are reserved for the
- * projection and the daily digest.  Command line, messages and progress
- * here; the work is in monthly.c and render.c.
+ * projection and the daily digest (digest).  Command line, messages and
+ * progress here; the work is in monthly.c, digest.c and render.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "monthly.h"
 #include "render.h"
 #include "sdc/config.h"
@@ -370,6 +371,189 @@ out:
     return rc;
 }
 
+static const char digest_usage_text[] =
+    "Usage: sdcmon-report digest -c FILE [--date YYYY-MM-DD] [OPTIONS]\n"
+    "\n"
+    "The daily digest: one page on one day (local time; default today so\n"
+    "far) - targets up or down and since when, poll errors per target, VMs\n"
+    "created, deleted and shut off, the day's peaks of every cluster, host,\n"
+    "pool, SNMP storage and uplink against its target, what is over target,\n"
+    "and what crossed a target since yesterday (compared with yesterday's\n"
+    "digest, or yesterday computed the same way).\n"
+    "\n"
+    "Writes REPORTS_DIR/digest/YYYY-MM-DD/ (report.html, report.md,\n"
+    "report.json), whole and swapped in atomically.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE    sdcmon configuration.  Required.\n"
+    "  -d, --date DATE      the day, YYYY-MM-DD (default: today).\n"
+    "  -f, --format LIST    html,md,json (default: all three).\n"
+    "  -o, --out DIR        write into DIR instead.\n"
+    "      --previous FILE  yesterday's report.json (default:\n"
+    "                       REPORTS_DIR/digest/<yesterday>/report.json).\n"
+    "  -t, --templates DIR  templates directory.\n"
+    "  -q, --quiet          no summary; only problems.\n"
+    "\n"
+    "Exit status: 0 written; 1 nothing to report (the day has not begun, or\n"
+    "neither archives nor inventory hold anything for it); 2 a usage or\n"
+    "configuration error; 3 the data could not be read or the report not\n"
+    "written.\n";
+
+static int run_digest(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"date", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"previous", required_argument, NULL, 'p'},
+        {"templates", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *date = NULL, *format = NULL, *out = NULL;
+    const char *previous = NULL, *templates = NULL;
+    bool quiet = false;
+    struct sdc_config *cfg = NULL;
+    struct sdc_error err = {0};
+    struct monthly_report rep = {0};
+    struct digest_opts dopt = {0};
+    struct render_opts ro = {0};
+    char outdir[4096];
+    unsigned formats = RENDER_HTML | RENDER_MD | RENDER_JSON;
+    size_t files = 0;
+    int ch, rc;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:d:f:o:t:qh", longopts, NULL)) !=
+           -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'd':
+            date = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            previous = optarg;
+            break;
+        case 't':
+            templates = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(digest_usage_text, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'sdcmon-report digest --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        usage_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!config) {
+        usage_error("%s", "no configuration: give -c FILE");
+        return EXIT_USAGE;
+    }
+    if (format) {
+        if (render_formats_parse(format, &formats, &err)) {
+            usage_error("--format: %s", err.msg);
+            return EXIT_USAGE;
+        }
+        if (formats & RENDER_CSV) {
+            usage_error("%s", "--format: the digest has no CSV tables "
+                              "(html, md, json)");
+            return EXIT_USAGE;
+        }
+    }
+    if (sdc_config_load(config, &cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
+                   ? EXIT_USAGE
+                   : EXIT_FAILED;
+    }
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    {
+        struct digest_day day;
+        time_t now = time(NULL);
+        if (digest_day_parse(date, now, &day, &err) != SDC_OK) {
+            usage_error("--date: %s", err.msg);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if (day.start > now) {
+            fprintf(stderr,
+                    "sdcmon-report: %s has not begun: there is nothing to "
+                    "report yet.\n",
+                    day.name);
+            rc = EXIT_NOTHING;
+            goto out;
+        }
+        dopt.cfg = cfg;
+        dopt.date = day.name;
+        dopt.now = now;
+        dopt.prev_path = previous;
+        if (digest_build(&dopt, &rep, &err) != SDC_OK) {
+            fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+            rc = err.code == SDC_ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+            goto out;
+        }
+        if (rep.no_data) {
+            fprintf(stderr,
+                    "sdcmon-report: no data for %s: neither the archives "
+                    "under %s/rrd nor the inventory hold anything for that "
+                    "day.  No digest written.\n",
+                    day.name, cfg->data_dir);
+            rc = EXIT_NOTHING;
+            goto out;
+        }
+        if (out)
+            snprintf(outdir, sizeof(outdir), "%s", out);
+        else
+            snprintf(outdir, sizeof(outdir), "%s/digest/%s", cfg->reports.dir,
+                     day.name);
+    }
+    ro.template_dir = templates;
+    ro.name = "digest";
+    ro.formats = formats;
+    ro.out_dir = outdir;
+    if (render_report(&rep, &ro, &files, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        rc = err.code == SDC_ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    if (!quiet) {
+        const json_t *h = json_object_get(rep.doc, "headline");
+#define HT(k) json_number_value(json_object_get(json_object_get(h, k), "value"))
+        printf("sdcmon-report: digest %s written to %s (%zu files)\n",
+               json_string_value(json_object_get(rep.doc, "date")), outdir,
+               files);
+        printf("  targets: %.0f up, %.0f down, %.0f failed cycles; VMs: %.0f "
+               "created, %.0f deleted, %.0f shut off; %.0f over target, %.0f "
+               "crossed a target since yesterday\n",
+               HT("targets_up"), HT("targets_down"), HT("poll_errors"),
+               HT("vms_created"), HT("vms_deleted"), HT("vms_shut_off"),
+               HT("over_target"), HT("crossings"));
+#undef HT
+    }
+    rc = 0;
+out:
+    monthly_report_free(&rep);
+    sdc_config_free(cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -387,7 +571,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "monthly") == 0)
         return run_monthly(argc - 1, argv + 1);
-    if (strcmp(cmd, "augmentation") == 0 || strcmp(cmd, "digest") == 0) {
+    if (strcmp(cmd, "digest") == 0)
+        return run_digest(argc - 1, argv + 1);
+    if (strcmp(cmd, "augmentation") == 0) {
         fprintf(stderr,
                 "sdcmon-report: '%s' is not available in this version yet "
                 "(only 'monthly' is).\n",

@@ -135,10 +135,18 @@ struct sdc_web_cfg {
 struct sdc_reports_cfg {
     char *dir;          /* "" in the file = data_dir/reports (resolved here) */
     int monthly_day;    /* 1..28, default 1 */
-    char *daily_digest; /* "HH:MM", default "19:00" */
+    char *daily_digest; /* "HH:MM" or "HH:MM:SS", default "19:00" */
     int daily_digest_minute; /* minutes after midnight, derived */
     char *templates; /* "" = found beside the programs (share/sdcmon/templates
                         under the install prefix); else this directory */
+    int daily_digest_second; /* seconds after midnight, derived */
+    bool scheduled;    /* sdcmond writes the scheduled reports; default true */
+    char *webhook_url; /* "" = none; else http:// or https:// URL that gets
+                          a JSON POST after each scheduled report */
+    char *mail_to;     /* "" = none; else addresses (comma separated) that
+                          get the daily digest through sendmail */
+    char *mail_from;   /* "" = the sendmail's default sender */
+    char *sendmail;    /* absolute path; default "/usr/sbin/sendmail" */
 };
 
 /*

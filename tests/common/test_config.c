@@ -1057,9 +1057,63 @@ static void test_reports_and_retention(void **state)
                              "retention = { step_days = 1; day_days = 0.25; };"
                              "\n"));
     assert_int_equal(f->cfg->reports.daily_digest_minute, 0);
+    assert_int_equal(f->cfg->reports.daily_digest_second, 0);
     assert_near(f->cfg->retention.step_days, 1);
     assert_near(f->cfg->retention.day_days, 0.25);
     assert_near(f->cfg->retention.min5_days, 40);
+}
+
+/* Scheduled reports and delivery (issue 8): seconds in the digest time,
+ * the webhook's scheme, mail addresses without header tricks, sendmail's
+ * path; each error with its line. */
+static void test_reports_delivery(void **state)
+{
+    struct fx *f = *state;
+    assert_loaded(f, load(f, "\n"));
+    assert_int_equal(f->cfg->reports.daily_digest_second, 19 * 3600);
+    assert_true(f->cfg->reports.scheduled);
+    assert_string_equal(f->cfg->reports.webhook_url, "");
+    assert_string_equal(f->cfg->reports.mail_to, "");
+    assert_string_equal(f->cfg->reports.sendmail, "/usr/sbin/sendmail");
+    assert_loaded(f, load(f, "reports = { daily_digest = \"07:05:09\";"
+                             " scheduled = false;"
+                             " webhook_url = \"https://hooks.example/x?a=1\";"
+                             " mail_to = \"ops@example.org, a.b+c@x-y.in\";"
+                             " mail_from = \"sdcmon@dc.example\";"
+                             " sendmail = \"/opt/bin/sm\"; };\n"));
+    assert_int_equal(f->cfg->reports.daily_digest_second,
+                     7 * 3600 + 5 * 60 + 9);
+    assert_int_equal(f->cfg->reports.daily_digest_minute, 7 * 60 + 5);
+    assert_false(f->cfg->reports.scheduled);
+    assert_string_equal(f->cfg->reports.webhook_url,
+                        "https://hooks.example/x?a=1");
+    assert_string_equal(f->cfg->reports.mail_to,
+                        "ops@example.org, a.b+c@x-y.in");
+    assert_string_equal(f->cfg->reports.sendmail, "/opt/bin/sm");
+    expect_error(f, "reports = { daily_digest = \"19:00:60\"; };\n",
+                 ":1: reports.daily_digest '19:00:60' is not a time HH:MM");
+    expect_error(f, "reports = { daily_digest = \"19:0:05\"; };\n",
+                 ":1: reports.daily_digest '19:0:05' is not a time HH:MM");
+    expect_error(f, "\n\nreports = { webhook_url = \"ftp://x/y\"; };\n",
+                 ":3: bad reports.webhook_url 'ftp://x/y': the scheme must "
+                 "be http:// or https://");
+    expect_error(f, "reports = { webhook_url = \"http:///path\"; };\n",
+                 ":1: bad reports.webhook_url 'http:///path': no host");
+    expect_error(f, "reports = { webhook_url = \"http://a b/\"; };\n",
+                 ":1: bad reports.webhook_url 'http://a b/': blanks");
+    expect_error(f, "reports = { mail_to = \"ops\"; };\n",
+                 ":1: bad reports.mail_to 'ops': expected mail addresses");
+    expect_error(f,
+                 "reports = {\n mail_to = \"a@b.c\\nBcc: x@evil.example\"; };"
+                 "\n",
+                 ":2: bad reports.mail_to");
+    expect_error(f, "reports = { mail_from = \"a@b.c, d@e.f\"; };\n",
+                 ":1: bad reports.mail_from 'a@b.c, d@e.f': expected one");
+    expect_error(f, "reports = { sendmail = \"sendmail\"; };\n",
+                 ":1: reports.sendmail 'sendmail' must be an absolute path");
+    expect_error(f, "reports = { scheduled = 1; };\n", ":1: reports.scheduled");
+    expect_error(f, "reports = { webhook = \"http://x/\"; };\n",
+                 ":1: unknown key 'webhook'");
 }
 
 /* `thresholds`: defaults as the issue states them, overrides, ranges and
@@ -1241,6 +1295,7 @@ int main(void)
         T(test_planned_date_invalid),
         T(test_capacity_ranges),
         T(test_reports_and_retention),
+        T(test_reports_delivery),
         T(test_thresholds),
         T(test_user_and_templates),
         T(test_secrets_service_group),

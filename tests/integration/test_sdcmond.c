@@ -432,7 +432,8 @@ static __attribute__((unused)) void test_archives_and_values(void **state)
                     "cd '%s' && find . -type f | grep -v "
                     "'^\\./rrd/[A-Za-z0-9._-]*/[A-Za-z0-9._-]*/"
                     "[A-Za-z0-9._-]*\\.rrd$' | grep -v '^\\./inventory\\.db' | "
-                    "grep -v '^\\./sdcmond\\.pid$' || true",
+                    "grep -v '^\\./sdcmond\\.pid$' |"
+                    " grep -v '^\\./reports/\\.schedule$' || true",
                     data),
             0);
         assert_string_equal(out, "");
@@ -466,7 +467,8 @@ static __attribute__((unused)) void test_hostile_names(void **state)
                 "cd '%s' && find . -type f | grep -v "
                 "'^\\./rrd/[A-Za-z0-9._-]*/[A-Za-z0-9._-]*/"
                 "[A-Za-z0-9._-]*\\.rrd$' | grep -v '^\\./inventory\\.db' | "
-                "grep -v '^\\./sdcmond\\.pid$' || true",
+                "grep -v '^\\./sdcmond\\.pid$' |"
+                " grep -v '^\\./reports/\\.schedule$' || true",
                 data),
         0);
     assert_string_equal(out, "");

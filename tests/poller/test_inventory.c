@@ -1108,6 +1108,126 @@ static void test_snmp_migration_from_v1(void **state)
              "2|sw.example");
 }
 
+/* ---- poll status (schema 3) ------------------------------------------- */
+
+static void poll(struct fx *f, struct sdc_batch **b, size_t n, time_t t)
+{
+    struct sdc_error err = {0};
+    if (inv_record_poll(f->inv, b, n, t, &err) != SDC_OK)
+        fail_msg("inv_record_poll: %s", err.msg);
+}
+
+static struct sdc_batch *status_batch(const char *source, const char *kind,
+                                      bool ok, const char *error, time_t t)
+{
+    struct sdc_batch *b = sdc_batch_new(source, t);
+    assert_non_null(b);
+    b->kind = kind;
+    b->ok = ok;
+    if (!ok)
+        sdc_error_set(&b->error, SDC_ERR_TIMEOUT, "%s", error);
+    return b;
+}
+
+/*
+ * Per target and day: cycles answered and failed with the last error;
+ * status and transitions written only when a target goes up or down; a new
+ * day starts new counters.
+ */
+static void test_poll_status(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    /* hv-a answers 5 cycles, fails cycles 2 and 3, answers again; sw1
+     * (SNMP) answers throughout */
+    for (int i = 0; i < 6; i++) {
+        bool up = i != 2 && i != 3;
+        char msg[64];
+        struct sdc_batch *b[2];
+        snprintf(msg, sizeof(msg), "hv-a: timed out (cycle %d)", i);
+        b[0] = status_batch("hv-a", "libvirt", up, msg, t0 + i * 60);
+        b[1] = status_batch("sw1", "snmp", true, NULL, t0 + i * 60);
+        poll(f, b, 2, t0 + i * 60);
+        free_batches(b, 2);
+    }
+    assert_q(f,
+             "SELECT target, kind, cycles_ok, cycles_failed, last_error,"
+             " last_error_at - first_t, last_t - first_t FROM poll_days"
+             " ORDER BY target",
+             "hv-a|libvirt|4|2|hv-a: timed out (cycle 3)|180|300\n"
+             "sw1|snmp|6|0|||300");
+    assert_q(f, "SELECT COUNT(DISTINCT day) FROM poll_days", "1");
+    /* transitions: first sight up, down at cycle 2, up at cycle 4 */
+    {
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "hv-a|%lld|1|\nhv-a|%lld|0|hv-a: timed out (cycle 2)\n"
+                 "hv-a|%lld|1|\nsw1|%lld|1|",
+                 (long long)t0, (long long)t0 + 120, (long long)t0 + 240,
+                 (long long)t0);
+        assert_q(f,
+                 "SELECT target, t, up, IFNULL(error, '') FROM"
+                 " poll_transitions ORDER BY target, t",
+                 want);
+        snprintf(want, sizeof(want), "hv-a|1|%lld\nsw1|1|%lld",
+                 (long long)t0 + 240, (long long)t0);
+        assert_q(f, "SELECT target, up, since FROM poll_status ORDER BY target",
+                 want);
+    }
+    /* the next day: new counters, the old day's stay */
+    {
+        struct sdc_batch *b =
+            status_batch("hv-a", "libvirt", false, "hv-a: refused", t0 + 86400);
+        poll(f, &b, 1, t0 + 86400);
+        free_batches(&b, 1);
+    }
+    assert_q(f,
+             "SELECT COUNT(*), SUM(cycles_ok), SUM(cycles_failed) FROM"
+             " poll_days WHERE target = 'hv-a'",
+             "2|4|3");
+    assert_q(f,
+             "SELECT cycles_ok, cycles_failed, last_error FROM poll_days"
+             " WHERE target = 'hv-a' ORDER BY day DESC LIMIT 1",
+             "0|1|hv-a: refused");
+    assert_q(f, "SELECT COUNT(*) FROM poll_transitions", "5");
+}
+
+/* A version 2 database (before poll status) is migrated to 3 keeping its
+ * rows, and then records poll status. */
+static void test_poll_migration_from_v2(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b = first_batch(t0);
+    struct sdc_error err = {0};
+
+    record(f, &b, 1, t0);
+    free_batches(&b, 1);
+    inv_close(f->inv);
+    f->inv = NULL;
+    assert_int_equal(tu_runf(NULL,
+                             "sqlite3 '%s' 'DROP TABLE poll_days;"
+                             " DROP TABLE poll_status;"
+                             " DROP TABLE poll_transitions;"
+                             " PRAGMA user_version = 2'",
+                             f->path),
+                     0);
+    assert_q(f, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'poll_%'",
+             "0");
+    assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
+    assert_int_equal(q_long(f, "PRAGMA user_version"), 3);
+    assert_int_equal(INV_SCHEMA_VERSION, 3);
+    assert_q(f,
+             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
+             " name LIKE 'poll_%'",
+             "3");
+    assert_true(q_long(f, "SELECT COUNT(*) FROM vms") > 0);
+    b = status_batch("hv1", "libvirt", true, NULL, t0 + 60);
+    poll(f, &b, 1, t0 + 60);
+    free_batches(&b, 1);
+    assert_q(f, "SELECT target, cycles_ok FROM poll_days", "hv1|1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1126,6 +1246,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snmp_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snmp_migration_from_v1, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_poll_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poll_migration_from_v2, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,799 @@
+/*
+ * reports.c - the scheduled reports' thread (reports.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "delivery.h"
+#include "digest.h"
+#include "figure.h"
+#include "monthly.h"
+#include "render.h"
+#include "reports.h"
+#include "sdc/log.h"
+
+/*
+ * augmentation: wired by the lead once branch aug lands.  Set this to the
+ * function that writes the augmentation report (reporter/augment.h); the
+ * monthly run calls it right after the monthly report and delivers what it
+ * wrote.  NULL: no augmentation report (logged once per monthly run).
+ */
+reports_augmentation_fn reports_augmentation_hook = NULL;
+
+/* Test instrumentation: SDCMON_TEST_REPORT_PAUSE=SECONDS holds each report
+ * between building and writing it, so a test can kill sdcmond mid-report.
+ * Honoured only with a step under 10 s (test configurations), logged. */
+#define PAUSE_ENV "SDCMON_TEST_REPORT_PAUSE"
+
+struct reports {
+    char *config_path;
+    struct sdc_config *cfg;
+    char state_path[4096];
+    struct reports_state st;
+    struct delivery *hook; /* webhook POSTs */
+    struct delivery *mail; /* mails: not queued behind a webhook's retries */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    bool stop;
+    bool reload;
+};
+
+static bool stopping(struct reports *r)
+{
+    bool stop;
+    pthread_mutex_lock(&r->lock);
+    stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+static double fig_value_of(const json_t *h, const char *key)
+{
+    return fig_value(json_object_get(h, key));
+}
+
+/* ----------------------------------------------------------- schedule */
+
+static time_t at_local(int year, int mon0, int mday, int second)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon0;
+    tm.tm_mday = mday;
+    tm.tm_hour = second / 3600;
+    tm.tm_min = second / 60 % 60;
+    tm.tm_sec = second % 60;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+time_t reports_daily_last(time_t now, int second)
+{
+    struct tm tm;
+    time_t t;
+    localtime_r(&now, &tm);
+    t = at_local(tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, second);
+    if (t > now)
+        t = at_local(tm.tm_year + 1900, tm.tm_mon, tm.tm_mday - 1, second);
+    return t;
+}
+
+time_t reports_daily_next(time_t after, int second)
+{
+    struct tm tm;
+    time_t t;
+    localtime_r(&after, &tm);
+    t = at_local(tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, second);
+    if (t <= after)
+        t = at_local(tm.tm_year + 1900, tm.tm_mon, tm.tm_mday + 1, second);
+    return t;
+}
+
+time_t reports_monthly_last(time_t now, int day, int second)
+{
+    struct tm tm;
+    time_t t;
+    localtime_r(&now, &tm);
+    t = at_local(tm.tm_year + 1900, tm.tm_mon, day, second);
+    if (t > now)
+        t = at_local(tm.tm_year + 1900, tm.tm_mon - 1, day, second);
+    return t;
+}
+
+time_t reports_monthly_next(time_t after, int day, int second)
+{
+    struct tm tm;
+    time_t t;
+    localtime_r(&after, &tm);
+    t = at_local(tm.tm_year + 1900, tm.tm_mon, day, second);
+    if (t <= after)
+        t = at_local(tm.tm_year + 1900, tm.tm_mon + 1, day, second);
+    return t;
+}
+
+/* -------------------------------------------------------------- state */
+
+static bool parse_time(const char *s, time_t *out)
+{
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || (*end && *end != '\n') || v < 0)
+        return false;
+    *out = (time_t)v;
+    return true;
+}
+
+enum sdc_rc reports_state_read(const char *path, struct reports_state *st,
+                               bool *found, struct sdc_error *err)
+{
+    FILE *f = fopen(path, "re");
+    char line[256];
+    int n = 0;
+
+    memset(st, 0, sizeof(*st));
+    *found = false;
+    if (!f) {
+        if (errno == ENOENT)
+            return SDC_OK;
+        return sdc_error_set(err, SDC_ERR_IO, "cannot read %s: %s", path,
+                             strerror(errno));
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char key[32], val[200], *sp;
+        n++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        sp = strchr(line, ' ');
+        if (!sp || (size_t)(sp - line) >= sizeof(key)) {
+            fclose(f);
+            return sdc_error_set(err, SDC_ERR_INVALID,
+                                 "%s:%d: not a schedule record line", path, n);
+        }
+        memcpy(key, line, (size_t)(sp - line));
+        key[sp - line] = 0;
+        snprintf(val, sizeof(val), "%s", sp + 1);
+        val[strcspn(val, "\n")] = 0;
+        if (strcmp(key, "running") == 0) {
+            if (strcmp(val, "digest") != 0 && strcmp(val, "monthly") != 0 &&
+                *val) {
+                fclose(f);
+                return sdc_error_set(err, SDC_ERR_INVALID,
+                                     "%s:%d: unknown report '%s'", path, n,
+                                     val);
+            }
+            snprintf(st->running, sizeof(st->running), "%s", val);
+            continue;
+        }
+        if ((strcmp(key, "digest_done") == 0 &&
+             parse_time(val, &st->digest_done)) ||
+            (strcmp(key, "monthly_done") == 0 &&
+             parse_time(val, &st->monthly_done)) ||
+            (strcmp(key, "running_due") == 0 &&
+             parse_time(val, &st->running_due)) ||
+            (strcmp(key, "running_since") == 0 &&
+             parse_time(val, &st->running_since)))
+            continue;
+        fclose(f);
+        return sdc_error_set(err, SDC_ERR_INVALID, "%s:%d: bad line '%.60s'",
+                             path, n, line);
+    }
+    fclose(f);
+    *found = true;
+    return SDC_OK;
+}
+
+enum sdc_rc reports_state_write(const char *path,
+                                const struct reports_state *st,
+                                struct sdc_error *err)
+{
+    char tmp[4200], dir[4096], buf[512];
+    int fd, len;
+    char *slash;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    len = snprintf(buf, sizeof(buf),
+                   "# sdcmond's report schedule: when each report was last "
+                   "due and done.\n"
+                   "# Written by sdcmond; remove it to start the schedule "
+                   "afresh.\n"
+                   "digest_done %lld\nmonthly_done %lld\nrunning %s\n"
+                   "running_due %lld\nrunning_since %lld\n",
+                   (long long)st->digest_done, (long long)st->monthly_done,
+                   st->running, (long long)st->running_due,
+                   (long long)st->running_since);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sdc_error_set(err, SDC_ERR_IO, "cannot write %s: %s", tmp,
+                             strerror(errno));
+    if (write(fd, buf, (size_t)len) != len || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return sdc_error_set(err, SDC_ERR_IO, "cannot write %s: %s", tmp,
+                             strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return sdc_error_set(err, SDC_ERR_IO, "cannot rename %s: %s", tmp,
+                             strerror(e));
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+    return SDC_OK;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void mkdirs(const char *path)
+{
+    char p[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(p))
+        return;
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != 0)
+            continue;
+        p[i] = 0;
+        mkdir(p, 0755);
+        p[i] = i < n ? '/' : 0;
+    }
+}
+
+static void save_state(struct reports *r)
+{
+    struct sdc_error e;
+    if (reports_state_write(r->state_path, &r->st, &e) != SDC_OK)
+        SDC_ERROR("reports: %s", e.msg);
+}
+
+static void fmt_local(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Wait @seconds on the thread's condition unless stopping; true: stop. */
+static bool wait_or_stop(struct reports *r, double seconds)
+{
+    struct timespec until;
+    bool stop;
+    if (seconds < 0)
+        seconds = 0;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)seconds;
+    until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop && !r->reload &&
+           pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
+        ;
+    stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+/* The test pause between building a report and writing it. */
+static void test_pause(struct reports *r, const char *what)
+{
+    const char *s = getenv(PAUSE_ENV);
+    char *end;
+    double v;
+    if (!s || !*s)
+        return;
+    v = strtod(s, &end);
+    if (*end || !(v > 0) || v > 3600)
+        return;
+    if (r->cfg->step >= 10) {
+        SDC_WARN("reports: %s is for tests and ignored with a step of %d s",
+                 PAUSE_ENV, r->cfg->step);
+        return;
+    }
+    SDC_WARN("reports: %s: holding the %s %.1f s before writing it (test)",
+             PAUSE_ENV, what, v);
+    while (v > 0 && !stopping(r)) {
+        double slice = fmin(v, 0.2);
+        usleep((useconds_t)(slice * 1e6));
+        v -= slice;
+    }
+}
+
+static char *read_whole(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *p = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+        n < 16 * 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0) {
+        p = malloc((size_t)n + 1);
+        if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+            free(p);
+            p = NULL;
+        } else if (p) {
+            p[n] = 0;
+        }
+    }
+    fclose(f);
+    return p;
+}
+
+/* The webhook's body: what was written and its headline figures. */
+static void post_report(struct reports *r, const char *kind, const char *period,
+                        const char *dir, json_t *headline)
+{
+    json_t *b = json_object(), *files = json_array();
+    char host[256] = "", when[64], *text;
+    static const char *const names[] = {"report.html", "report.md",
+                                        "report.json", NULL};
+    if (!*r->cfg->reports.webhook_url) {
+        json_decref(headline);
+        json_decref(b);
+        json_decref(files);
+        return;
+    }
+    gethostname(host, sizeof(host) - 1);
+    fmt_local(time(NULL), when, sizeof(when));
+    for (int i = 0; names[i]; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        if (stat(p, &st) == 0)
+            json_array_append_new(files, json_string(names[i]));
+    }
+    json_object_set_new(b, "source", json_string("sdcmond"));
+    json_object_set_new(b, "host", json_string(host));
+    json_object_set_new(b, "kind", json_string(kind));
+    json_object_set_new(b, "period", json_string(period));
+    json_object_set_new(b, "path", json_string(dir));
+    json_object_set_new(b, "files", files);
+    json_object_set_new(b, "generated", json_string(when));
+    json_object_set_new(b, "headline", headline ? headline : json_object());
+    text = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text)
+        delivery_post(r->hook, r->cfg->reports.webhook_url, text);
+    else
+        SDC_ERROR("webhook: out of memory; %s %s not posted", kind, period);
+    free(text);
+    json_decref(b);
+}
+
+/* {"key": value} of every figure (and boolean) of @h. */
+static json_t *values_of(const json_t *h)
+{
+    json_t *o = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)h, k, v)
+    {
+        if (json_is_object(v) && json_object_get(v, "value"))
+            json_object_set(o, k, json_object_get(v, "value"));
+        else if (json_is_boolean(v) || json_is_number(v))
+            json_object_set(o, k, v);
+    }
+    return o;
+}
+
+/* -------------------------------------------------------------- digest */
+
+static void run_digest(struct reports *r, time_t due)
+{
+    struct digest_opts o = {0};
+    struct monthly_report rep = {0};
+    struct render_opts ro = {0};
+    struct sdc_error e = {0};
+    struct digest_day day;
+    char dir[4096];
+    double t0 = (double)time(NULL);
+    size_t files = 0;
+    struct tm tm;
+    char date[DIGEST_DATE_LEN];
+
+    localtime_r(&due, &tm);
+    snprintf(date, sizeof(date), "%04d-%02d-%02d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday);
+    if (digest_day_parse(date, due, &day, &e) != SDC_OK) {
+        SDC_ERROR("digest: %s", e.msg);
+        return;
+    }
+    {
+        char when[32];
+        fmt_local(due, when, sizeof(when));
+        SDC_NOTICE("digest: writing the digest of %s (due %s)", date, when);
+    }
+    o.cfg = r->cfg;
+    o.date = date;
+    o.now = time(NULL);
+    o.until = due;
+    if (digest_build(&o, &rep, &e) != SDC_OK) {
+        SDC_ERROR("digest: %s: %s", date, e.msg);
+        return;
+    }
+    if (rep.no_data) {
+        SDC_NOTICE("digest: no data for %s: nothing written", date);
+        monthly_report_free(&rep);
+        return;
+    }
+    test_pause(r, "digest");
+    snprintf(dir, sizeof(dir), "%s/digest/%s", r->cfg->reports.dir, date);
+    ro.name = "digest";
+    ro.formats = RENDER_HTML | RENDER_MD | RENDER_JSON;
+    ro.out_dir = dir;
+    if (render_report(&rep, &ro, &files, &e) != SDC_OK) {
+        SDC_ERROR("digest: %s: %s", date, e.msg);
+        monthly_report_free(&rep);
+        return;
+    }
+    {
+        const json_t *h = json_object_get(rep.doc, "headline");
+        double down = fig_value_of(h, "targets_down");
+        double over = fig_value_of(h, "over_target");
+        double cross = fig_value_of(h, "crossings");
+        SDC_NOTICE("digest: %s written to %s in %.0f s: %.0f targets down, "
+                   "%.0f over target, %.0f crossed since yesterday",
+                   date, dir, (double)time(NULL) - t0, down, over, cross);
+        post_report(r, "digest", date, dir, values_of(h));
+        if (*r->cfg->reports.mail_to) {
+            char subject[200], p[4200];
+            char *text, *html;
+            snprintf(subject, sizeof(subject),
+                     "sdcmon daily digest %s: %.0f down, %.0f over target, "
+                     "%.0f crossed",
+                     date, down, over, cross);
+            snprintf(p, sizeof(p), "%s/report.md", dir);
+            text = read_whole(p);
+            snprintf(p, sizeof(p), "%s/report.html", dir);
+            html = read_whole(p);
+            if (text)
+                delivery_mail(r->mail, r->cfg->reports.sendmail,
+                              r->cfg->reports.mail_to,
+                              r->cfg->reports.mail_from, subject, text, html);
+            else
+                SDC_ERROR("mail: cannot read %s/report.md; not mailed", dir);
+            free(text);
+            free(html);
+        }
+    }
+    monthly_report_free(&rep);
+}
+
+/* ------------------------------------------------------------- monthly */
+
+static void run_monthly(struct reports *r, time_t due)
+{
+    struct tm tm;
+    char month[PERIOD_MONTH_LEN], dir[4096];
+    struct period p;
+    struct monthly_opts mo = {0};
+    struct monthly_report rep = {0};
+    struct render_opts ro = {0};
+    struct sdc_error e = {0};
+    size_t files = 0;
+    double t0 = (double)time(NULL);
+    int y, m;
+
+    localtime_r(&due, &tm);
+    y = tm.tm_year + 1900;
+    m = tm.tm_mon; /* 0-based this month = 1-based previous month */
+    if (m == 0) {
+        m = 12;
+        y--;
+    }
+    snprintf(month, sizeof(month), "%04d-%02d", y, m);
+    if (period_month(month, time(NULL), &p, &e) != SDC_OK) {
+        SDC_ERROR("monthly report: %s", e.msg);
+        return;
+    }
+    SDC_NOTICE("monthly report: writing %s", month);
+    mo.cfg = r->cfg;
+    mo.period = &p;
+    mo.now = time(NULL);
+    mo.jobs = 2; /* leave the CPUs to polling */
+    if (monthly_build(&mo, &rep, &e) != SDC_OK) {
+        SDC_ERROR("monthly report: %s: %s", month, e.msg);
+        return;
+    }
+    if (rep.no_data) {
+        SDC_NOTICE("monthly report: no data for %s: nothing written", month);
+    } else {
+        test_pause(r, "monthly report");
+        snprintf(dir, sizeof(dir), "%s/monthly/%s", r->cfg->reports.dir, month);
+        ro.name = "monthly";
+        ro.formats = RENDER_ALL;
+        ro.out_dir = dir;
+        if (render_report(&rep, &ro, &files, &e) != SDC_OK) {
+            SDC_ERROR("monthly report: %s: %s", month, e.msg);
+        } else {
+            json_t *h = json_object();
+            const json_t *t = json_object_get(rep.doc, "totals");
+            const json_t *c = json_object_get(rep.doc, "counts");
+            SDC_NOTICE("monthly report: %s written to %s (%zu files) in %.0f "
+                       "s",
+                       month, dir, files, (double)time(NULL) - t0);
+            json_object_set_new(h, "findings",
+                                json_deep_copy(json_object_get(c, "findings")));
+            json_object_set_new(h, "vms",
+                                json_deep_copy(json_object_get(c, "vms")));
+            json_object_set_new(
+                h, "reclaimable_vcpus",
+                json_real(fig_value(json_object_get(t, "reclaimable_vcpus"))));
+            json_object_set_new(
+                h, "reclaimable_memory_bytes",
+                json_real(fig_value(json_object_get(t, "reclaimable_memory"))));
+            json_object_set_new(h, "reclaimable_storage_bytes",
+                                json_real(fig_value(json_object_get(
+                                    t, "reclaimable_storage"))));
+            post_report(r, "monthly", month, dir, h);
+        }
+    }
+    monthly_report_free(&rep);
+
+    /* augmentation: wired by the lead once branch aug lands */
+    if (reports_augmentation_hook) {
+        char adir[4096] = "";
+        if (reports_augmentation_hook(r->cfg, time(NULL), adir, sizeof(adir),
+                                      &e) != SDC_OK) {
+            SDC_ERROR("augmentation report: %s", e.msg);
+        } else {
+            struct tm nt;
+            time_t now = time(NULL);
+            char day[DIGEST_DATE_LEN];
+            localtime_r(&now, &nt);
+            snprintf(day, sizeof(day), "%04d-%02d-%02d", nt.tm_year + 1900,
+                     nt.tm_mon + 1, nt.tm_mday);
+            SDC_NOTICE("augmentation report: written to %s", adir);
+            post_report(r, "augmentation", day, adir, json_object());
+        }
+    } else {
+        SDC_INFO("augmentation report: not available in this build");
+    }
+}
+
+/* -------------------------------------------------------------- thread */
+
+static void do_reload(struct reports *r)
+{
+    struct sdc_config *cfg = NULL;
+    struct sdc_error e;
+    if (sdc_config_load(r->config_path, &cfg, &e) != SDC_OK) {
+        SDC_ERROR("reports: reload: %s; keeping the running configuration",
+                  e.msg);
+        return;
+    }
+    sdc_config_free(r->cfg);
+    r->cfg = cfg;
+    mkdirs(r->cfg->reports.dir);
+    snprintf(r->state_path, sizeof(r->state_path), "%s/.schedule",
+             r->cfg->reports.dir);
+}
+
+/* Run the report of @kind due at @due, recorded before and after. */
+static void run_due(struct reports *r, const char *kind, time_t due,
+                    time_t done)
+{
+    char a[32], b[32];
+    fmt_local(due, a, sizeof(a));
+    if (done) {
+        time_t next =
+            strcmp(kind, "digest") == 0
+                ? reports_daily_next(done, r->cfg->reports.daily_digest_second)
+                : reports_monthly_next(done, r->cfg->reports.monthly_day,
+                                       REPORTS_MONTHLY_SECOND);
+        if (next < due) {
+            fmt_local(next, b, sizeof(b));
+            SDC_WARN("reports: the %s due at %s was missed (sdcmond was not "
+                     "running); only the latest, due at %s, is written",
+                     kind, b, a);
+        }
+    }
+    if (strcmp(r->st.running, kind) == 0 && r->st.running_due == due) {
+        fmt_local(r->st.running_since, b, sizeof(b));
+        SDC_WARN("reports: the %s due at %s was interrupted (started %s); "
+                 "writing it again",
+                 kind, a, b);
+    } else if (time(NULL) - due > 60) {
+        SDC_NOTICE("reports: the %s due at %s was missed; writing it now", kind,
+                   a);
+    }
+    snprintf(r->st.running, sizeof(r->st.running), "%s", kind);
+    r->st.running_due = due;
+    r->st.running_since = time(NULL);
+    save_state(r);
+    if (strcmp(kind, "digest") == 0)
+        run_digest(r, due);
+    else
+        run_monthly(r, due);
+    if (strcmp(kind, "digest") == 0)
+        r->st.digest_done = due;
+    else
+        r->st.monthly_done = due;
+    r->st.running[0] = 0;
+    r->st.running_due = r->st.running_since = 0;
+    save_state(r);
+}
+
+static void *run(void *arg)
+{
+    struct reports *r = arg;
+
+    /* below the poller: reports may wait, cycles may not */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    for (;;) {
+        time_t now, dd, md, next;
+        bool reload;
+        pthread_mutex_lock(&r->lock);
+        reload = r->reload;
+        r->reload = false;
+        pthread_mutex_unlock(&r->lock);
+        if (stopping(r))
+            break;
+        if (reload)
+            do_reload(r);
+        now = time(NULL);
+        if (r->cfg->reports.scheduled) {
+            dd = reports_daily_last(now, r->cfg->reports.daily_digest_second);
+            md = reports_monthly_last(now, r->cfg->reports.monthly_day,
+                                      REPORTS_MONTHLY_SECOND);
+            if (md > r->st.monthly_done) {
+                run_due(r, "monthly", md, r->st.monthly_done);
+                continue;
+            }
+            if (dd > r->st.digest_done) {
+                run_due(r, "digest", dd, r->st.digest_done);
+                continue;
+            }
+            next = reports_daily_next(now, r->cfg->reports.daily_digest_second);
+            dd = reports_monthly_next(now, r->cfg->reports.monthly_day,
+                                      REPORTS_MONTHLY_SECOND);
+            if (dd < next)
+                next = dd;
+        } else {
+            next = now + 60;
+        }
+        /* wake at the due second, and at least every 5 s in case the
+         * wall clock was set */
+        {
+            struct timespec ts;
+            double w;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            w = (double)next - ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+            if (wait_or_stop(r, fmin(fmax(w, 0.0), 5.0)))
+                break;
+        }
+    }
+    return NULL;
+}
+
+enum sdc_rc reports_start(const char *config_path, struct reports **out,
+                          struct sdc_error *err)
+{
+    struct reports *r = calloc(1, sizeof(*r));
+    pthread_condattr_t ca;
+    bool found = false;
+    enum sdc_rc rc;
+    char a[32], b[32];
+    time_t now = time(NULL);
+
+    *out = NULL;
+    if (!r || !(r->config_path = strdup(config_path))) {
+        free(r);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "reports: out of memory");
+    }
+    rc = sdc_config_load(config_path, &r->cfg, err);
+    if (rc != SDC_OK)
+        goto fail;
+    mkdirs(r->cfg->reports.dir);
+    snprintf(r->state_path, sizeof(r->state_path), "%s/.schedule",
+             r->cfg->reports.dir);
+    rc = reports_state_read(r->state_path, &r->st, &found, err);
+    if (rc == SDC_ERR_INVALID) {
+        SDC_ERROR("reports: %s; starting the schedule afresh", err->msg);
+        found = false;
+        rc = SDC_OK;
+    }
+    if (rc != SDC_OK)
+        goto fail;
+    if (!found) {
+        /* a first start owes nothing: the schedule starts now */
+        r->st.digest_done =
+            reports_daily_last(now, r->cfg->reports.daily_digest_second);
+        r->st.monthly_done = reports_monthly_last(
+            now, r->cfg->reports.monthly_day, REPORTS_MONTHLY_SECOND);
+        save_state(r);
+    }
+    fmt_local(reports_daily_next(now, r->cfg->reports.daily_digest_second), a,
+              sizeof(a));
+    fmt_local(reports_monthly_next(now, r->cfg->reports.monthly_day,
+                                   REPORTS_MONTHLY_SECOND),
+              b, sizeof(b));
+    if (r->cfg->reports.scheduled)
+        SDC_INFO("reports: next digest at %s, next monthly report at %s "
+                 "(record %s)",
+                 a, b, r->state_path);
+    else
+        SDC_INFO("reports: scheduled reports are off (reports.scheduled)");
+    rc = delivery_start(&r->hook, err);
+    if (rc == SDC_OK && (rc = delivery_start(&r->mail, err)) != SDC_OK)
+        delivery_stop(r->hook);
+    if (rc != SDC_OK)
+        goto fail;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&r->thread, NULL, run, r) != 0) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
+        delivery_stop(r->hook);
+        delivery_stop(r->mail);
+        rc =
+            sdc_error_set(err, SDC_ERR_NOMEM, "reports: cannot start a thread");
+        goto fail;
+    }
+    *out = r;
+    return SDC_OK;
+fail:
+    sdc_config_free(r->cfg);
+    free(r->config_path);
+    free(r);
+    return rc;
+}
+
+void reports_reload(struct reports *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->reload = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void reports_stop(struct reports *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    delivery_stop(r->hook);
+    delivery_stop(r->mail);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    sdc_config_free(r->cfg);
+    free(r->config_path);
+    free(r);
+}

@@ -1,0 +1,115 @@
+/*
+ * reports.h - sdcmond's scheduled reports (issue 8, DESIGN.md section 1).
+ *
+ * One worker thread, started beside the poll loop and never blocking it
+ * (its reads are the reporter library's: librrd's thread-safe fetch and a
+ * read-only SQLite connection of its own; the thread runs at nice 10):
+ * - the daily digest at reports.daily_digest (local time), for that day up
+ *   to that time, into reports.dir/digest/YYYY-MM-DD/ (digest.h);
+ * - the monthly report for the previous month on reports.monthly_day at
+ *   00:30 local time (REPORTS_MONTHLY_SECOND), into
+ *   reports.dir/monthly/YYYY-MM/ (monthly.h), and the augmentation report
+ *   with it through reports_augmentation_hook.
+ * After each report written: a webhook POST (reports.webhook_url) and, for
+ * the digest, a mail (reports.mail_to), through delivery.h's thread.
+ *
+ * What ran is recorded in reports.dir/.schedule (written whole, fsynced and
+ * renamed into place): the time each kind of report was last due and done,
+ * and the report in progress.  At start, a report whose time has passed
+ * since its last recorded run - sdcmond was down at that time, or killed
+ * while writing it - is written then (only the latest missed one of each
+ * kind).  With no record at all (a first start) nothing is owed: the
+ * schedule starts from now.
+ */
+#ifndef SDC_AGENT_REPORTS_H
+#define SDC_AGENT_REPORTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "sdc/config.h"
+#include "sdc/error.h"
+
+/* The monthly report's time on reports.monthly_day: 00:30 local time, when
+ * the last cycles of the month are written. */
+#define REPORTS_MONTHLY_SECOND (30 * 60)
+
+/*
+ * reports_augmentation_fn - write the augmentation report made at @now
+ * (reports.dir/augmentation/YYYY-MM-DD/) with @cfg; put its directory into
+ * @out_dir.  Called on the report thread right after the monthly report.
+ */
+typedef enum sdc_rc (*reports_augmentation_fn)(const struct sdc_config *cfg,
+                                               time_t now, char *out_dir,
+                                               size_t out_len,
+                                               struct sdc_error *err);
+
+/* NULL until the augmentation report is wired in (see reports.c). */
+extern reports_augmentation_fn reports_augmentation_hook;
+
+struct reports;
+
+/*
+ * reports_start - load the configuration at @config_path (a copy of its
+ * own, so a reload of the agent never pulls it from under a report in
+ * progress), read the schedule record and start the thread.
+ */
+enum sdc_rc reports_start(const char *config_path, struct reports **out,
+                          struct sdc_error *err);
+
+/* reports_reload - re-read the configuration before the next report (an
+ * invalid one is logged and the old one kept). */
+void reports_reload(struct reports *r);
+
+/*
+ * reports_stop - stop: a report in progress is finished first (the test
+ * pause, if any, is cut short), then the delivery thread stops.  NULL
+ * allowed.
+ */
+void reports_stop(struct reports *r);
+
+/* ------------------------------------------------ schedule arithmetic */
+
+/* The latest time at or before @now that is @second seconds after a local
+ * midnight (DST: mktime's reading of that wall-clock time). */
+time_t reports_daily_last(time_t now, int second);
+/* The first such time after @after. */
+time_t reports_daily_next(time_t after, int second);
+/* The latest time at or before @now that is @day (1..28) of a month at
+ * @second after local midnight. */
+time_t reports_monthly_last(time_t now, int day, int second);
+/* The first such time after @after. */
+time_t reports_monthly_next(time_t after, int day, int second);
+
+/*
+ * struct reports_state - the schedule record.
+ * @digest_done, @monthly_done: the time (as due, not as run) of the last
+ *                              report of each kind done; 0: never
+ * @running:  "digest" or "monthly" while one is being written, else ""
+ * @running_due: the time that report was due
+ * @running_since: when it started
+ */
+struct reports_state {
+    time_t digest_done;
+    time_t monthly_done;
+    char running[16];
+    time_t running_due;
+    time_t running_since;
+};
+
+/*
+ * reports_state_read - read @path.  *@found is false (and @st zeroed) when
+ * it does not exist.  @return: SDC_OK; SDC_ERR_IO when it cannot be read;
+ * SDC_ERR_INVALID when it is not a schedule record (with the line).
+ */
+enum sdc_rc reports_state_read(const char *path, struct reports_state *st,
+                               bool *found, struct sdc_error *err);
+
+/* reports_state_write - write @path atomically (temporary file, fsync,
+ * rename, fsync of the directory). */
+enum sdc_rc reports_state_write(const char *path,
+                                const struct reports_state *st,
+                                struct sdc_error *err);
+
+#endif

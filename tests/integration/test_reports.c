@@ -1,0 +1,578 @@
+/*
+ * test_reports.c - sdcmond's scheduled reports and their delivery (issue 8),
+ * with the real sdcmond against libvirt's test driver.
+ *
+ * - The digest at a time set a few seconds ahead (reports.daily_digest in
+ *   HH:MM:SS): written under reports/digest/<today>/, POSTed to a webhook
+ *   receiver run here on 127.0.0.1 with libmicrohttpd, which answers 503 to
+ *   the first two POSTs: three tries, 1 s then 2 s apart, the body's JSON
+ *   checked; mailed through a capture script that stands in for the MTA's
+ *   sendmail (it writes its arguments and standard input to a file): the
+ *   headers and both parts checked.  Every cycle of the run keeps its
+ *   step: consecutive cycle times differ by exactly the step, none missed.
+ * - kill -9 while a digest is being written (held by the test-only
+ *   SDCMON_TEST_REPORT_PAUSE): the record says it was running, nothing is
+ *   half-written; the restarted sdcmond writes it again; cycles kept their
+ *   step while the report was held.
+ * - A monthly report missed while sdcmond was down (the record's last
+ *   monthly run two months back) is run at start.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "itest.h"
+#include "testutil.h"
+
+#define MAX_POSTS 16
+
+/* ------------------------------------------------- the webhook receiver */
+
+struct receiver {
+    struct MHD_Daemon *d;
+    int port;
+    int fail_first; /* answer 503 to this many POSTs */
+    pthread_mutex_t lock;
+    int n;
+    double t[MAX_POSTS];
+    char *body[MAX_POSTS];
+    char type[MAX_POSTS][64];
+};
+
+struct upload {
+    char *p;
+    size_t len;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *data,
+                                  size_t *size, void **con_cls)
+{
+    struct receiver *r = cls;
+    struct upload *u = *con_cls;
+    struct MHD_Response *resp;
+    static const char ok[] = "ok\n", busy[] = "busy\n";
+    unsigned code;
+    enum MHD_Result res;
+    (void)url;
+    (void)version;
+    if (strcmp(method, "POST") != 0)
+        return MHD_NO;
+    if (!u) {
+        u = calloc(1, sizeof(*u));
+        *con_cls = u;
+        return u ? MHD_YES : MHD_NO;
+    }
+    if (*size) {
+        char *q = realloc(u->p, u->len + *size + 1);
+        if (!q || u->len + *size > 1 << 20)
+            return MHD_NO;
+        memcpy(q + u->len, data, *size);
+        u->p = q;
+        u->len += *size;
+        u->p[u->len] = 0;
+        *size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&r->lock);
+    if (r->n < MAX_POSTS) {
+        const char *ct =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        r->t[r->n] = mono();
+        r->body[r->n] = u->p ? strdup(u->p) : strdup("");
+        snprintf(r->type[r->n], sizeof(r->type[r->n]), "%s", ct ? ct : "");
+    }
+    code = r->n < r->fail_first ? 503 : 200;
+    r->n++;
+    pthread_mutex_unlock(&r->lock);
+    resp = code == 200
+               ? MHD_create_response_from_buffer(strlen(ok), (void *)ok,
+                                                 MHD_RESPMEM_PERSISTENT)
+               : MHD_create_response_from_buffer(strlen(busy), (void *)busy,
+                                                 MHD_RESPMEM_PERSISTENT);
+    res = MHD_queue_response(c, code, resp);
+    MHD_destroy_response(resp);
+    return res;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    struct upload *u = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (u) {
+        free(u->p);
+        free(u);
+        *con_cls = NULL;
+    }
+}
+
+static void receiver_start(struct receiver *r, int fail_first)
+{
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
+    r->fail_first = fail_first;
+    for (int tries = 0; tries < 20 && !r->d; tries++) {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof(sa));
+        r->port = tu_free_port();
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)r->port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        r->d = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+            (uint16_t)r->port, NULL, NULL, on_request, r, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    }
+    assert_non_null(r->d);
+}
+
+static void receiver_stop(struct receiver *r)
+{
+    MHD_stop_daemon(r->d);
+    for (int i = 0; i < r->n && i < MAX_POSTS; i++)
+        free(r->body[i]);
+    pthread_mutex_destroy(&r->lock);
+}
+
+static int receiver_count(struct receiver *r)
+{
+    int n;
+    pthread_mutex_lock(&r->lock);
+    n = r->n;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+struct run {
+    char *dir;
+    char *conf;
+    pid_t pid;
+};
+
+static void today(char *buf, size_t len, time_t t)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+/* "HH:MM:SS" @ahead seconds from now; the due time in *@due. */
+static void time_ahead(int ahead, char *buf, size_t len, time_t *due)
+{
+    time_t t = time(NULL) + ahead;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%H:%M:%S", &tm);
+    *due = t;
+}
+
+static void start(struct run *r)
+{
+    char log[700];
+    char *argv[] = {(char *)tu_sdcmond(), "-c", r->conf, "-f", NULL};
+    snprintf(log, sizeof(log), "%s/sdcmond.log", r->dir);
+    r->pid = tu_spawn(argv, log);
+    assert_true(r->pid > 0);
+}
+
+/* The cycle times logged ("cycle N:"), in order; their number in *@n. */
+static long long *cycles_of(const char *log, size_t *n)
+{
+    long long *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (const char *s = log; s && (s = strstr(s, "info: cycle ")); s++) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            v = realloc(v, cap * sizeof(*v));
+            assert_non_null(v);
+        }
+        v[(*n)++] = strtoll(s + strlen("info: cycle "), NULL, 10);
+    }
+    return v;
+}
+
+/* Every cycle one step after the one before (none missed, none late), and
+ * the run spans [@from, @to]. */
+static void check_on_step(const char *log, int step, time_t from, time_t to)
+{
+    size_t n;
+    long long *c = cycles_of(log, &n);
+    assert_true(n >= 3);
+    for (size_t i = 1; i < n; i++)
+        if (c[i] - c[i - 1] != step)
+            fail_msg("cycle %lld followed by %lld: not one step of %d s",
+                     c[i - 1], c[i], step);
+    if (c[0] > (long long)from || c[n - 1] < (long long)to)
+        fail_msg("cycles %lld..%lld do not span the report (%lld..%lld)", c[0],
+                 c[n - 1], (long long)from, (long long)to);
+    assert_null(strstr(log, "more than the step"));
+    free(c);
+}
+
+static long long state_value(const char *dir, const char *key)
+{
+    char *p = it_path(dir, "data/reports/.schedule");
+    char *text = tu_read_file(p), *s;
+    char k[64];
+    long long v = -1;
+    assert_non_null(text);
+    snprintf(k, sizeof(k), "\n%s ", key);
+    s = strstr(text, k);
+    if (s)
+        v = strtoll(s + strlen(k), NULL, 10);
+    free(text);
+    free(p);
+    return v;
+}
+
+static bool state_running(const char *dir, const char *kind)
+{
+    char *p = it_path(dir, "data/reports/.schedule");
+    char *text = tu_read_file(p);
+    char k[64];
+    bool yes;
+    assert_non_null(text);
+    snprintf(k, sizeof(k), "\nrunning %s\n", kind);
+    yes = strstr(text, k) != NULL;
+    free(text);
+    free(p);
+    return yes;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_digest_webhook_mail(void **state)
+{
+    struct receiver rc;
+    struct run r = {0};
+    char body[2048], hhmmss[16], date[16], *log, *mail, *mpath;
+    time_t due;
+    json_t *doc;
+    json_error_t je;
+    (void)state;
+
+    receiver_start(&rc, 2);
+    r.dir = tu_tmpdir("reports");
+    assert_non_null(r.dir);
+    mpath = it_path(r.dir, "mail.out");
+    /* a stand-in for the MTA's sendmail: records what it is given */
+    snprintf(body, sizeof(body),
+             "#!/bin/sh\n# stands in for /usr/sbin/sendmail (the MTA)\n"
+             "{ echo \"ARGS: $*\"; cat; } > '%s.tmp' && mv '%s.tmp' '%s'\n",
+             mpath, mpath, mpath);
+    {
+        char *sm = it_path(r.dir, "sendmail");
+        assert_true(tu_write_file(sm, body, 0755));
+        time_ahead(5, hhmmss, sizeof(hhmmss), &due);
+        today(date, sizeof(date), due);
+        snprintf(body, sizeof(body),
+                 "step = 1;\nweb = { listen = \"\"; };\n"
+                 "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+                 " cluster = \"lab\"; } );\n"
+                 "reports = { daily_digest = \"%s\";"
+                 " webhook_url = \"http://127.0.0.1:%d/hooks/sdcmon\";"
+                 " mail_to = \"ops@example.org, cap@example.org\";"
+                 " mail_from = \"sdcmon@dc.example\"; sendmail = \"%s\"; };\n",
+                 hhmmss, rc.port, sm);
+        free(sm);
+    }
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    start(&r);
+    assert_true(it_wait_log(r.dir, "webhook: delivered", 1, 40000));
+    assert_true(it_wait_log(r.dir, "handed to", 1, 10000));
+    /* a few cycles after the report */
+    assert_true(it_wait_log(r.dir, "info: cycle ", 14, 20000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+
+    /* the webhook: 503, 503, 200; back-off 1 s then 2 s */
+    assert_int_equal(receiver_count(&rc), 3);
+    assert_true(rc.t[1] - rc.t[0] > 0.9 && rc.t[1] - rc.t[0] < 1.9);
+    assert_true(rc.t[2] - rc.t[1] > 1.9 && rc.t[2] - rc.t[1] < 2.9);
+    assert_non_null(
+        strstr(log, "HTTP status 503 (try 1 of 5); next try in 1 s"));
+    assert_non_null(
+        strstr(log, "HTTP status 503 (try 2 of 5); next try in 2 s"));
+    assert_non_null(strstr(log, "(try 3)"));
+    assert_string_equal(rc.type[2], "application/json");
+    assert_string_equal(rc.body[0], rc.body[2]);
+    doc = json_loads(rc.body[2], 0, &je);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+                        "digest");
+    assert_string_equal(json_string_value(json_object_get(doc, "period")),
+                        date);
+    {
+        char want[700];
+        const json_t *h = json_object_get(doc, "headline");
+        const json_t *files = json_object_get(doc, "files");
+        snprintf(want, sizeof(want), "%s/data/reports/digest/%s", r.dir, date);
+        assert_string_equal(json_string_value(json_object_get(doc, "path")),
+                            want);
+        assert_int_equal(json_array_size(files), 3);
+        assert_string_equal(json_string_value(json_array_get(files, 2)),
+                            "report.json");
+        assert_true(json_number_value(json_object_get(h, "targets")) == 1);
+        assert_true(json_number_value(json_object_get(h, "targets_up")) == 1);
+        assert_true(json_number_value(json_object_get(h, "targets_down")) == 0);
+        assert_true(json_number_value(json_object_get(h, "vms_created")) == 1);
+        /* the report on disk says the same */
+        snprintf(want, sizeof(want), "%s/data/reports/digest/%s/report.json",
+                 r.dir, date);
+        {
+            json_t *rep = json_load_file(want, 0, &je);
+            const json_t *t;
+            assert_non_null(rep);
+            t = json_array_get(json_object_get(rep, "targets"), 0);
+            assert_string_equal(json_string_value(json_object_get(t, "status")),
+                                "up");
+            assert_int_equal(json_integer_value(json_object_get(
+                                 json_object_get(rep, "period"), "until_t")),
+                             (long long)due);
+            json_decref(rep);
+        }
+    }
+    json_decref(doc);
+
+    /* the mail */
+    mail = tu_read_file(mpath);
+    assert_non_null(mail);
+    assert_true(strncmp(mail, "ARGS: -t -oi\n", 13) == 0);
+    assert_non_null(strstr(mail, "\nFrom: sdcmon@dc.example\n"));
+    assert_non_null(strstr(mail, "\nTo: ops@example.org, cap@example.org\n"));
+    {
+        char want[128];
+        snprintf(want, sizeof(want),
+                 "\nSubject: sdcmon daily digest %s: 0 down, 0 over target, "
+                 "0 crossed\n",
+                 date);
+        assert_non_null(strstr(mail, want));
+        snprintf(want, sizeof(want), "# Daily digest: %s", date);
+        assert_non_null(strstr(mail, want));
+    }
+    assert_non_null(strstr(mail, "Content-Type: multipart/alternative;"));
+    assert_non_null(strstr(mail, "Content-Type: text/plain; charset=utf-8"));
+    assert_non_null(strstr(mail, "Content-Type: text/html; charset=utf-8"));
+    assert_non_null(strstr(mail, "- VMs: 1 created, 0 deleted, 0 shut off"));
+    free(mail);
+
+    /* polling kept its step through the report and the deliveries */
+    check_on_step(log, 1, due - 2, due + 4);
+    assert_int_equal(state_value(r.dir, "digest_done"), (long long)due);
+    assert_true(state_running(r.dir, ""));
+    free(log);
+    receiver_stop(&rc);
+    tu_rmrf(r.dir);
+    free(mpath);
+    free(r.conf);
+    free(r.dir);
+}
+
+static void test_kill_mid_report(void **state)
+{
+    struct run r = {0};
+    char body[1024], hhmmss[16], date[16], *log, *p;
+    time_t due;
+    int n_before, n_after;
+    (void)state;
+
+    r.dir = tu_tmpdir("reports-kill");
+    assert_non_null(r.dir);
+    time_ahead(4, hhmmss, sizeof(hhmmss), &due);
+    today(date, sizeof(date), due);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; };\n",
+             hhmmss);
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    setenv("SDCMON_TEST_REPORT_PAUSE", "8", 1);
+    start(&r);
+    unsetenv("SDCMON_TEST_REPORT_PAUSE");
+    assert_true(it_wait_log(r.dir, "holding the digest", 1, 20000));
+    /* cycles go on while the report is held */
+    log = it_read_log(r.dir);
+    {
+        size_t n;
+        free(cycles_of(log, &n));
+        n_before = (int)n;
+    }
+    free(log);
+    assert_true(it_wait_log(r.dir, "info: cycle ", n_before + 3, 6000));
+    assert_int_equal(kill(r.pid, SIGKILL), 0);
+    tu_wait_exit(r.pid, 5000);
+    log = it_read_log(r.dir);
+    check_on_step(log, 1, due - 2, due + 3);
+    free(log);
+    /* the record says the digest was running; nothing half-written */
+    assert_true(state_running(r.dir, "digest"));
+    assert_int_equal(state_value(r.dir, "running_due"), (long long)due);
+    assert_true(state_value(r.dir, "digest_done") < (long long)due);
+    p = it_path(r.dir, "data/reports/digest/%s", date);
+    assert_int_equal(tu_runf(NULL, "test -e '%s'", p), 1);
+    {
+        char *out = NULL;
+        assert_int_equal(
+            tu_runf(&out, "find '%s/data/reports' -name '*tmp*'", r.dir), 0);
+        assert_string_equal(out, "");
+        free(out);
+    }
+
+    /* restarted: the digest is written again, once */
+    log = it_read_log(r.dir);
+    {
+        size_t n;
+        free(cycles_of(log, &n));
+        n_after = (int)n;
+    }
+    free(log);
+    start(&r);
+    assert_true(it_wait_log(r.dir, "was interrupted", 1, 20000));
+    assert_true(it_wait_log(r.dir, "written to", 1, 20000));
+    assert_true(it_wait_log(r.dir, "info: cycle ", n_after + 2, 10000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    {
+        char *rep = it_path(r.dir, "data/reports/digest/%s/report.json", date);
+        char *text = tu_read_file(rep);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "\"kind\": \"digest\""));
+        free(text);
+        free(rep);
+    }
+    assert_int_equal(state_value(r.dir, "digest_done"), (long long)due);
+    assert_true(state_running(r.dir, ""));
+    log = it_read_log(r.dir);
+    {
+        const char *s = strstr(log, "was interrupted");
+        int k = 0;
+        for (const char *q = log; (q = strstr(q, "digest: writing")); q++)
+            k++;
+        assert_non_null(s);
+        assert_int_equal(k, 2); /* the killed run and the one after */
+    }
+    free(log);
+    free(p);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
+static void test_missed_monthly(void **state)
+{
+    struct run r = {0};
+    char body[1024], rec[512], month[16], want[128], *log, *path;
+    time_t now = time(NULL), last, two_back;
+    struct tm tm;
+    int y, m;
+    (void)state;
+
+    /* the monthly report due last (the 1st at 00:30), and two months
+     * before it */
+    localtime_r(&now, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = 0;
+    tm.tm_min = 30;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    last = mktime(&tm);
+    if (last > now) {
+        tm.tm_mon -= 1;
+        last = mktime(&tm);
+    }
+    localtime_r(&last, &tm);
+    y = tm.tm_year + 1900;
+    m = tm.tm_mon; /* the month before, 1-based */
+    if (m == 0) {
+        m = 12;
+        y--;
+    }
+    snprintf(month, sizeof(month), "%04d-%02d", y, m);
+    tm.tm_mon -= 2;
+    tm.tm_isdst = -1;
+    two_back = mktime(&tm);
+
+    r.dir = tu_tmpdir("reports-monthly");
+    assert_non_null(r.dir);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n");
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    /* the record of a daemon that last wrote a monthly report two months
+     * ago and today's digest already */
+    path = it_path(r.dir, "data/reports");
+    assert_int_equal(tu_runf(NULL, "mkdir -p '%s'", path), 0);
+    free(path);
+    path = it_path(r.dir, "data/reports/.schedule");
+    snprintf(rec, sizeof(rec),
+             "digest_done %lld\nmonthly_done %lld\nrunning \n"
+             "running_due 0\nrunning_since 0\n",
+             (long long)now, (long long)two_back);
+    assert_true(tu_write_file(path, rec, 0644));
+    free(path);
+    start(&r);
+    snprintf(want, sizeof(want), "monthly report: writing %s", month);
+    assert_true(it_wait_log(r.dir, want, 1, 20000));
+    snprintf(want, sizeof(want), "monthly report: no data for %s", month);
+    assert_true(it_wait_log(r.dir, want, 1, 30000));
+    assert_true(
+        it_wait_log(r.dir, "augmentation report: not available", 1, 5000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    log = it_read_log(r.dir);
+    assert_non_null(strstr(log, "was missed (sdcmond was not running); only "
+                                "the latest"));
+    free(log);
+    assert_int_equal(state_value(r.dir, "monthly_done"), (long long)last);
+    assert_int_equal(state_value(r.dir, "digest_done"), (long long)now);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_digest_webhook_mail),
+        cmocka_unit_test(test_kill_mid_report),
+        cmocka_unit_test(test_missed_monthly),
+    };
+    setenv("SDCMON_TEMPLATES", SDC_SOURCE_DIR "/templates", 1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
