@@ -130,31 +130,17 @@ static const json_t *jpath(const json_t *o, const char *path)
     return o;
 }
 
-enum col_type {
-    C_STR = 0, /* a string */
-    C_FIG,     /* a figure's value */
-    C_INT,     /* an integer */
-    C_BOOL,    /* true / false */
-};
-
-struct col {
-    const char *header;
-    const char *path;
-    enum col_type type;
-};
-
-struct table {
-    const char *file;
-    const char *list; /* path of the array in the document */
-    const struct col *cols;
-};
+#define C_STR RENDER_COL_STR   /* a string */
+#define C_FIG RENDER_COL_FIG   /* a figure's value */
+#define C_INT RENDER_COL_INT   /* an integer */
+#define C_BOOL RENDER_COL_BOOL /* true / false */
 
 #define END                                                                    \
     {                                                                          \
         NULL, NULL, C_STR                                                      \
     }
 
-static const struct col cluster_cols[] = {
+static const struct render_col cluster_cols[] = {
     {"cluster", "name", C_STR},
     {"hosts", "hosts", C_INT},
     {"coverage_pct", "coverage", C_FIG},
@@ -183,23 +169,24 @@ static const struct col cluster_cols[] = {
     {"vram_per_ram_change", "vram_ratio_change", C_FIG},
     END};
 
-static const struct col host_cols[] = {{"host", "name", C_STR},
-                                       {"cluster", "cluster", C_STR},
-                                       {"vms", "vms", C_INT},
-                                       {"cpus", "cpus", C_FIG},
-                                       {"memory_bytes", "memory", C_FIG},
-                                       {"coverage_pct", "coverage", C_FIG},
-                                       {"cpu_mean_pct", "cpu.mean", C_FIG},
-                                       {"cpu_p95_pct", "cpu.p95", C_FIG},
-                                       {"cpu_max_pct", "cpu.max", C_FIG},
-                                       {"memory_mean_pct", "mem.mean", C_FIG},
-                                       {"memory_p95_pct", "mem.p95", C_FIG},
-                                       {"memory_max_pct", "mem.max", C_FIG},
-                                       {"hot", "hot", C_BOOL},
-                                       {"polled_whole_month", "polled", C_BOOL},
-                                       END};
+static const struct render_col host_cols[] = {
+    {"host", "name", C_STR},
+    {"cluster", "cluster", C_STR},
+    {"vms", "vms", C_INT},
+    {"cpus", "cpus", C_FIG},
+    {"memory_bytes", "memory", C_FIG},
+    {"coverage_pct", "coverage", C_FIG},
+    {"cpu_mean_pct", "cpu.mean", C_FIG},
+    {"cpu_p95_pct", "cpu.p95", C_FIG},
+    {"cpu_max_pct", "cpu.max", C_FIG},
+    {"memory_mean_pct", "mem.mean", C_FIG},
+    {"memory_p95_pct", "mem.p95", C_FIG},
+    {"memory_max_pct", "mem.max", C_FIG},
+    {"hot", "hot", C_BOOL},
+    {"polled_whole_month", "polled", C_BOOL},
+    END};
 
-static const struct col pool_cols[] = {
+static const struct render_col pool_cols[] = {
     {"pool_key", "key", C_STR},
     {"name", "name", C_STR},
     {"type", "type", C_STR},
@@ -219,7 +206,7 @@ static const struct col pool_cols[] = {
     {"p95_change_points", "use.change", C_FIG},
     END};
 
-static const struct col storage_cols[] = {
+static const struct render_col storage_cols[] = {
     {"device", "device", C_STR},
     {"storage", "name", C_STR},
     {"size_bytes", "size", C_FIG},
@@ -233,7 +220,7 @@ static const struct col storage_cols[] = {
     {"p95_change_points", "use.change", C_FIG},
     END};
 
-static const struct col uplink_cols[] = {
+static const struct render_col uplink_cols[] = {
     {"device", "device", C_STR},
     {"interface", "name", C_STR},
     {"alias", "alias", C_STR},
@@ -251,7 +238,7 @@ static const struct col uplink_cols[] = {
     {"over_target", "over", C_BOOL},
     END};
 
-static const struct col vm_cols[] = {
+static const struct render_col vm_cols[] = {
     {"uuid", "id", C_STR},
     {"name", "name", C_STR},
     {"owner", "owner", C_STR},
@@ -282,7 +269,7 @@ static const struct col vm_cols[] = {
     {"note", "note", C_STR},
     END};
 
-static const struct col owner_cols[] = {
+static const struct render_col owner_cols[] = {
     {"owner", "owner", C_STR},
     {"vms", "vms", C_FIG},
     {"vcpus", "vcpus", C_FIG},
@@ -297,45 +284,48 @@ static const struct col owner_cols[] = {
     {"needs_memory_bytes", "need_memory", C_FIG},
     END};
 
-static const struct col not_judged_cols[] = {
+static const struct render_col not_judged_cols[] = {
     {"kind", "kind", C_STR},     {"name", "name", C_STR},
     {"id", "id", C_STR},         {"coverage_pct", "coverage", C_FIG},
     {"reason", "reason", C_STR}, END};
 
-static const struct col withheld_cols[] = {
+static const struct render_col withheld_cols[] = {
     {"pool_key", "pool", C_STR},          {"pool", "pool_name", C_STR},
     {"unused_volumes", "volumes", C_FIG}, {"size_bytes", "size", C_FIG},
     {"reason", "reason", C_STR},          END};
 
-static const struct col threshold_cols[] = {{"key", "key", C_STR},
-                                            {"rule", "rule", C_STR},
-                                            {"value", "value", C_FIG},
-                                            {"unit", "value.unit", C_STR},
-                                            END};
+static const struct render_col threshold_cols[] = {
+    {"key", "key", C_STR},
+    {"rule", "rule", C_STR},
+    {"value", "value", C_FIG},
+    {"unit", "value.unit", C_STR},
+    END};
 
-static const struct col totals_cols[] = {{"what", "what", C_STR},
-                                         {"count", "count", C_FIG},
-                                         {"vcpus", "vcpus", C_FIG},
-                                         {"memory_bytes", "memory", C_FIG},
-                                         {"storage_bytes", "storage", C_FIG},
-                                         END};
+static const struct render_col totals_cols[] = {
+    {"what", "what", C_STR},
+    {"count", "count", C_FIG},
+    {"vcpus", "vcpus", C_FIG},
+    {"memory_bytes", "memory", C_FIG},
+    {"storage_bytes", "storage", C_FIG},
+    END};
 
-static const struct table tables[] = {
-    {"clusters.csv", "summary.clusters", cluster_cols},
-    {"hosts.csv", "hosts", host_cols},
-    {"pools.csv", "summary.pools", pool_cols},
-    {"storages.csv", "summary.storages", storage_cols},
-    {"uplinks.csv", "summary.uplinks", uplink_cols},
-    {"vms.csv", "vms", vm_cols},
-    {"owners.csv", "owners", owner_cols},
-    {"not_judged.csv", "not_judged", not_judged_cols},
-    {"orphans_withheld.csv", "findings.orphans_withheld", withheld_cols},
-    {"thresholds.csv", "thresholds", threshold_cols},
-    {"reclaimable.csv", "totals.breakdown", totals_cols},
+static const struct render_table tables[] = {
+    {"clusters.csv", "summary.clusters", cluster_cols, NULL, NULL},
+    {"hosts.csv", "hosts", host_cols, NULL, NULL},
+    {"pools.csv", "summary.pools", pool_cols, NULL, NULL},
+    {"storages.csv", "summary.storages", storage_cols, NULL, NULL},
+    {"uplinks.csv", "summary.uplinks", uplink_cols, NULL, NULL},
+    {"vms.csv", "vms", vm_cols, NULL, NULL},
+    {"owners.csv", "owners", owner_cols, NULL, NULL},
+    {"not_judged.csv", "not_judged", not_judged_cols, NULL, NULL},
+    {"orphans_withheld.csv", "findings.orphans_withheld", withheld_cols, NULL,
+     NULL},
+    {"thresholds.csv", "thresholds", threshold_cols, NULL, NULL},
+    {"reclaimable.csv", "totals.breakdown", totals_cols, NULL, NULL},
 };
 
 /* Every finding, one table: what they share. */
-static const struct col finding_cols[] = {
+static const struct render_col finding_cols[] = {
     {"kind", "kind", C_STR},
     {"name", "name", C_STR},
     {"id", "id", C_STR},
@@ -368,17 +358,19 @@ static const char *const finding_lists[] = {"shutoff",
                                             "interface_errors",
                                             NULL};
 
-static const struct col move_cols[] = {{"vm", "name", C_STR},
-                                       {"uuid", "id", C_STR},
-                                       {"owner", "owner", C_STR},
-                                       {"from_host", "from", C_STR},
-                                       {"to_host", "to", C_STR},
-                                       {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
-                                       {"memory_bytes", "memory", C_FIG},
-                                       END};
+static const struct render_col move_cols[] = {
+    {"vm", "name", C_STR},
+    {"uuid", "id", C_STR},
+    {"owner", "owner", C_STR},
+    {"from_host", "from", C_STR},
+    {"to_host", "to", C_STR},
+    {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
+    {"memory_bytes", "memory", C_FIG},
+    END};
 
 static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
-                              const struct col *cols, struct sdc_error *err)
+                              const struct render_col *cols,
+                              struct sdc_error *err)
 {
     enum sdc_rc rc = SDC_OK;
     if (first)
@@ -388,8 +380,31 @@ static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
     return rc ? rc : mst_csv_end_row(w, err);
 }
 
+/* The cells of @cols from @row, without ending the row. */
+static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
+                             const struct render_col *cols,
+                             struct sdc_error *err);
+
 static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
-                           const struct col *cols, struct sdc_error *err)
+                           const struct render_col *cols, struct sdc_error *err)
+{
+    enum sdc_rc rc = csv_cells(w, row, cols, err);
+    return rc ? rc : mst_csv_end_row(w, err);
+}
+
+static enum sdc_rc csv_header2(struct mst_csv *w, const struct render_col *a,
+                               const struct render_col *b,
+                               struct sdc_error *err)
+{
+    enum sdc_rc rc = SDC_OK;
+    for (size_t i = 0; rc == SDC_OK && a && a[i].header; i++)
+        rc = mst_csv_str(w, a[i].header, err);
+    return rc ? rc : csv_header(w, NULL, b, err);
+}
+
+static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
+                             const struct render_col *cols,
+                             struct sdc_error *err)
 {
     enum sdc_rc rc = SDC_OK;
     for (size_t i = 0; rc == SDC_OK && cols[i].header; i++) {
@@ -418,12 +433,12 @@ static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
             break;
         }
     }
-    return rc ? rc : mst_csv_end_row(w, err);
+    return rc;
 }
 
 /* Write one CSV file from rows produced by @fill into @dir/@name. */
 static enum sdc_rc csv_file(const char *dir, const char *name,
-                            const json_t *doc, const struct table *t,
+                            const json_t *doc, const struct render_table *t,
                             struct sdc_error *err)
 {
     char path[PATH_LEN];
@@ -438,7 +453,22 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     if (!f)
         return io_fail(err, "cannot create", path, errno);
     mst_csv_init(&w, f, MST_CSV_DEFUSE_FORMULAS);
-    if (t) {
+    if (t && t->sub) {
+        rc = csv_header2(&w, t->parent_cols, t->cols, err);
+        json_array_foreach(jpath(doc, t->list), i, row)
+        {
+            size_t k;
+            const json_t *sr;
+            json_array_foreach(jpath(row, t->sub), k, sr)
+            {
+                if (rc)
+                    break;
+                rc = csv_cells(&w, row, t->parent_cols, err);
+                if (rc == SDC_OK)
+                    rc = csv_row(&w, sr, t->cols, err);
+            }
+        }
+    } else if (t) {
         rc = csv_header(&w, NULL, t->cols, err);
         json_array_foreach(jpath(doc, t->list), i, row)
         {
@@ -487,10 +517,20 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     return rc;
 }
 
-static enum sdc_rc write_csvs(const char *dir, const json_t *doc, size_t *files,
+static enum sdc_rc write_csvs(const char *dir, const json_t *doc,
+                              const struct render_opts *o, size_t *files,
                               struct sdc_error *err)
 {
     enum sdc_rc rc;
+    if (o->tables) {
+        for (size_t i = 0; i < o->n_tables; i++) {
+            if ((rc =
+                     csv_file(dir, o->tables[i].file, doc, &o->tables[i], err)))
+                return rc;
+            (*files)++;
+        }
+        return SDC_OK;
+    }
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if ((rc = csv_file(dir, tables[i].file, doc, &tables[i], err)))
             return rc;
@@ -695,7 +735,7 @@ enum sdc_rc render_report(const struct monthly_report *r,
             goto fail;
         nfiles++;
     }
-    if ((fm & RENDER_CSV) && (rc = write_csvs(tmp, r->doc, &nfiles, err)))
+    if ((fm & RENDER_CSV) && (rc = write_csvs(tmp, r->doc, o, &nfiles, err)))
         goto fail;
     if (fm & RENDER_JSON) {
         text = json_dumps(r->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
