@@ -130,17 +130,31 @@ static const json_t *jpath(const json_t *o, const char *path)
     return o;
 }
 
-#define C_STR RENDER_COL_STR   /* a string */
-#define C_FIG RENDER_COL_FIG   /* a figure's value */
-#define C_INT RENDER_COL_INT   /* an integer */
-#define C_BOOL RENDER_COL_BOOL /* true / false */
+enum col_type {
+    C_STR = 0, /* a string */
+    C_FIG,     /* a figure's value */
+    C_INT,     /* an integer */
+    C_BOOL,    /* true / false */
+};
+
+struct col {
+    const char *header;
+    const char *path;
+    enum col_type type;
+};
+
+struct table {
+    const char *file;
+    const char *list; /* path of the array in the document */
+    const struct col *cols;
+};
 
 #define END                                                                    \
     {                                                                          \
         NULL, NULL, C_STR                                                      \
     }
 
-static const struct render_col cluster_cols[] = {
+static const struct col cluster_cols[] = {
     {"cluster", "name", C_STR},
     {"hosts", "hosts", C_INT},
     {"coverage_pct", "coverage", C_FIG},
@@ -169,24 +183,23 @@ static const struct render_col cluster_cols[] = {
     {"vram_per_ram_change", "vram_ratio_change", C_FIG},
     END};
 
-static const struct render_col host_cols[] = {
-    {"host", "name", C_STR},
-    {"cluster", "cluster", C_STR},
-    {"vms", "vms", C_INT},
-    {"cpus", "cpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG},
-    {"coverage_pct", "coverage", C_FIG},
-    {"cpu_mean_pct", "cpu.mean", C_FIG},
-    {"cpu_p95_pct", "cpu.p95", C_FIG},
-    {"cpu_max_pct", "cpu.max", C_FIG},
-    {"memory_mean_pct", "mem.mean", C_FIG},
-    {"memory_p95_pct", "mem.p95", C_FIG},
-    {"memory_max_pct", "mem.max", C_FIG},
-    {"hot", "hot", C_BOOL},
-    {"polled_whole_month", "polled", C_BOOL},
-    END};
+static const struct col host_cols[] = {{"host", "name", C_STR},
+                                       {"cluster", "cluster", C_STR},
+                                       {"vms", "vms", C_INT},
+                                       {"cpus", "cpus", C_FIG},
+                                       {"memory_bytes", "memory", C_FIG},
+                                       {"coverage_pct", "coverage", C_FIG},
+                                       {"cpu_mean_pct", "cpu.mean", C_FIG},
+                                       {"cpu_p95_pct", "cpu.p95", C_FIG},
+                                       {"cpu_max_pct", "cpu.max", C_FIG},
+                                       {"memory_mean_pct", "mem.mean", C_FIG},
+                                       {"memory_p95_pct", "mem.p95", C_FIG},
+                                       {"memory_max_pct", "mem.max", C_FIG},
+                                       {"hot", "hot", C_BOOL},
+                                       {"polled_whole_month", "polled", C_BOOL},
+                                       END};
 
-static const struct render_col pool_cols[] = {
+static const struct col pool_cols[] = {
     {"pool_key", "key", C_STR},
     {"name", "name", C_STR},
     {"type", "type", C_STR},
@@ -206,7 +219,7 @@ static const struct render_col pool_cols[] = {
     {"p95_change_points", "use.change", C_FIG},
     END};
 
-static const struct render_col storage_cols[] = {
+static const struct col storage_cols[] = {
     {"device", "device", C_STR},
     {"storage", "name", C_STR},
     {"size_bytes", "size", C_FIG},
@@ -220,7 +233,7 @@ static const struct render_col storage_cols[] = {
     {"p95_change_points", "use.change", C_FIG},
     END};
 
-static const struct render_col uplink_cols[] = {
+static const struct col uplink_cols[] = {
     {"device", "device", C_STR},
     {"interface", "name", C_STR},
     {"alias", "alias", C_STR},
@@ -238,7 +251,7 @@ static const struct render_col uplink_cols[] = {
     {"over_target", "over", C_BOOL},
     END};
 
-static const struct render_col vm_cols[] = {
+static const struct col vm_cols[] = {
     {"uuid", "id", C_STR},
     {"name", "name", C_STR},
     {"owner", "owner", C_STR},
@@ -269,7 +282,7 @@ static const struct render_col vm_cols[] = {
     {"note", "note", C_STR},
     END};
 
-static const struct render_col owner_cols[] = {
+static const struct col owner_cols[] = {
     {"owner", "owner", C_STR},
     {"vms", "vms", C_FIG},
     {"vcpus", "vcpus", C_FIG},
@@ -284,48 +297,45 @@ static const struct render_col owner_cols[] = {
     {"needs_memory_bytes", "need_memory", C_FIG},
     END};
 
-static const struct render_col not_judged_cols[] = {
+static const struct col not_judged_cols[] = {
     {"kind", "kind", C_STR},     {"name", "name", C_STR},
     {"id", "id", C_STR},         {"coverage_pct", "coverage", C_FIG},
     {"reason", "reason", C_STR}, END};
 
-static const struct render_col withheld_cols[] = {
+static const struct col withheld_cols[] = {
     {"pool_key", "pool", C_STR},          {"pool", "pool_name", C_STR},
     {"unused_volumes", "volumes", C_FIG}, {"size_bytes", "size", C_FIG},
     {"reason", "reason", C_STR},          END};
 
-static const struct render_col threshold_cols[] = {
-    {"key", "key", C_STR},
-    {"rule", "rule", C_STR},
-    {"value", "value", C_FIG},
-    {"unit", "value.unit", C_STR},
-    END};
+static const struct col threshold_cols[] = {{"key", "key", C_STR},
+                                            {"rule", "rule", C_STR},
+                                            {"value", "value", C_FIG},
+                                            {"unit", "value.unit", C_STR},
+                                            END};
 
-static const struct render_col totals_cols[] = {
-    {"what", "what", C_STR},
-    {"count", "count", C_FIG},
-    {"vcpus", "vcpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG},
-    {"storage_bytes", "storage", C_FIG},
-    END};
+static const struct col totals_cols[] = {{"what", "what", C_STR},
+                                         {"count", "count", C_FIG},
+                                         {"vcpus", "vcpus", C_FIG},
+                                         {"memory_bytes", "memory", C_FIG},
+                                         {"storage_bytes", "storage", C_FIG},
+                                         END};
 
-static const struct render_table tables[] = {
-    {"clusters.csv", "summary.clusters", cluster_cols, NULL, NULL},
-    {"hosts.csv", "hosts", host_cols, NULL, NULL},
-    {"pools.csv", "summary.pools", pool_cols, NULL, NULL},
-    {"storages.csv", "summary.storages", storage_cols, NULL, NULL},
-    {"uplinks.csv", "summary.uplinks", uplink_cols, NULL, NULL},
-    {"vms.csv", "vms", vm_cols, NULL, NULL},
-    {"owners.csv", "owners", owner_cols, NULL, NULL},
-    {"not_judged.csv", "not_judged", not_judged_cols, NULL, NULL},
-    {"orphans_withheld.csv", "findings.orphans_withheld", withheld_cols, NULL,
-     NULL},
-    {"thresholds.csv", "thresholds", threshold_cols, NULL, NULL},
-    {"reclaimable.csv", "totals.breakdown", totals_cols, NULL, NULL},
+static const struct table tables[] = {
+    {"clusters.csv", "summary.clusters", cluster_cols},
+    {"hosts.csv", "hosts", host_cols},
+    {"pools.csv", "summary.pools", pool_cols},
+    {"storages.csv", "summary.storages", storage_cols},
+    {"uplinks.csv", "summary.uplinks", uplink_cols},
+    {"vms.csv", "vms", vm_cols},
+    {"owners.csv", "owners", owner_cols},
+    {"not_judged.csv", "not_judged", not_judged_cols},
+    {"orphans_withheld.csv", "findings.orphans_withheld", withheld_cols},
+    {"thresholds.csv", "thresholds", threshold_cols},
+    {"reclaimable.csv", "totals.breakdown", totals_cols},
 };
 
 /* Every finding, one table: what they share. */
-static const struct render_col finding_cols[] = {
+static const struct col finding_cols[] = {
     {"kind", "kind", C_STR},
     {"name", "name", C_STR},
     {"id", "id", C_STR},
@@ -358,19 +368,17 @@ static const char *const finding_lists[] = {"shutoff",
                                             "interface_errors",
                                             NULL};
 
-static const struct render_col move_cols[] = {
-    {"vm", "name", C_STR},
-    {"uuid", "id", C_STR},
-    {"owner", "owner", C_STR},
-    {"from_host", "from", C_STR},
-    {"to_host", "to", C_STR},
-    {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
-    {"memory_bytes", "memory", C_FIG},
-    END};
+static const struct col move_cols[] = {{"vm", "name", C_STR},
+                                       {"uuid", "id", C_STR},
+                                       {"owner", "owner", C_STR},
+                                       {"from_host", "from", C_STR},
+                                       {"to_host", "to", C_STR},
+                                       {"cpu_p95_cpus", "cpu_p95_cpus", C_FIG},
+                                       {"memory_bytes", "memory", C_FIG},
+                                       END};
 
 static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
-                              const struct render_col *cols,
-                              struct sdc_error *err)
+                              const struct col *cols, struct sdc_error *err)
 {
     enum sdc_rc rc = SDC_OK;
     if (first)
@@ -380,31 +388,9 @@ static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
     return rc ? rc : mst_csv_end_row(w, err);
 }
 
-/* The cells of @cols from @row, without ending the row. */
+/* The cells of @cols from @row, the row not ended. */
 static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
-                             const struct render_col *cols,
-                             struct sdc_error *err);
-
-static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
-                           const struct render_col *cols, struct sdc_error *err)
-{
-    enum sdc_rc rc = csv_cells(w, row, cols, err);
-    return rc ? rc : mst_csv_end_row(w, err);
-}
-
-static enum sdc_rc csv_header2(struct mst_csv *w, const struct render_col *a,
-                               const struct render_col *b,
-                               struct sdc_error *err)
-{
-    enum sdc_rc rc = SDC_OK;
-    for (size_t i = 0; rc == SDC_OK && a && a[i].header; i++)
-        rc = mst_csv_str(w, a[i].header, err);
-    return rc ? rc : csv_header(w, NULL, b, err);
-}
-
-static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
-                             const struct render_col *cols,
-                             struct sdc_error *err)
+                             const struct col *cols, struct sdc_error *err)
 {
     enum sdc_rc rc = SDC_OK;
     for (size_t i = 0; rc == SDC_OK && cols[i].header; i++) {
@@ -436,9 +422,16 @@ static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
     return rc;
 }
 
+static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
+                           const struct col *cols, struct sdc_error *err)
+{
+    enum sdc_rc rc = csv_cells(w, row, cols, err);
+    return rc ? rc : mst_csv_end_row(w, err);
+}
+
 /* Write one CSV file from rows produced by @fill into @dir/@name. */
 static enum sdc_rc csv_file(const char *dir, const char *name,
-                            const json_t *doc, const struct render_table *t,
+                            const json_t *doc, const struct table *t,
                             struct sdc_error *err)
 {
     char path[PATH_LEN];
@@ -453,22 +446,7 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     if (!f)
         return io_fail(err, "cannot create", path, errno);
     mst_csv_init(&w, f, MST_CSV_DEFUSE_FORMULAS);
-    if (t && t->sub) {
-        rc = csv_header2(&w, t->parent_cols, t->cols, err);
-        json_array_foreach(jpath(doc, t->list), i, row)
-        {
-            size_t k;
-            const json_t *sr;
-            json_array_foreach(jpath(row, t->sub), k, sr)
-            {
-                if (rc)
-                    break;
-                rc = csv_cells(&w, row, t->parent_cols, err);
-                if (rc == SDC_OK)
-                    rc = csv_row(&w, sr, t->cols, err);
-            }
-        }
-    } else if (t) {
+    if (t) {
         rc = csv_header(&w, NULL, t->cols, err);
         json_array_foreach(jpath(doc, t->list), i, row)
         {
@@ -517,6 +495,96 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     return rc;
 }
 
+/* A caller's columns (render.h) as this file's (NULL: out of memory). */
+static struct col *cols_of(const struct render_col *rc)
+{
+    size_t n = 0;
+    struct col *c;
+    while (rc && rc[n].header)
+        n++;
+    c = calloc(n + 1, sizeof(*c));
+    for (size_t i = 0; c && i < n; i++) {
+        c[i].header = rc[i].header;
+        c[i].path = rc[i].path;
+        c[i].type = rc[i].type == RENDER_COL_FIG    ? C_FIG
+                    : rc[i].type == RENDER_COL_INT  ? C_INT
+                    : rc[i].type == RENDER_COL_BOOL ? C_BOOL
+                                                    : C_STR;
+    }
+    return c;
+}
+
+/*
+ * One CSV file of a caller's table (render_opts.tables): a row per element
+ * of the list, or per element of each element's @sub list with the
+ * element's @parent_cols first.
+ */
+static enum sdc_rc csv_table(const char *dir, const json_t *doc,
+                             const struct render_table *t,
+                             struct sdc_error *err)
+{
+    char path[PATH_LEN];
+    FILE *f;
+    struct mst_csv w;
+    enum sdc_rc rc = SDC_OK;
+    struct col *cols = cols_of(t->cols);
+    struct col *pcols = t->sub ? cols_of(t->parent_cols) : NULL;
+    size_t i;
+    const json_t *row;
+
+    if (!cols || (t->sub && !pcols)) {
+        free(cols);
+        free(pcols);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, t->file);
+    f = fopen(path, "w");
+    if (!f) {
+        free(cols);
+        free(pcols);
+        return io_fail(err, "cannot create", path, errno);
+    }
+    mst_csv_init(&w, f, MST_CSV_DEFUSE_FORMULAS);
+    for (size_t k = 0; pcols && rc == SDC_OK && pcols[k].header; k++)
+        rc = mst_csv_str(&w, pcols[k].header, err);
+    if (rc == SDC_OK)
+        rc = csv_header(&w, NULL, cols, err);
+    json_array_foreach(jpath(doc, t->list), i, row)
+    {
+        size_t k;
+        const json_t *sr;
+        if (rc)
+            break;
+        if (!t->sub) {
+            rc = csv_row(&w, row, cols, err);
+            continue;
+        }
+        json_array_foreach(jpath(row, t->sub), k, sr)
+        {
+            if (rc)
+                break;
+            /* the element's cells, then the sub-element's row */
+            for (size_t m = 0; rc == SDC_OK && pcols[m].header; m++) {
+                struct col one[2] = {pcols[m], {NULL, NULL, C_STR}};
+                rc = csv_cells(&w, row, one, err);
+            }
+            if (rc == SDC_OK)
+                rc = csv_row(&w, sr, cols, err);
+        }
+    }
+    mst_csv_free(&w);
+    free(cols);
+    free(pcols);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        int e = errno;
+        fclose(f);
+        return rc ? rc : io_fail(err, "cannot write", path, e);
+    }
+    if (fclose(f) != 0 && rc == SDC_OK)
+        rc = io_fail(err, "cannot write", path, errno);
+    return rc;
+}
+
 static enum sdc_rc write_csvs(const char *dir, const json_t *doc,
                               const struct render_opts *o, size_t *files,
                               struct sdc_error *err)
@@ -524,8 +592,7 @@ static enum sdc_rc write_csvs(const char *dir, const json_t *doc,
     enum sdc_rc rc;
     if (o->tables) {
         for (size_t i = 0; i < o->n_tables; i++) {
-            if ((rc =
-                     csv_file(dir, o->tables[i].file, doc, &o->tables[i], err)))
+            if ((rc = csv_table(dir, doc, &o->tables[i], err)))
                 return rc;
             (*files)++;
         }
