@@ -274,10 +274,10 @@ static void inv_open(struct a_ctx *c, struct a_inv *inv)
                p);
         return;
     }
-    if (sqlite3_open_v2(p, &inv->db, SQLITE_OPEN_READONLY, NULL) !=
-        SQLITE_OK) {
-        a_note(c, "The inventory %s could not be opened (%s): host counts "
-                  "come from the configuration.",
+    if (sqlite3_open_v2(p, &inv->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        a_note(c,
+               "The inventory %s could not be opened (%s): host counts "
+               "come from the configuration.",
                p, inv->db ? sqlite3_errmsg(inv->db) : "no memory");
         sqlite3_close(inv->db);
         inv->db = NULL;
@@ -389,8 +389,8 @@ static void add_cluster(struct a_ctx *c, size_t *rcap, size_t *ccap,
     cl->threads_per_core = 1;
     cl->ha_reserve = cc ? cc->ha_reserve_hosts : 1;
     cl->max_vcpu_per_cpu = cc ? cc->max_vcpu_per_cpu : 4.0;
-    cl->model = cc && cc->has_host_model ? cc->host_model
-                                         : c->cfg->capacity.host_model;
+    cl->model =
+        cc && cc->has_host_model ? cc->host_model : c->cfg->capacity.host_model;
     inv_cluster(inv, cl);
     /* the resources point at the cluster by index (realloc moves them) */
     snprintf(nm, sizeof(nm), "%s CPU", name);
@@ -498,8 +498,8 @@ static enum sdc_rc discover(struct a_ctx *c, struct sdc_error *err)
 /* -------------------------------------------------------------- reading */
 
 /* The archive of a resource, and its instance. */
-static void res_archive(const struct a_res *r, enum sdc_archive *type,
-                        char *id, size_t idlen, char *inst, size_t ilen)
+static void res_archive(const struct a_res *r, enum sdc_archive *type, char *id,
+                        size_t idlen, char *inst, size_t ilen)
 {
     const char *slash;
     *inst = 0;
@@ -626,10 +626,10 @@ static void daily(const struct series_set *set, const struct quantity *q,
 static void read_res(struct a_ctx *c, struct a_res *r)
 {
     static const struct quantity used = {"used", NULL, NULL, false, 1};
-    static const struct quantity pool = {"allocation", "capacity",
-                                         "available", false, 1};
-    static const struct quantity link = {"in_octets", "out_octets", NULL,
-                                         true, 8};
+    static const struct quantity pool = {"allocation", "capacity", "available",
+                                         false, 1};
+    static const struct quantity link = {"in_octets", "out_octets", NULL, true,
+                                         8};
     const struct quantity *q = r->kind == A_POOL     ? &pool
                                : r->kind == A_UPLINK ? &link
                                                      : &used;
@@ -643,8 +643,7 @@ static void read_res(struct a_ctx *c, struct a_res *r)
     struct sdc_error e = {0};
     int64_t d0 = c->today - AUG_HISTORY_DAYS, first = -1, last = -1;
     size_t nd = AUG_HISTORY_DAYS;
-    double *peak = NULL, *mean = NULL, *alloc = NULL, *cap = NULL,
-           *tmp = NULL;
+    double *peak = NULL, *mean = NULL, *alloc = NULL, *cap = NULL, *tmp = NULL;
     unsigned *cnt = NULL;
     bool have_max;
     static const struct quantity capq = {NULL, NULL, NULL, false, 1};
@@ -654,8 +653,8 @@ static void read_res(struct a_ctx *c, struct a_res *r)
                 : r->kind == A_MEMORY ? c->cfg->capacity.target_memory
                 : r->kind == A_UPLINK ? c->cfg->capacity.target_network
                                       : c->cfg->capacity.target_storage;
-    r->fit_peak = r->kind == A_CPU || r->kind == A_MEMORY ||
-                  r->kind == A_UPLINK;
+    r->fit_peak =
+        r->kind == A_CPU || r->kind == A_MEMORY || r->kind == A_UPLINK;
     if (fetch_cf(c, r, "AVERAGE", &avg, &e) != SDC_OK) {
         snprintf(r->why, sizeof(r->why), "%s",
                  e.code == SDC_ERR_IO ? "no archive" : e.msg);
@@ -702,6 +701,7 @@ static void read_res(struct a_ctx *c, struct a_res *r)
             r->n_known++;
         }
     if (first < 0) {
+        r->fit = NULL;
         snprintf(r->why, sizeof(r->why),
                  "the archive holds no value in the last %d days (every day "
                  "UNKNOWN)",
@@ -747,7 +747,8 @@ static void forecast_res(struct a_ctx *c, struct a_res *r)
     if (fc_forecast(&s, &fo, &r->fc, &e) != SDC_OK) {
         if (e.code == SDC_ERR_NOMEM)
             set_oom(c);
-        snprintf(r->why, sizeof(r->why), "no forecast: %s", e.msg);
+        snprintf(r->why, sizeof(r->why), "%s",
+                 strncmp(e.msg, "forecast: ", 10) == 0 ? e.msg + 10 : e.msg);
         return;
     }
     r->fc_ok = true;
@@ -782,8 +783,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&w->lock);
         w->done++;
         if (w->c->o->progress)
-            w->c->o->progress(w->c->o->user, "resources", w->done,
-                              w->c->n_res);
+            w->c->o->progress(w->c->o->user, "resources", w->done, w->c->n_res);
         pthread_mutex_unlock(&w->lock);
     }
     return NULL;
@@ -872,8 +872,7 @@ static void add_events(struct a_ctx *c)
             if (amount == 0 && vcpus == 0)
                 continue;
             {
-                struct a_event *q =
-                    realloc(r->ev, (r->n_ev + 1) * sizeof(*q));
+                struct a_event *q = realloc(r->ev, (r->n_ev + 1) * sizeof(*q));
                 if (!q) {
                     set_oom(c);
                     return;
@@ -1023,8 +1022,8 @@ static void find_monthly(struct a_ctx *c)
     }
     c->have_monthly = true;
     snprintf(c->monthly_month, sizeof(c->monthly_month), "%s",
-             json_string_value(json_object_get(
-                 json_object_get(c->monthly, "period"), "name"))
+             json_string_value(
+                 json_object_get(json_object_get(c->monthly, "period"), "name"))
                  ? json_string_value(json_object_get(
                        json_object_get(c->monthly, "period"), "name"))
                  : "?");
@@ -1054,8 +1053,7 @@ static double reclaim_sum(const struct a_ctx *c, const char *const *kinds,
 double a_reclaim_pool(const struct a_ctx *c, const char *key)
 {
     static const char *const kinds[] = {"orphaned_volumes", NULL};
-    return c->have_monthly ? reclaim_sum(c, kinds, "pool", key,
-                                         "free_storage")
+    return c->have_monthly ? reclaim_sum(c, kinds, "pool", key, "free_storage")
                            : 0;
 }
 
@@ -1099,8 +1097,7 @@ static void buy_cluster(struct a_ctx *c, struct a_cluster *cl)
     rec.vcpus = cl->reclaim_vcpus;
     rec.memory = cl->reclaim_memory;
     if (!cpu || !mem || !cpu->fc_ok || !mem->fc_ok) {
-        snprintf(cl->why, sizeof(cl->why),
-                 "no forecast of the cluster's %s",
+        snprintf(cl->why, sizeof(cl->why), "no forecast of the cluster's %s",
                  !cpu || !cpu->fc_ok ? "CPU" : "memory");
     } else if (!isfinite(cpu->capacity) || !isfinite(mem->capacity) ||
                cpu->capacity <= 0 || mem->capacity <= 0) {
@@ -1146,11 +1143,10 @@ static void buy_cluster(struct a_ctx *c, struct a_cluster *cl)
             snprintf(b->why, sizeof(b->why), "%s", e.msg);
         /* each resource alone, for its row */
         cpu->buy[h].ok =
-            pu_plan_hosts(&cl->pc, cpu->line, NULL, cpu->vcpu_line, n,
-                          c->today, lead, NULL, &cpu->buy[h].plan[0],
-                          &e) == 0 &&
-            pu_plan_hosts(&cl->pc, cpu->line, NULL, cpu->vcpu_line, n,
-                          c->today, lead, &rec, &cpu->buy[h].plan[1], &e) == 0;
+            pu_plan_hosts(&cl->pc, cpu->line, NULL, cpu->vcpu_line, n, c->today,
+                          lead, NULL, &cpu->buy[h].plan[0], &e) == 0 &&
+            pu_plan_hosts(&cl->pc, cpu->line, NULL, cpu->vcpu_line, n, c->today,
+                          lead, &rec, &cpu->buy[h].plan[1], &e) == 0;
         if (!cpu->buy[h].ok)
             snprintf(cpu->buy[h].why, sizeof(cpu->buy[h].why), "%s", e.msg);
         mem->buy[h].ok =
@@ -1217,8 +1213,8 @@ enum sdc_rc aug_build(const struct aug_opts *o, struct monthly_report *out,
     c.src.rrdcached = o->cfg->rrdcached;
     c.conservative = strcmp(o->cfg->capacity.risk, "expected") != 0;
     if (o->n_horizons) {
-        c.n_horizons = o->n_horizons > AUG_MAX_HORIZONS ? AUG_MAX_HORIZONS
-                                                        : o->n_horizons;
+        c.n_horizons =
+            o->n_horizons > AUG_MAX_HORIZONS ? AUG_MAX_HORIZONS : o->n_horizons;
         memcpy(c.horizons, o->horizons, c.n_horizons * sizeof(int));
     } else {
         c.horizons[0] = 6;

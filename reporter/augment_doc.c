@@ -183,8 +183,8 @@ static json_t *runway_json(struct a_ctx *c, const struct pu_runway *w)
 {
     json_t *o = obj(c);
     char t[128];
-    bool dated = w->status == PU_RUNWAY_CROSSES ||
-                 w->status == PU_RUNWAY_ALREADY_OVER;
+    bool dated =
+        w->status == PU_RUNWAY_CROSSES || w->status == PU_RUNWAY_ALREADY_OVER;
     set_s(c, o, "status", status_key(w->status));
     set_day(c, o, "date", w->day, dated);
     if (dated)
@@ -196,10 +196,24 @@ static json_t *runway_json(struct a_ctx *c, const struct pu_runway *w)
     return o;
 }
 
+/* A runway, or {"status": "no_forecast"} when there is none. */
+static json_t *runway_or_none(struct a_ctx *c, const struct a_res *r,
+                              const struct pu_runway *w)
+{
+    json_t *o;
+    if (r->fc_ok)
+        return runway_json(c, w);
+    o = obj(c);
+    set_s(c, o, "status", "no_forecast");
+    set(c, o, "date", json_null());
+    set(c, o, "days", json_null());
+    set_s(c, o, "text", "no forecast");
+    return o;
+}
+
 /* "2 hosts of '2-socket 96-core'", "1 unit of 100 TiB". */
 static void units_text(const struct a_ctx *c, const struct a_res *r,
-                       const struct a_cluster *cl, int n, char *buf,
-                       size_t len)
+                       const struct a_cluster *cl, int n, char *buf, size_t len)
 {
     if (r->kind == A_CPU || r->kind == A_MEMORY)
         snprintf(buf, len, "%d host%s of '%s'", n, n == 1 ? "" : "s",
@@ -288,8 +302,7 @@ static json_t *chart_json(struct a_ctx *c, struct chart *ch)
     return j;
 }
 
-static json_t *res_chart(struct a_ctx *c, const struct a_res *r,
-                         size_t n_fore)
+static json_t *res_chart(struct a_ctx *c, const struct a_res *r, size_t n_fore)
 {
     struct chart_opts o = {0};
     struct chart *ch;
@@ -334,10 +347,10 @@ static json_t *res_chart(struct a_ctx *c, const struct a_res *r,
         chart_add_line(ch, planned ? "forecast with planned" : "forecast",
                        (time_t)(c->today * DAY), DAY, r->mean_line, n_fore,
                        CHART_LINE_FORECAST);
-        chart_add_band(ch, "95% interval", (time_t)(c->today * DAY), DAY,
-                       b[0], b[1], n_fore);
-        chart_add_band(ch, "80% interval", (time_t)(c->today * DAY), DAY,
-                       b[2], b[3], n_fore);
+        chart_add_band(ch, "95% interval", (time_t)(c->today * DAY), DAY, b[0],
+                       b[1], n_fore);
+        chart_add_band(ch, "80% interval", (time_t)(c->today * DAY), DAY, b[2],
+                       b[3], n_fore);
         if (planned) {
             for (size_t i = 0; i < n_fore; i++)
                 b[0][i] = r->fc.path[i].mean;
@@ -424,8 +437,8 @@ static int64_t horizon_day(const struct a_ctx *c, size_t h)
     m = (m - 1) % 12 + 1;
     {
         int64_t first = fc_day_from_ymd(y, m, 1);
-        int64_t next = fc_day_from_ymd(m == 12 ? y + 1 : y,
-                                       m == 12 ? 1 : m + 1, 1);
+        int64_t next =
+            fc_day_from_ymd(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1);
         return first + (d - 1 < next - first - 1 ? d - 1 : next - first - 1);
     }
 }
@@ -549,8 +562,9 @@ static void sentence(const struct a_ctx *c, const struct a_res *r,
     if (p->late_days > 0) {
         pos += snprintf(buf + pos, len - (size_t)pos,
                         "; order %s now (the order is %lld days late) to "
-                        "have them in service by %s",
-                        u, (long long)p->late_days, m);
+                        "have %s in service by %s",
+                        u, (long long)p->late_days,
+                        p->units == 1 ? "it" : "them", m);
     } else {
         order_text(p, o, sizeof(o));
         pos += snprintf(buf + pos, len - (size_t)pos,
@@ -558,17 +572,23 @@ static void sentence(const struct a_ctx *c, const struct a_res *r,
                         p->units == 1 ? "it" : "them", m);
     }
     if (pos > 0 && (size_t)pos < len && c->have_monthly &&
-        b->plan[1].units != p->units)
+        b->plan[1].units != p->units) {
+        char k[32];
+        if (b->plan[1].units == 0)
+            snprintf(k, sizeof(k), "nothing");
+        else
+            snprintf(k, sizeof(k), "%d", b->plan[1].units);
         pos += snprintf(buf + pos, len - (size_t)pos,
-                        " (%d with the capacity the %s monthly report "
+                        " (%s with the capacity the %s monthly report "
                         "finds reclaimable)",
-                        b->plan[1].units, c->monthly_month);
+                        k, c->monthly_month);
+    }
     if (pos > 0 && (size_t)pos < len)
         snprintf(buf + pos, len - (size_t)pos, ".");
 }
 
-static json_t *res_json(struct a_ctx *c, const struct a_res *r,
-                        json_t *summary, json_t *charts)
+static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
+                        json_t *charts)
 {
     json_t *o = obj(c), *notes = arr(c), *ev = arr(c), *at = arr(c),
            *buys = arr(c), *row = obj(c), *models = obj(c), *sh = obj(c);
@@ -640,7 +660,8 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r,
     /* notes: the forecast's, then the resource's */
     if (r->fc_ok) {
         for (size_t i = 0; i < r->fc.n_notes; i++)
-            push(c, notes, json_string(r->fc.notes[i]));
+            if (strncmp(r->fc.notes[i], "level shift", 11) != 0)
+                push(c, notes, json_string(r->fc.notes[i]));
         if (r->fc.shift) {
             char d[64];
             a_day_text(r->fc.shift_day, d, sizeof(d));
@@ -662,6 +683,23 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r,
     for (size_t i = 0; i < r->n_notes; i++)
         push(c, notes, json_string(r->notes[i]));
     set(c, o, "notes", notes);
+    set(c, o, "has_notes", json_boolean(json_array_size(notes) > 0));
+    set(c, o, "has_data", json_boolean(r->n_known > 0));
+    set(c, o, "has_horizons", json_boolean(r->fc_ok));
+    {
+        const char *k[2] = {"mase_text", "naive_mase_text"};
+        const json_t *m[2] = {json_object_get(o, "mase"),
+                              json_object_get(o, "naive_mase")};
+        for (int i = 0; i < 2; i++) {
+            if (json_is_number(m[i]))
+                set_f(c, o, k[i], "%.2f", json_number_value(m[i]));
+            else
+                set_s(c, o, k[i],
+                      r->fc_ok ? "not scored (history too short for a "
+                                 "backtest)"
+                               : "-");
+        }
+    }
     /* planned demand */
     for (size_t i = 0; i < r->n_ev; i++) {
         json_t *e = obj(c);
@@ -675,10 +713,11 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r,
     }
     set(c, o, "planned", ev);
     /* runway */
-    set(c, o, "runway", runway_json(c, &r->runway));
-    set(c, o, "runway_without_planned", runway_json(c, &r->runway_organic));
-    set(c, o, "runway_80_early", runway_json(c, &r->runway_early));
-    set(c, o, "runway_80_late", runway_json(c, &r->runway_late));
+    set(c, o, "runway", runway_or_none(c, r, &r->runway));
+    set(c, o, "runway_without_planned",
+        runway_or_none(c, r, &r->runway_organic));
+    set(c, o, "runway_80_early", runway_or_none(c, r, &r->runway_early));
+    set(c, o, "runway_80_late", runway_or_none(c, r, &r->runway_late));
     /* the path at each horizon and the purchases */
     for (size_t h = 0; h < c->n_horizons; h++) {
         json_t *a = obj(c), *b = obj(c);
@@ -689,8 +728,7 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r,
         set_day(c, a, "day", hd, true);
         set(c, a, "value", fig_of(r->kind, ok ? r->line[i] : NAN));
         set(c, a, "mean", fig_of(r->kind, ok ? r->mean_line[i] : NAN));
-        set(c, a, "without_planned",
-            fig_of(r->kind, ok ? r->organic[i] : NAN));
+        set(c, a, "without_planned", fig_of(r->kind, ok ? r->organic[i] : NAN));
         set(c, a, "lo80", fig_of(r->kind, ok ? r->lo80[i] : NAN));
         set(c, a, "hi80", fig_of(r->kind, ok ? r->hi80[i] : NAN));
         set(c, a, "pct_of_capacity",
@@ -734,7 +772,7 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r,
     else
         snprintf(t, sizeof(t), "no forecast");
     set_s(c, row, "runs_out", t);
-    set(c, row, "runway", runway_json(c, &r->runway));
+    set(c, row, "runway", runway_or_none(c, r, &r->runway));
     {
         const struct a_buy *b = &r->buy[last];
         const struct pu_plan *p = &b->plan[0];
@@ -868,8 +906,7 @@ static json_t *cluster_json(struct a_ctx *c, const struct a_cluster *cl,
             set_day(c, f, "in_service_date", p->in_service,
                     cl->buy[h].ok && p->units > 0);
             set(c, f, "late_days",
-                json_integer(cl->buy[h].ok && p->units > 0 ? p->late_days
-                                                           : 0));
+                json_integer(cl->buy[h].ok && p->units > 0 ? p->late_days : 0));
             push(c, flat, f);
         }
         push(c, buys, b);
@@ -909,8 +946,7 @@ static void storage_flat(struct a_ctx *c, const struct a_res *r, json_t *flat)
             set_s(c, f, "order_by", od);
             set_s(c, f, "in_service_by", is);
             set_day(c, f, "order_by_date", p->order_day, b->ok && p->units);
-            set_day(c, f, "in_service_date", p->in_service,
-                    b->ok && p->units);
+            set_day(c, f, "in_service_date", p->in_service, b->ok && p->units);
             set(c, f, "late_days",
                 json_integer(b->ok && p->units > 0 ? p->late_days : 0));
             push(c, flat, f);
@@ -968,8 +1004,8 @@ enum sdc_rc a_build_doc(struct a_ctx *c, struct monthly_report *out,
     set(c, tg, "network", fig_pct(cap->target_network));
     set(c, set_o, "targets", tg);
     set(c, set_o, "lead_time_days", json_integer(cap->lead_time_days));
-    set(c, set_o, "storage_unit", fig_bytes(cap->storage_unit_tb *
-                                            1099511627776.0));
+    set(c, set_o, "storage_unit",
+        fig_bytes(cap->storage_unit_tb * 1099511627776.0));
     set_s(c, set_o, "host_model", cap->host_model.name);
     set(c, set_o, "runway_years", json_integer(5));
     set(c, doc, "settings", set_o);

@@ -58,9 +58,9 @@ struct a_res {
     /* history (UTC days, @n days from @start_day; NaN = UNKNOWN) */
     int64_t start_day;
     size_t n;
-    double *peak;  /* daily peak */
-    double *mean;  /* daily mean */
-    double *alloc; /* CPU: vCPUs; memory: allocated bytes; NULL */
+    double *peak;      /* daily peak */
+    double *mean;      /* daily mean */
+    double *alloc;     /* CPU: vCPUs; memory: allocated bytes; NULL */
     const double *fit; /* what the forecast runs on: @peak or @mean */
     bool fit_peak;
     double capacity;  /* last known; NaN */
@@ -84,10 +84,10 @@ struct a_res {
 
     /* lines over days today .. today + n_line - 1 (risk line, bounds) */
     size_t n_line;
-    double *organic;  /* risk line, no planned */
-    double *line;     /* risk line with planned */
-    double *planned;  /* planned per day */
-    double *vcpu_line; /* CPU: vCPUs allocated with planned */
+    double *organic;                 /* risk line, no planned */
+    double *line;                    /* risk line with planned */
+    double *planned;                 /* planned per day */
+    double *vcpu_line;               /* CPU: vCPUs allocated with planned */
     double *lo80, *hi80, *mean_line; /* with planned, for the runway range */
 
     struct pu_runway runway;         /* risk line with planned */

@@ -98,8 +98,8 @@ static int fewest(double demand, double limit, double total, int hosts,
         if (k < 1)
             k = 1;
         while (k > 1 &&
-               at_or_under(demand,
-                           limit * pu_usable(total, hosts, reserve, unit, k - 1)))
+               at_or_under(demand, limit * pu_usable(total, hosts, reserve,
+                                                     unit, k - 1)))
             k--;
         for (; k <= PU_MAX_UNITS; k++)
             if (at_or_under(demand,
@@ -118,13 +118,12 @@ enum sdc_rc pu_hosts_for(const struct pu_cluster *c, double cpu, double memory,
     if (c->hosts < 1 || !(c->target_cpu > 0) || !(c->target_memory > 0))
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "a cluster needs hosts and targets above 0");
-    out->n_cpu =
-        fewest(cpu, c->target_cpu, c->cpus, c->hosts, r, c->unit_cpus);
+    out->n_cpu = fewest(cpu, c->target_cpu, c->cpus, c->hosts, r, c->unit_cpus);
     out->n_memory = fewest(memory, c->target_memory, c->memory, c->hosts, r,
                            c->unit_memory);
     out->n_vcpu = c->max_vcpu_per_cpu > 0
-                      ? fewest(vcpus, c->max_vcpu_per_cpu, c->cpus, c->hosts,
-                               r, c->unit_cpus)
+                      ? fewest(vcpus, c->max_vcpu_per_cpu, c->cpus, c->hosts, r,
+                               c->unit_cpus)
                       : 0;
     if (out->n_cpu < 0 || out->n_memory < 0 || out->n_vcpu < 0)
         return sdc_error_set(
@@ -165,8 +164,8 @@ enum sdc_rc pu_units_for(double capacity, double target, double unit,
                              "more than %d units of %g bytes would be needed",
                              PU_MAX_UNITS, unit);
     *out = (int)ceil(g);
-    while (*out > 1 && at_or_under(demand, target * (capacity +
-                                                     (*out - 1) * unit)))
+    while (*out > 1 &&
+           at_or_under(demand, target * (capacity + (*out - 1) * unit)))
         (*out)--;
     while (!at_or_under(demand, target * (capacity + *out * unit)))
         (*out)++;
@@ -217,9 +216,9 @@ enum sdc_rc pu_plan_hosts(const struct pu_cluster *c, const double *cpu,
         rec = &none;
     for (size_t i = 0; i < n; i++) {
         struct pu_hosts h;
-        enum sdc_rc rc = pu_hosts_for(c, cpu ? cpu[i] : NAN,
-                                      minus(memory, i, rec->memory),
-                                      minus(vcpus, i, rec->vcpus), &h, err);
+        enum sdc_rc rc =
+            pu_hosts_for(c, cpu ? cpu[i] : NAN, minus(memory, i, rec->memory),
+                         minus(vcpus, i, rec->vcpus), &h, err);
         if (rc)
             return rc;
         if (h.n_cpu > out->n_cpu)

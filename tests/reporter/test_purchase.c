@@ -197,8 +197,7 @@ static void test_memory_binds(void **state)
     (void)state;
     /* 1800 GiB / 0.8 = 2250: 1280 + 768k >= 2250 -> k >= 1.26: two;
      * CPU 150 busy needs one (0.7 * 192 = 134.4; 0.7 * 256 = 179.2) */
-    assert_int_equal(pu_hosts_for(&c, 150, 1800 * GIB, 300, &h, NULL),
-                     SDC_OK);
+    assert_int_equal(pu_hosts_for(&c, 150, 1800 * GIB, 300, &h, NULL), SDC_OK);
     assert_int_equal(h.n_cpu, 1);
     assert_int_equal(h.n_memory, 2);
     assert_int_equal(h.n, 2);
@@ -213,24 +212,20 @@ static void test_storage_rounding(void **state)
     int k;
     (void)state;
     /* 100 TiB at 80%: 81 TiB -> 101.25 TiB needed -> one 100 TiB unit */
-    assert_int_equal(pu_units_for(100 * TIB, 0.8, 100 * TIB, 81 * TIB, &k,
-                                  NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_units_for(100 * TIB, 0.8, 100 * TIB, 81 * TIB, &k, NULL), SDC_OK);
     assert_int_equal(k, 1);
     /* 160 TiB -> 200 exactly -> one */
-    assert_int_equal(pu_units_for(100 * TIB, 0.8, 100 * TIB, 160 * TIB, &k,
-                                  NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_units_for(100 * TIB, 0.8, 100 * TIB, 160 * TIB, &k, NULL), SDC_OK);
     assert_int_equal(k, 1);
     /* 161 TiB -> 201.25 -> two */
-    assert_int_equal(pu_units_for(100 * TIB, 0.8, 100 * TIB, 161 * TIB, &k,
-                                  NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_units_for(100 * TIB, 0.8, 100 * TIB, 161 * TIB, &k, NULL), SDC_OK);
     assert_int_equal(k, 2);
     /* 80 TiB: on target, none; 0, negative and NaN demand: none */
-    assert_int_equal(pu_units_for(100 * TIB, 0.8, 100 * TIB, 80 * TIB, &k,
-                                  NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_units_for(100 * TIB, 0.8, 100 * TIB, 80 * TIB, &k, NULL), SDC_OK);
     assert_int_equal(k, 0);
     assert_int_equal(pu_units_for(100 * TIB, 0.8, 100 * TIB, -5, &k, NULL),
                      SDC_OK);
@@ -242,8 +237,7 @@ static void test_storage_rounding(void **state)
     assert_int_equal(pu_units_for(100 * TIB, 0.8, 0, 81 * TIB, &k, NULL),
                      SDC_ERR_INVALID);
     /* absurd demand: refused */
-    assert_int_equal(pu_units_for(1, 0.8, 1, 1e300, &k, NULL),
-                     SDC_ERR_INVALID);
+    assert_int_equal(pu_units_for(1, 0.8, 1, 1e300, &k, NULL), SDC_ERR_INVALID);
 }
 
 static void test_storage_schedule(void **state)
@@ -326,31 +320,31 @@ static void test_planned_exceeds(void **state)
     struct pu_reclaim rec = {.memory = 400 * GIB};
     (void)state;
     for (int i = 0; i < 366; i++)
-        mem[i] = (400 + (pu_planned_active(TODAY + i, TODAY + 10, -1) ? 800
-                                                                     : 0)) *
-                 GIB;
+        mem[i] =
+            (400 + (pu_planned_active(TODAY + i, TODAY + 10, -1) ? 800 : 0)) *
+            GIB;
     pu_runway(mem, 366, TODAY, 0.8 * 1024 * GIB, &r);
     assert_int_equal(r.status, PU_RUNWAY_CROSSES);
     assert_int_equal(r.day, TODAY + 10);
-    assert_int_equal(pu_plan_hosts(&c, NULL, mem, NULL, 366, TODAY, 120, NULL,
-                                   &p, NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_plan_hosts(&c, NULL, mem, NULL, 366, TODAY, 120, NULL, &p, NULL),
+        SDC_OK);
     assert_int_equal(p.units, 1);
     assert_int_equal(p.bind, PU_BIND_MEMORY);
     assert_int_equal(p.in_service, TODAY + 10);
     assert_int_equal(p.order_day, TODAY - 110);
     assert_int_equal(p.late_days, 110);
     /* 400 GiB reclaimable: 800 <= 819.2, nothing to buy */
-    assert_int_equal(pu_plan_hosts(&c, NULL, mem, NULL, 366, TODAY, 120, &rec,
-                                   &p, NULL),
-                     SDC_OK);
+    assert_int_equal(
+        pu_plan_hosts(&c, NULL, mem, NULL, 366, TODAY, 120, &rec, &p, NULL),
+        SDC_OK);
     assert_int_equal(p.units, 0);
     /* leaving load (negative planned) until day 100, back after */
     for (int i = 0; i < 366; i++)
-        mem[i] = (900 - (pu_planned_active(TODAY + i, TODAY, TODAY + 100)
-                             ? 200
-                             : 0)) *
-                 GIB;
+        mem[i] =
+            (900 -
+             (pu_planned_active(TODAY + i, TODAY, TODAY + 100) ? 200 : 0)) *
+            GIB;
     pu_runway(mem, 366, TODAY, 0.8 * 1024 * GIB, &r);
     assert_int_equal(r.status, PU_RUNWAY_CROSSES);
     assert_int_equal(r.day, TODAY + 100);
@@ -365,8 +359,7 @@ static void test_refusals(void **state)
     double d[1] = {1};
     (void)state;
     c.unit_cpus = 0;
-    assert_int_equal(pu_hosts_for(&c, 1000, NAN, NAN, &h, &e),
-                     SDC_ERR_INVALID);
+    assert_int_equal(pu_hosts_for(&c, 1000, NAN, NAN, &h, &e), SDC_ERR_INVALID);
     assert_non_null(strstr(e.msg, "no number of hosts"));
     c = small_cluster();
     c.hosts = 0;
@@ -375,9 +368,8 @@ static void test_refusals(void **state)
     assert_int_equal(
         pu_plan_hosts(&c, d, NULL, NULL, 0, TODAY, 0, NULL, &p, NULL),
         SDC_ERR_INVALID);
-    assert_int_equal(
-        pu_plan_storage(1, 0.8, 1, d, 0, TODAY, 0, 0, &p, NULL),
-        SDC_ERR_INVALID);
+    assert_int_equal(pu_plan_storage(1, 0.8, 1, d, 0, TODAY, 0, 0, &p, NULL),
+                     SDC_ERR_INVALID);
     assert_string_equal(pu_bind_name(PU_BIND_VCPU), "vCPU ceiling");
     assert_string_equal(pu_bind_name(PU_BIND_NONE), "nothing");
 }
