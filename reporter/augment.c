@@ -1119,6 +1119,16 @@ static void buy_cluster(struct a_ctx *c, struct a_cluster *cl)
         cl->pc.unit_cpus = cl->model.cores * cl->threads_per_core;
         cl->pc.unit_memory = cl->model.memory_gb * GIB;
         cl->pc_ok = true;
+        for (int k = 0; k < 2; k++) {
+            struct a_res *r = k ? mem : cpu;
+            r->has_ha = true;
+            r->ha_reserve = cl->ha_reserve;
+            r->usable_now =
+                pu_usable(r->capacity, cl->hosts, cl->ha_reserve, 0, 0);
+            pu_runway(r->line, r->n_line, c->today,
+                      r->usable_now > 0 ? r->target * r->usable_now : 1e-300,
+                      &r->runway_ha);
+        }
     }
     for (size_t h = 0; h < c->n_horizons; h++) {
         size_t n = horizon_len(c, c->horizons[h]);

@@ -461,6 +461,7 @@ static void sentence(const struct a_ctx *c, const struct a_res *r,
                      const struct a_cluster *cl, char *buf, size_t len)
 {
     char tgt[32], d1[64], d2[64], d3[64], u[160], o[96], m[64];
+    char v[FIG_TEXT_LEN];
     size_t last = c->n_horizons - 1;
     const struct a_buy *b = &r->buy[last];
     const struct pu_plan *p = &b->plan[0];
@@ -557,6 +558,32 @@ static void sentence(const struct a_ctx *c, const struct a_res *r,
         }
         return;
     }
+    /* why hosts are needed before the runway says so */
+    if (r->has_ha && r->ha_reserve > 0 &&
+        r->runway.status != PU_RUNWAY_ALREADY_OVER &&
+        (r->runway_ha.status == PU_RUNWAY_ALREADY_OVER ||
+         (r->runway_ha.status == PU_RUNWAY_CROSSES &&
+          (r->runway.status != PU_RUNWAY_CROSSES ||
+           r->runway_ha.day < r->runway.day)))) {
+        text_of(r->kind, r->usable_now, v);
+        if (r->runway_ha.status == PU_RUNWAY_ALREADY_OVER)
+            snprintf(d2, sizeof(d2), "already");
+        else
+            a_day_text(r->runway_ha.day, d2, sizeof(d2));
+        pos += snprintf(
+            buf + pos, len - (size_t)pos,
+            ", but keeping %d host%s spare for HA leaves %s "
+            "usable, and demand is over %s of that %s%s",
+            r->ha_reserve, r->ha_reserve == 1 ? "" : "s", v, tgt,
+            r->runway_ha.status == PU_RUNWAY_ALREADY_OVER ? "" : "from ", d2);
+    } else if (r->kind == A_CPU && p->bind == PU_BIND_VCPU) {
+        pos += snprintf(buf + pos, len - (size_t)pos,
+                        ", but the vCPUs allocated pass the ceiling of "
+                        "%g per usable CPU",
+                        cl ? cl->max_vcpu_per_cpu : 0.0);
+    }
+    if (pos < 0 || (size_t)pos >= len)
+        return;
     units_text(c, r, cl, p->units, u, sizeof(u));
     a_month_text(p->in_service, m, sizeof(m));
     if (p->late_days > 0) {
@@ -718,6 +745,10 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
         runway_or_none(c, r, &r->runway_organic));
     set(c, o, "runway_80_early", runway_or_none(c, r, &r->runway_early));
     set(c, o, "runway_80_late", runway_or_none(c, r, &r->runway_late));
+    if (r->has_ha) {
+        set(c, o, "usable_today", fig_of(r->kind, r->usable_now));
+        set(c, o, "runway_with_ha_reserve", runway_json(c, &r->runway_ha));
+    }
     /* the path at each horizon and the purchases */
     for (size_t h = 0; h < c->n_horizons; h++) {
         json_t *a = obj(c), *b = obj(c);

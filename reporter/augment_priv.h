@@ -94,6 +94,12 @@ struct a_res {
     struct pu_runway runway_organic; /* without planned */
     struct pu_runway runway_early;   /* hi80 with planned */
     struct pu_runway runway_late;    /* lo80 with planned */
+    /* CPU, memory: against target x the capacity left with the HA
+     * reserve out (what the purchase keeps under target) */
+    bool has_ha;
+    double usable_now;
+    int ha_reserve;
+    struct pu_runway runway_ha;
 
     /* purchases of this resource alone, per horizon */
     struct a_buy buy[AUG_MAX_HORIZONS];
