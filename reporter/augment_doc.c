@@ -929,6 +929,7 @@ static json_t *cluster_json(struct a_ctx *c, const struct a_cluster *cl,
                 snprintf(is, sizeof(is), "-");
             }
             set_s(c, f, "buy", u);
+            set(c, f, "buys", json_boolean(cl->buy[h].ok && p->units > 0));
             set_s(c, f, "bind", cl->buy[h].ok ? pu_bind_name(p->bind) : "");
             set_s(c, f, "order_by", od);
             set_s(c, f, "in_service_by", is);
@@ -973,6 +974,7 @@ static void storage_flat(struct a_ctx *c, const struct a_res *r, json_t *flat)
                 snprintf(is, sizeof(is), "-");
             }
             set_s(c, f, "buy", u);
+            set(c, f, "buys", json_boolean(b->ok && p->units > 0));
             set_s(c, f, "bind", b->ok ? pu_bind_name(p->bind) : "");
             set_s(c, f, "order_by", od);
             set_s(c, f, "in_service_by", is);
@@ -1071,6 +1073,14 @@ enum sdc_rc a_build_doc(struct a_ctx *c, struct monthly_report *out,
     set(c, doc, "counts", counts);
     set(c, doc, "summary", summary);
     set(c, doc, "clusters", clusters);
+    {
+        size_t i;
+        const json_t *f;
+        bool anyb = false;
+        json_array_foreach(flat, i, f) anyb |=
+            json_is_true(json_object_get(f, "buys"));
+        set(c, doc, "any_purchase", json_boolean(anyb));
+    }
     set(c, doc, "purchases", flat);
     set(c, doc, "resources", resources);
     json_incref(c->notes);
