@@ -315,6 +315,47 @@ static void inv_cluster(struct a_inv *inv, struct a_cluster *cl)
         }
     }
     sqlite3_finalize(st);
+    if (cl->threads_known)
+        return;
+    /* no current hosts listed: the latest daily snapshot of the cluster */
+    if (sqlite3_prepare_v2(inv->db,
+                           "SELECT hosts, cpus, cores FROM snapshot_cluster "
+                           "WHERE cluster = ?1 ORDER BY day DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, cl->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_int(st, 0);
+        cpus = sqlite3_column_double(st, 1);
+        cores = sqlite3_column_double(st, 2);
+        if (n > 0)
+            cl->hosts = n;
+        if (cpus > 0 && cores > 0) {
+            cl->threads_per_core = cpus / cores;
+            cl->threads_known = true;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* The provisioned storage of pool @key in the latest daily snapshot (the
+ * disk capacity of the volumes VMs use there); NaN when none. */
+static double inv_provisioned(struct a_inv *inv, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    double v = NAN;
+    if (!inv->have ||
+        sqlite3_prepare_v2(inv->db,
+                           "SELECT provisioned FROM snapshot_pool WHERE "
+                           "pool_key = ?1 AND provisioned IS NOT NULL ORDER "
+                           "BY day DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return v;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 /* The pools of the inventory, key and name. */
@@ -445,7 +486,11 @@ static enum sdc_rc discover(struct a_ctx *c, struct sdc_error *err)
                      *pnames[i] ? " " : "", keys[i]);
         else
             snprintf(nm, sizeof(nm), "%s", pnames[i]);
-        res_add(c, &rcap, A_POOL, keys[i], nm, "");
+        {
+            struct a_res *r = res_add(c, &rcap, A_POOL, keys[i], nm, "");
+            if (r)
+                r->alloc_now = inv_provisioned(&inv, keys[i]);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         char s[SDC_NAME_MAX];

@@ -650,6 +650,9 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
         set_n(c, o, "busy_per_vcpu", r->busy_per_vcpu);
     } else if (r->kind == A_MEMORY) {
         set(c, o, "allocation_today", fig_bytes(r->alloc_now));
+    } else if (r->kind == A_POOL) {
+        /* the inventory's latest daily snapshot */
+        set(c, o, "provisioned_today", fig_bytes(r->alloc_now));
     }
     /* the model and how well it did */
     set_s(c, o, "model", r->fc_ok ? fc_model_key(r->fc.model) : "");
