@@ -748,8 +748,8 @@ static void read_res(struct a_ctx *c, struct a_res *r)
     if (first < 0) {
         r->fit = NULL;
         snprintf(r->why, sizeof(r->why),
-                 "the archive holds no value in the last %d days (every day "
-                 "UNKNOWN)",
+                 "no daily value in the last %d days (every day UNKNOWN; a "
+                 "new archive has none before its first whole UTC day)",
                  AUG_HISTORY_DAYS);
         goto out;
     }

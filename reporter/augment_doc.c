@@ -615,7 +615,7 @@ static void sentence(const struct a_ctx *c, const struct a_res *r,
 }
 
 static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
-                        json_t *charts)
+                        json_t *not_forecast, json_t *charts)
 {
     json_t *o = obj(c), *notes = arr(c), *ev = arr(c), *at = arr(c),
            *buys = arr(c), *row = obj(c), *models = obj(c), *sh = obj(c);
@@ -858,7 +858,17 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
     set_s(c, o, "sentence", t);
     set(c, row, "over",
         json_boolean(r->fc_ok && r->runway.status == PU_RUNWAY_ALREADY_OVER));
-    push(c, summary, row);
+    if (r->fc_ok) {
+        push(c, summary, row);
+    } else {
+        /* the first page lists them apart, in one line each */
+        json_t *nf = obj(c);
+        set_s(c, nf, "resource", r->name);
+        set_s(c, nf, "kind", a_kind_key(r->kind));
+        set_s(c, nf, "why", r->why);
+        push(c, not_forecast, nf);
+        json_decref(row);
+    }
     if (charts) {
         json_t *ch = obj(c);
         set_s(c, ch, "id", r->id);
@@ -1004,7 +1014,8 @@ enum sdc_rc a_build_doc(struct a_ctx *c, struct monthly_report *out,
     json_t *doc = obj(c), *view = obj(c), *summary = arr(c),
            *resources = arr(c), *charts = arr(c), *clusters = arr(c),
            *flat = arr(c), *hz = arr(c), *set_o = obj(c), *tg = obj(c),
-           *mo = obj(c), *details = arr(c), *counts = obj(c);
+           *mo = obj(c), *details = arr(c), *counts = obj(c),
+           *not_forecast = arr(c);
     char t[TEXT_LEN];
     const struct sdc_capacity_cfg *cap = &c->cfg->capacity;
     size_t n_fc = 0, n_over = 0, n_nofc = 0;
@@ -1052,7 +1063,7 @@ enum sdc_rc a_build_doc(struct a_ctx *c, struct monthly_report *out,
 
     for (size_t i = 0; i < c->n_res; i++) {
         const struct a_res *r = &c->res[i];
-        json_t *ro = res_json(c, r, summary, charts);
+        json_t *ro = res_json(c, r, summary, not_forecast, charts);
         json_t *d = obj(c);
         n_fc += r->fc_ok;
         n_nofc += !r->fc_ok;
@@ -1075,6 +1086,7 @@ enum sdc_rc a_build_doc(struct a_ctx *c, struct monthly_report *out,
     set(c, counts, "already_over", json_integer((json_int_t)n_over));
     set(c, doc, "counts", counts);
     set(c, doc, "summary", summary);
+    set(c, doc, "not_forecast", not_forecast);
     set(c, doc, "clusters", clusters);
     {
         size_t i;
