@@ -434,8 +434,9 @@ static enum sdc_rc csv_header(struct mst_csv *w, const char *first,
     return rc ? rc : mst_csv_end_row(w, err);
 }
 
-static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
-                           const struct col *cols, struct sdc_error *err)
+/* The cells of @cols from @row, the row not ended. */
+static enum sdc_rc csv_cells(struct mst_csv *w, const json_t *row,
+                             const struct col *cols, struct sdc_error *err)
 {
     enum sdc_rc rc = SDC_OK;
     for (size_t i = 0; rc == SDC_OK && cols[i].header; i++) {
@@ -464,6 +465,13 @@ static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
             break;
         }
     }
+    return rc;
+}
+
+static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
+                           const struct col *cols, struct sdc_error *err)
+{
+    enum sdc_rc rc = csv_cells(w, row, cols, err);
     return rc ? rc : mst_csv_end_row(w, err);
 }
 
@@ -533,10 +541,109 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
     return rc;
 }
 
-static enum sdc_rc write_csvs(const char *dir, const json_t *doc, size_t *files,
+/* A caller's columns (render.h) as this file's (NULL: out of memory). */
+static struct col *cols_of(const struct render_col *rc)
+{
+    size_t n = 0;
+    struct col *c;
+    while (rc && rc[n].header)
+        n++;
+    c = calloc(n + 1, sizeof(*c));
+    for (size_t i = 0; c && i < n; i++) {
+        c[i].header = rc[i].header;
+        c[i].path = rc[i].path;
+        c[i].type = rc[i].type == RENDER_COL_FIG    ? C_FIG
+                    : rc[i].type == RENDER_COL_INT  ? C_INT
+                    : rc[i].type == RENDER_COL_BOOL ? C_BOOL
+                                                    : C_STR;
+    }
+    return c;
+}
+
+/*
+ * One CSV file of a caller's table (render_opts.tables): a row per element
+ * of the list, or per element of each element's @sub list with the
+ * element's @parent_cols first.
+ */
+static enum sdc_rc csv_table(const char *dir, const json_t *doc,
+                             const struct render_table *t,
+                             struct sdc_error *err)
+{
+    char path[PATH_LEN];
+    FILE *f;
+    struct mst_csv w;
+    enum sdc_rc rc = SDC_OK;
+    struct col *cols = cols_of(t->cols);
+    struct col *pcols = t->sub ? cols_of(t->parent_cols) : NULL;
+    size_t i;
+    const json_t *row;
+
+    if (!cols || (t->sub && !pcols)) {
+        free(cols);
+        free(pcols);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, t->file);
+    f = fopen(path, "w");
+    if (!f) {
+        free(cols);
+        free(pcols);
+        return io_fail(err, "cannot create", path, errno);
+    }
+    mst_csv_init(&w, f, MST_CSV_DEFUSE_FORMULAS);
+    for (size_t k = 0; pcols && rc == SDC_OK && pcols[k].header; k++)
+        rc = mst_csv_str(&w, pcols[k].header, err);
+    if (rc == SDC_OK)
+        rc = csv_header(&w, NULL, cols, err);
+    json_array_foreach(jpath(doc, t->list), i, row)
+    {
+        size_t k;
+        const json_t *sr;
+        if (rc)
+            break;
+        if (!t->sub) {
+            rc = csv_row(&w, row, cols, err);
+            continue;
+        }
+        json_array_foreach(jpath(row, t->sub), k, sr)
+        {
+            if (rc)
+                break;
+            /* the element's cells, then the sub-element's row */
+            for (size_t m = 0; rc == SDC_OK && pcols[m].header; m++) {
+                struct col one[2] = {pcols[m], {NULL, NULL, C_STR}};
+                rc = csv_cells(&w, row, one, err);
+            }
+            if (rc == SDC_OK)
+                rc = csv_row(&w, sr, cols, err);
+        }
+    }
+    mst_csv_free(&w);
+    free(cols);
+    free(pcols);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        int e = errno;
+        fclose(f);
+        return rc ? rc : io_fail(err, "cannot write", path, e);
+    }
+    if (fclose(f) != 0 && rc == SDC_OK)
+        rc = io_fail(err, "cannot write", path, errno);
+    return rc;
+}
+
+static enum sdc_rc write_csvs(const char *dir, const json_t *doc,
+                              const struct render_opts *o, size_t *files,
                               struct sdc_error *err)
 {
     enum sdc_rc rc;
+    if (o->tables) {
+        for (size_t i = 0; i < o->n_tables; i++) {
+            if ((rc = csv_table(dir, doc, &o->tables[i], err)))
+                return rc;
+            (*files)++;
+        }
+        return SDC_OK;
+    }
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if ((rc = csv_file(dir, tables[i].file, doc, &tables[i], err)))
             return rc;
@@ -762,7 +869,7 @@ enum sdc_rc render_report(const struct monthly_report *r,
             goto fail;
         nfiles++;
     }
-    if ((fm & RENDER_CSV) && (rc = write_csvs(tmp, r->doc, &nfiles, err)))
+    if ((fm & RENDER_CSV) && (rc = write_csvs(tmp, r->doc, o, &nfiles, err)))
         goto fail;
     if (fm & RENDER_JSON) {
         text = json_dumps(r->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

@@ -48,6 +48,37 @@ enum sdc_rc render_formats_parse(const char *list, unsigned *out,
  */
 const char *render_template_dir(void);
 
+/* What a CSV column writes: a string, a figure's value (or a plain
+ * number), an integer, true/false. */
+enum render_col_type {
+    RENDER_COL_STR = 0,
+    RENDER_COL_FIG,
+    RENDER_COL_INT,
+    RENDER_COL_BOOL,
+};
+
+/* struct render_col - a CSV column: its header and the value at the
+ * dotted @path ("cpu.p95") of each row; a list ends with a NULL header. */
+struct render_col {
+    const char *header;
+    const char *path;
+    enum render_col_type type;
+};
+
+/*
+ * struct render_table - one CSV file @file: a row per element of the
+ * array at the dotted path @list of the document.  With @sub, a row per
+ * element of each element's array @sub instead, its @parent_cols (of the
+ * element) first, then @cols (of the sub-element).
+ */
+struct render_table {
+    const char *file;
+    const char *list;
+    const struct render_col *cols;
+    const char *sub;
+    const struct render_col *parent_cols;
+};
+
 /*
  * render_config_template_dir - the configuration's reports.templates when
  * set, else render_template_dir().  What every report written for a
@@ -62,12 +93,15 @@ const char *render_config_template_dir(const struct sdc_config *cfg);
  * @formats:      enum render_format bits; 0: all
  * @out_dir:      the report's directory, e.g. .../reports/monthly/2026-03
  *                (its parents are created)
+ * @tables, @n_tables: the CSV files; NULL: the monthly report's
  */
 struct render_opts {
     const char *template_dir;
     const char *name;
     unsigned formats;
     const char *out_dir;
+    const struct render_table *tables;
+    size_t n_tables;
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "digest.h"
 #include "monthly.h"
 #include "render.h"
@@ -524,7 +525,7 @@ static int run_digest(int argc, char **argv)
             snprintf(outdir, sizeof(outdir), "%s/digest/%s", cfg->reports.dir,
                      day.name);
     }
-    ro.template_dir = templates;
+    ro.template_dir = templates ? templates : render_config_template_dir(cfg);
     ro.name = "digest";
     ro.formats = formats;
     ro.out_dir = outdir;
@@ -554,6 +555,214 @@ out:
     return rc;
 }
 
+static const char aug_usage_text[] =
+    "Usage: sdcmon-report augmentation -c FILE [--horizon 6,12] [OPTIONS]\n"
+    "\n"
+    "The augmentation projection for the Secretary: per cluster CPU and\n"
+    "memory, per pool and SNMP storage, per uplink, the demand history from\n"
+    "the archives' daily rows, a forecast (linear, damped trend, weekly and\n"
+    "yearly Holt-Winters, chosen by backtest), planned demand (`planned`)\n"
+    "added on its date, the date each crosses target x capacity (runway),\n"
+    "and what to buy by when (capacity.host_model, storage_unit_tb,\n"
+    "lead_time_days, the clusters' ha_reserve_hosts and max_vcpu_per_cpu),\n"
+    "with and without the latest monthly report's reclaimable capacity.\n"
+    "\n"
+    "Writes REPORTS_DIR/augmentation/YYYY-MM-DD/: report.html, report.md,\n"
+    "summary.csv, resources.csv, forecast_paths.csv, horizons.csv,\n"
+    "planned.csv, purchases.csv and report.json.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE    sdcmon configuration.  Required.\n"
+    "  -H, --horizon LIST   months ahead for the table and the purchases\n"
+    "                       (default 6,12; each 1..60).  The runway is\n"
+    "                       looked for 5 years ahead whatever this says.\n"
+    "  -d, --date YYYY-MM-DD the report's day (default today, UTC): history\n"
+    "                       is read up to the day before.\n"
+    "  -f, --format LIST    html,md,csv,json (default: all of them).\n"
+    "  -o, --out DIR        write into DIR instead of\n"
+    "                       REPORTS_DIR/augmentation/YYYY-MM-DD.\n"
+    "      --monthly FILE   the monthly report.json whose reclaimable\n"
+    "                       capacity is used (default: the latest under\n"
+    "                       REPORTS_DIR/monthly/).\n"
+    "  -t, --templates DIR  templates directory.\n"
+    "  -j, --jobs N         threads reading and forecasting (default: one\n"
+    "                       per CPU).\n"
+    "  -q, --quiet          no progress and no summary.\n"
+    "\n"
+    "Exit status: 0 written; 1 no archive holds any data; 2 usage or\n"
+    "configuration error; 3 the report could not be written.\n";
+
+static int run_augmentation(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"horizon", required_argument, NULL, 'H'},
+        {"date", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"monthly", required_argument, NULL, 'M'},
+        {"templates", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *out = NULL, *templates = NULL;
+    struct aug_opts ao = {0};
+    struct sdc_config *cfg = NULL;
+    struct sdc_error err = {0};
+    struct monthly_report rep = {0};
+    struct render_opts ro = {0};
+    struct ui ui = {0};
+    unsigned formats = RENDER_ALL;
+    char outdir[4096], day[16];
+    size_t files = 0;
+    int ch, rc;
+    time_t now = time(NULL);
+
+    ao.today = (int64_t)(now / 86400);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:H:d:f:o:t:j:qh", longopts, NULL)) !=
+           -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'H':
+            if (aug_parse_horizons(optarg, ao.horizons, &ao.n_horizons, &err)) {
+                usage_error("--horizon: %s", err.msg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'd': {
+            int y, m, d;
+            char tail;
+            if (sscanf(optarg, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+                y < 1980 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) {
+                usage_error("--date '%s' is not a date YYYY-MM-DD", optarg);
+                return EXIT_USAGE;
+            }
+            {
+                struct tm tm = {
+                    .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+                time_t t = timegm(&tm);
+                if (tm.tm_mday != d) {
+                    usage_error("--date '%s' is not a day of the calendar",
+                                optarg);
+                    return EXIT_USAGE;
+                }
+                ao.today = (int64_t)(t / 86400);
+            }
+            break;
+        }
+        case 'f':
+            if (render_formats_parse(optarg, &formats, &err)) {
+                usage_error("--format: %s", err.msg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'M':
+            ao.monthly_path = optarg;
+            break;
+        case 't':
+            templates = optarg;
+            break;
+        case 'j':
+            if (!parse_jobs(optarg, &ao.jobs)) {
+                usage_error("--jobs '%s' is not a number from 1 to 64", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'q':
+            ui.quiet = true;
+            break;
+        case 'h':
+            fputs(aug_usage_text, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'sdcmon-report augmentation --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        usage_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!config) {
+        usage_error("%s", "no configuration: give -c FILE");
+        return EXIT_USAGE;
+    }
+    if (sdc_config_load(config, &cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
+                   ? EXIT_USAGE
+                   : EXIT_FAILED;
+    }
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    ui.tty = isatty(STDERR_FILENO);
+    ao.cfg = cfg;
+    ao.now = now;
+    ao.progress = on_progress;
+    ao.user = &ui;
+    if (aug_build(&ao, &rep, &err) != SDC_OK) {
+        clear_progress(&ui);
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        rc = err.code == SDC_ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    clear_progress(&ui);
+    {
+        struct tm tm;
+        time_t t = (time_t)(ao.today * 86400);
+        gmtime_r(&t, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    }
+    if (rep.no_data) {
+        fprintf(stderr,
+                "sdcmon-report: no data: no cluster, pool, storage or uplink "
+                "archive under %s/rrd holds a value in the 5 years before %s "
+                "(was sdcmond running, or the history imported?).  No report "
+                "written.\n",
+                cfg->data_dir, day);
+        rc = EXIT_NOTHING;
+        goto out;
+    }
+    if (out)
+        snprintf(outdir, sizeof(outdir), "%s", out);
+    else
+        snprintf(outdir, sizeof(outdir), "%s/augmentation/%s", cfg->reports.dir,
+                 day);
+    ro.template_dir = templates ? templates : render_config_template_dir(cfg);
+    ro.name = "augmentation";
+    ro.formats = formats;
+    ro.out_dir = outdir;
+    ro.tables = aug_tables;
+    ro.n_tables = aug_n_tables;
+    if (render_report(&rep, &ro, &files, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        rc = err.code == SDC_ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    if (!ui.quiet) {
+        size_t i;
+        const json_t *row;
+        printf("sdcmon-report: augmentation %s written to %s (%zu files)\n",
+               day, outdir, files);
+        json_array_foreach(json_object_get(rep.doc, "summary"), i, row) printf(
+            "  %s\n", json_string_value(json_object_get(row, "sentence")));
+        json_array_foreach(json_object_get(rep.doc, "notes"), i, row)
+            printf("  note: %s\n", json_string_value(row));
+    }
+    rc = 0;
+out:
+    monthly_report_free(&rep);
+    sdc_config_free(cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -573,13 +782,8 @@ int main(int argc, char **argv)
         return run_monthly(argc - 1, argv + 1);
     if (strcmp(cmd, "digest") == 0)
         return run_digest(argc - 1, argv + 1);
-    if (strcmp(cmd, "augmentation") == 0) {
-        fprintf(stderr,
-                "sdcmon-report: '%s' is not available in this version yet "
-                "(only 'monthly' is).\n",
-                cmd);
-        return EXIT_USAGE;
-    }
+    if (strcmp(cmd, "augmentation") == 0)
+        return run_augmentation(argc - 1, argv + 1);
     usage_error("unknown report '%s' (expected monthly, augmentation or "
                 "digest)",
                 cmd);
