@@ -17,19 +17,12 @@
 
 #include "delivery.h"
 #include "digest.h"
+#include "augment.h"
 #include "figure.h"
 #include "monthly.h"
 #include "render.h"
 #include "reports.h"
 #include "sdc/log.h"
-
-/*
- * augmentation: wired by the lead once branch aug lands.  Set this to the
- * function that writes the augmentation report (reporter/augment.h); the
- * monthly run calls it right after the monthly report and delivers what it
- * wrote.  NULL: no augmentation report (logged once per monthly run).
- */
-reports_augmentation_fn reports_augmentation_hook = NULL;
 
 /* Test instrumentation: SDCMON_TEST_REPORT_PAUSE=SECONDS holds each report
  * between building and writing it, so a test can kill sdcmond mid-report.
@@ -446,6 +439,7 @@ static void run_digest(struct reports *r, time_t due)
     }
     test_pause(r, "digest");
     snprintf(dir, sizeof(dir), "%s/digest/%s", r->cfg->reports.dir, date);
+    ro.template_dir = render_config_template_dir(r->cfg);
     ro.name = "digest";
     ro.formats = RENDER_HTML | RENDER_MD | RENDER_JSON;
     ro.out_dir = dir;
@@ -482,6 +476,60 @@ static void run_digest(struct reports *r, time_t due)
                 SDC_ERROR("mail: cannot read %s/report.md; not mailed", dir);
             free(text);
             free(html);
+        }
+    }
+    monthly_report_free(&rep);
+}
+
+/* -------------------------------------------------------- augmentation */
+
+/*
+ * The augmentation projection, written with the monthly report (after it,
+ * so that its reclaimable capacity is the month just written).  Its day is
+ * today (UTC, as sdcmon-report augmentation counts days).
+ */
+static void run_augmentation(struct reports *r)
+{
+    struct aug_opts ao = {0};
+    struct monthly_report rep = {0};
+    struct render_opts ro = {0};
+    struct sdc_error e = {0};
+    char day[DIGEST_DATE_LEN], dir[4096];
+    size_t files = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday);
+    ao.cfg = r->cfg;
+    ao.today = (int64_t)(now / 86400);
+    ao.now = now;
+    ao.jobs = 2; /* leave the CPUs to polling */
+    SDC_NOTICE("augmentation report: writing %s", day);
+    if (aug_build(&ao, &rep, &e) != SDC_OK) {
+        SDC_ERROR("augmentation report: %s", e.msg);
+    } else if (rep.no_data) {
+        SDC_NOTICE("augmentation report: no archive holds data: nothing "
+                   "written");
+    } else {
+        snprintf(dir, sizeof(dir), "%s/augmentation/%s", r->cfg->reports.dir,
+                 day);
+        ro.template_dir = render_config_template_dir(r->cfg);
+        ro.name = "augmentation";
+        ro.formats = RENDER_ALL;
+        ro.out_dir = dir;
+        ro.tables = aug_tables;
+        ro.n_tables = aug_n_tables;
+        if (render_report(&rep, &ro, &files, &e) != SDC_OK) {
+            SDC_ERROR("augmentation report: %s: %s", day, e.msg);
+        } else {
+            json_t *h = json_object();
+            size_t n = json_array_size(json_object_get(rep.doc, "summary"));
+            SDC_NOTICE("augmentation report: %s written to %s (%zu files)", day,
+                       dir, files);
+            json_object_set_new(h, "resources", json_integer((json_int_t)n));
+            post_report(r, "augmentation", day, dir, h);
         }
     }
     monthly_report_free(&rep);
@@ -528,6 +576,7 @@ static void run_monthly(struct reports *r, time_t due)
     } else {
         test_pause(r, "monthly report");
         snprintf(dir, sizeof(dir), "%s/monthly/%s", r->cfg->reports.dir, month);
+        ro.template_dir = render_config_template_dir(r->cfg);
         ro.name = "monthly";
         ro.formats = RENDER_ALL;
         ro.out_dir = dir;
@@ -558,25 +607,7 @@ static void run_monthly(struct reports *r, time_t due)
     }
     monthly_report_free(&rep);
 
-    /* augmentation: wired by the lead once branch aug lands */
-    if (reports_augmentation_hook) {
-        char adir[4096] = "";
-        if (reports_augmentation_hook(r->cfg, time(NULL), adir, sizeof(adir),
-                                      &e) != SDC_OK) {
-            SDC_ERROR("augmentation report: %s", e.msg);
-        } else {
-            struct tm nt;
-            time_t now = time(NULL);
-            char day[DIGEST_DATE_LEN];
-            localtime_r(&now, &nt);
-            snprintf(day, sizeof(day), "%04d-%02d-%02d", nt.tm_year + 1900,
-                     nt.tm_mon + 1, nt.tm_mday);
-            SDC_NOTICE("augmentation report: written to %s", adir);
-            post_report(r, "augmentation", day, adir, json_object());
-        }
-    } else {
-        SDC_INFO("augmentation report: not available in this build");
-    }
+    run_augmentation(r);
 }
 
 /* -------------------------------------------------------------- thread */

@@ -9,7 +9,7 @@
  * - the monthly report for the previous month on reports.monthly_day at
  *   00:30 local time (REPORTS_MONTHLY_SECOND), into
  *   reports.dir/monthly/YYYY-MM/ (monthly.h), and the augmentation report
- *   with it through reports_augmentation_hook.
+ *   with it (augment.h).
  * After each report written: a webhook POST (reports.webhook_url) and, for
  * the digest, a mail (reports.mail_to), through delivery.h's thread.
  *
@@ -34,19 +34,6 @@
 /* The monthly report's time on reports.monthly_day: 00:30 local time, when
  * the last cycles of the month are written. */
 #define REPORTS_MONTHLY_SECOND (30 * 60)
-
-/*
- * reports_augmentation_fn - write the augmentation report made at @now
- * (reports.dir/augmentation/YYYY-MM-DD/) with @cfg; put its directory into
- * @out_dir.  Called on the report thread right after the monthly report.
- */
-typedef enum sdc_rc (*reports_augmentation_fn)(const struct sdc_config *cfg,
-                                               time_t now, char *out_dir,
-                                               size_t out_len,
-                                               struct sdc_error *err);
-
-/* NULL until the augmentation report is wired in (see reports.c). */
-extern reports_augmentation_fn reports_augmentation_hook;
 
 struct reports;
 
