@@ -798,6 +798,15 @@ static void forecast_res(struct a_ctx *c, struct a_res *r)
     }
     r->fc_ok = true;
     r->used_now = r->fc.last_value;
+    if (r->fit_peak) {
+        /* a daily peak swings with the week (weekend lows): "used today"
+         * is the highest daily peak of the last 7 days with the last one */
+        int64_t last = r->fc.last_day - r->start_day;
+        for (int64_t i = last - (AUG_WEEK - 1); i <= last; i++)
+            if (i >= 0 && (size_t)i < r->n && isfinite(r->fit[i]) &&
+                r->fit[i] > r->used_now)
+                r->used_now = r->fit[i];
+    }
     if (r->alloc) {
         fo.models = 1u << FC_MODEL_LINEAR;
         fo.detect_shift = true;

@@ -393,6 +393,68 @@ static json_t *score_json(struct a_ctx *c, const struct fc_score *s)
     return o;
 }
 
+/*
+ * month_peak - for a daily-peak series, the month's highest forecast day
+ * instead of its last day (a month ending on a Sunday would otherwise show
+ * the weekend's low): each bound is its own maximum over the month's days
+ * in the path, with the planned demand of that day (@pl: the planned
+ * demand on the day of the highest point forecast).
+ */
+static void month_peak(const struct a_res *r, int64_t today, int y, int mo,
+                       struct fc_point *at, double *pl)
+{
+    int64_t first = fc_day_from_ymd(y, mo, 1);
+    int64_t next =
+        fc_day_from_ymd(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1);
+    bool any = false;
+    struct fc_point best = *at;
+    double best_pl = *pl;
+    for (int64_t day = first; day < next; day++) {
+        int64_t j = day - r->fc.path_day, k = day - today;
+        double p = k >= 0 && (size_t)k < r->n_line ? r->planned[k] : 0;
+        const struct fc_point *q;
+        if (j < 0 || (size_t)j >= r->fc.horizon)
+            continue;
+        q = &r->fc.path[j];
+        if (!any || q->mean + p > best.mean + best_pl) {
+            best.mean = q->mean;
+            best_pl = p;
+        }
+        /* the bounds carry their own day's planned demand, folded in here
+         * and taken out again below so the caller adds @pl once */
+        if (!any || q->lo80 + p > best.lo80)
+            best.lo80 = q->lo80 + p;
+        if (!any || q->hi80 + p > best.hi80)
+            best.hi80 = q->hi80 + p;
+        if (!any || q->lo95 + p > best.lo95)
+            best.lo95 = q->lo95 + p;
+        if (!any || q->hi95 + p > best.hi95)
+            best.hi95 = q->hi95 + p;
+        any = true;
+    }
+    if (!any)
+        return;
+    best.lo80 -= best_pl;
+    best.hi80 -= best_pl;
+    best.lo95 -= best_pl;
+    best.hi95 -= best_pl;
+    *at = best;
+    *pl = best_pl;
+}
+
+/* The highest of @v over the @AUG_WEEK days ending on @i (daily peaks),
+ * or @v[i] itself (other series). */
+static double wmax(const struct a_res *r, const double *v, size_t i)
+{
+    double m = v[i];
+    if (!r->fit_peak)
+        return m;
+    for (size_t k = i >= AUG_WEEK - 1 ? i - (AUG_WEEK - 1) : 0; k < i; k++)
+        if (isfinite(v[k]) && v[k] > m)
+            m = v[k];
+    return m;
+}
+
 static json_t *path_json(struct a_ctx *c, const struct a_res *r,
                          size_t n_months)
 {
@@ -406,6 +468,8 @@ static json_t *path_json(struct a_ctx *c, const struct a_res *r,
         char b[16], d[32];
         int64_t idx = m[i].day - c->today;
         double pl = idx >= 0 && (size_t)idx < r->n_line ? r->planned[idx] : 0;
+        if (r->fit_peak)
+            month_peak(r, c->today, m[i].year, m[i].month, &m[i].at, &pl);
         snprintf(b, sizeof(b), "%04d-%02d", m[i].year, m[i].month);
         a_day_iso(m[i].day, d, sizeof(d));
         set_s(c, o, "month", b);
@@ -760,17 +824,19 @@ static json_t *res_json(struct a_ctx *c, const struct a_res *r, json_t *summary,
         bool ok = r->fc_ok && i < r->n_line;
         set(c, a, "months", json_integer(c->horizons[h]));
         set_day(c, a, "day", hd, true);
-        set(c, a, "value", fig_of(r->kind, ok ? r->line[i] : NAN));
-        set(c, a, "mean", fig_of(r->kind, ok ? r->mean_line[i] : NAN));
-        set(c, a, "without_planned", fig_of(r->kind, ok ? r->organic[i] : NAN));
-        set(c, a, "lo80", fig_of(r->kind, ok ? r->lo80[i] : NAN));
-        set(c, a, "hi80", fig_of(r->kind, ok ? r->hi80[i] : NAN));
+        double hv = ok ? wmax(r, r->line, i) : NAN;
+        set(c, a, "value", fig_of(r->kind, hv));
+        set(c, a, "mean", fig_of(r->kind, ok ? wmax(r, r->mean_line, i) : NAN));
+        set(c, a, "without_planned",
+            fig_of(r->kind, ok ? wmax(r, r->organic, i) : NAN));
+        set(c, a, "lo80", fig_of(r->kind, ok ? wmax(r, r->lo80, i) : NAN));
+        set(c, a, "hi80", fig_of(r->kind, ok ? wmax(r, r->hi80, i) : NAN));
         set(c, a, "pct_of_capacity",
             fig_pct(ok && isfinite(r->capacity) && r->capacity > 0
-                        ? r->line[i] / r->capacity
+                        ? hv / r->capacity
                         : NAN));
         if (ok)
-            value_text(r, r->line[i], t, sizeof(t));
+            value_text(r, hv, t, sizeof(t));
         else
             snprintf(t, sizeof(t), "%s", FIG_NO_DATA);
         set_s(c, a, "text", t);

@@ -48,6 +48,10 @@ struct a_buy {
     struct pu_plan plan[2];
 };
 
+/* Days over which a daily-peak figure is read (the week's highest): used
+ * today, the value at each horizon and each month of the path. */
+#define AUG_WEEK 7
+
 struct a_res {
     enum a_kind kind;
     char *id;      /* cluster name, pool key, "dev/descr", "dev/ifName" */
