@@ -10,6 +10,7 @@
 #include "inventory.h"
 #include "rrd_writer.h"
 #include "scheduler.h"
+#include "snapshot.h"
 #include "sdc/config.h"
 #include "sdc/log.h"
 
@@ -33,6 +34,10 @@ struct agent {
     uint64_t cycle_errors; /* targets that failed, summed over cycles */
     double last_cycle_seconds;
     time_t last_cycle;
+
+    /* where each cycle's snapshot is published for the web view; NULL:
+     * none is built (set by the program, outlives the agent) */
+    struct snap_store *snaps;
 };
 
 /*

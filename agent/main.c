@@ -21,8 +21,14 @@
 #include "agent.h"
 #include "sdc/config.h"
 #include "sdc/log.h"
+#include "web.h"
+#include "web_auth.h"
 
 #define EXIT_CONFIG 2
+
+/* The snapshots the agent publishes for the web view (agent/web.c); they
+ * outlive an agent replaced by a reload. */
+static struct snap_store web_snaps;
 
 static const char usage_text[] =
     "Usage: sdcmond -c FILE [--foreground] [--once | --cycles N] [--log-level "
@@ -285,6 +291,10 @@ static struct agent *reload(struct agent *old, const char *path)
     agent_close(old);
     SDC_NOTICE("reload: %zu hypervisors, step %d s", a->cfg->n_hypervisors,
                a->cfg->step);
+    /* web view: the new configuration's listen address, users, TLS */
+    a->snaps = &web_snaps;
+    if (web_reload(a->cfg, &err) != SDC_OK)
+        SDC_ERROR("reload: %s; the web view is off", err.msg);
     return a;
 }
 
@@ -321,6 +331,15 @@ int main(int argc, char **argv)
             sdc_config_free(cfg);
             return EXIT_CONFIG;
         }
+    }
+    if (o.check && *cfg->web.users_file) {
+        struct web_users *u = NULL;
+        if (web_users_load(cfg->web.users_file, &u, &err) != SDC_OK) {
+            fprintf(stderr, "sdcmond: %s\n", err.msg);
+            sdc_config_free(cfg);
+            return EXIT_CONFIG;
+        }
+        web_users_free(u);
     }
     if (o.check) {
         for (size_t i = 0; i < cfg->n_warnings; i++)
@@ -374,6 +393,20 @@ int main(int argc, char **argv)
         free(pidpath);
         return 1;
     }
+    /* The web view, before the first cycle (so a readiness notice can
+     * follow it).  Not listening (the port taken) is logged, not fatal:
+     * polling matters more; a bad users file or TLS key is a config error. */
+    snap_store_init(&web_snaps);
+    a->snaps = &web_snaps;
+    if (web_start(a->cfg, &web_snaps, &err) != SDC_OK) {
+        SDC_ERROR("%s", err.msg);
+        if (err.code == SDC_ERR_CONFIG) {
+            agent_close(a);
+            unlink(pidpath);
+            free(pidpath);
+            return EXIT_CONFIG;
+        }
+    }
     SDC_NOTICE("sdcmond %s started: %zu hypervisors, step %d s, data in %s%s%s",
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
@@ -426,7 +459,9 @@ int main(int argc, char **argv)
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
+    web_stop();
     agent_close(a);
+    snap_store_destroy(&web_snaps);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);
     unlink(pidpath);
