@@ -128,8 +128,9 @@ static enum sdc_rc push_str(char ***arr, size_t *n, const char *s)
 }
 
 /* Top @SNAP_TOP VM indexes by the value @key returns, largest first. */
-static void top_list(const struct snap *s, double (*key)(const struct snap_vm *),
-                     size_t *out, size_t *n_out)
+static void top_list(const struct snap *s,
+                     double (*key)(const struct snap_vm *), size_t *out,
+                     size_t *n_out)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_vms; i++) {
@@ -343,12 +344,12 @@ static enum sdc_rc add_device(struct snap *s, const struct snap_input *in,
                             ? b->snmp_device.address
                         : sc ? sc->address
                              : "");
-    d->role = strdup(b->has_snmp_device && b->snmp_device.role
-                         ? b->snmp_device.role
-                     : sc ? role_name(sc->role)
-                          : "");
-    d->sys_name = dup_or_empty(b->has_snmp_device ? b->snmp_device.sys_name
-                                                  : NULL);
+    d->role =
+        strdup(b->has_snmp_device && b->snmp_device.role ? b->snmp_device.role
+               : sc                                      ? role_name(sc->role)
+                                                         : "");
+    d->sys_name =
+        dup_or_empty(b->has_snmp_device ? b->snmp_device.sys_name : NULL);
     d->ok = b->ok;
     d->error = strdup(b->ok ? "" : b->error.msg);
     d->uptime = b->has_snmp_device ? b->snmp_device.uptime : NAN;
@@ -565,8 +566,8 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
         v->cpu_ratio = ratio(v->cpu_used, (double)v->vcpus);
         v->disk_io = rate(v->has_disk_bytes, v->disk_bytes, v->t,
                           p->has_disk_bytes, p->disk_bytes, p->t);
-        v->net_io = rate(v->has_net_bytes, v->net_bytes, v->t,
-                         p->has_net_bytes, p->net_bytes, p->t);
+        v->net_io = rate(v->has_net_bytes, v->net_bytes, v->t, p->has_net_bytes,
+                         p->net_bytes, p->t);
     }
     top_list(s, key_cpu, s->top_cpu, &s->n_top_cpu);
     top_list(s, key_mem, s->top_mem, &s->n_top_mem);

@@ -110,7 +110,7 @@ struct snap_device {
 struct snap_iface {
     char *device;
     char *name;
-    char *alias; /* "" when none */
+    char *alias;    /* "" when none */
     uint64_t speed; /* bit/s, 0 unknown */
     bool uplink;
     int oper_status;
@@ -140,9 +140,9 @@ struct snap_target {
 };
 
 struct snap {
-    int refs; /* under the store's mutex */
-    time_t cycle;          /* scheduled start of the last cycle, 0 = none */
-    double cycle_seconds;  /* its duration */
+    int refs;             /* under the store's mutex */
+    time_t cycle;         /* scheduled start of the last cycle, 0 = none */
+    double cycle_seconds; /* its duration */
     int step;
     uint64_t cycles;
     uint64_t overruns;

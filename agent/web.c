@@ -140,9 +140,12 @@ static bool what_type(const char *what, enum sdc_archive *t)
         const char *what;
         enum sdc_archive type;
     } m[] = {
-        {"cluster-cpu", SDC_AR_CLUSTER_CPU}, {"cluster-mem", SDC_AR_CLUSTER_MEM},
-        {"pool", SDC_AR_POOL_USAGE},         {"hv-cpu", SDC_AR_HV_CPU},
-        {"hv-mem", SDC_AR_HV_MEM},           {"if", SDC_AR_SNMP_IF},
+        {"cluster-cpu", SDC_AR_CLUSTER_CPU},
+        {"cluster-mem", SDC_AR_CLUSTER_MEM},
+        {"pool", SDC_AR_POOL_USAGE},
+        {"hv-cpu", SDC_AR_HV_CPU},
+        {"hv-mem", SDC_AR_HV_MEM},
+        {"if", SDC_AR_SNMP_IF},
         {"storage", SDC_AR_SNMP_STORAGE},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
@@ -153,8 +156,8 @@ static bool what_type(const char *what, enum sdc_archive *t)
     return false;
 }
 
-static double p95_compute(const struct web *w, const char *what,
-                          const char *id, const char *instance, time_t now)
+static double p95_compute(const struct web *w, const char *what, const char *id,
+                          const char *instance, time_t now)
 {
     struct fetch_src src = {w->data_dir, w->rrdcached};
     struct fetch_req req = {0};
@@ -417,8 +420,8 @@ static char *read_file(const char *path, size_t max, size_t *len,
     fclose(f);
     if (n == max) {
         free(buf);
-        sdc_error_set(err, SDC_ERR_IO, "web: %s is larger than %zu bytes",
-                      path, max);
+        sdc_error_set(err, SDC_ERR_IO, "web: %s is larger than %zu bytes", path,
+                      max);
         return NULL;
     }
     buf[n] = '\0';
@@ -428,8 +431,8 @@ static char *read_file(const char *path, size_t max, size_t *len,
 }
 
 /* "HOST:PORT" (validated by the config) into a socket address. */
-static bool parse_listen(const char *s, struct sockaddr_storage *ss,
-                         bool *v6, unsigned *port)
+static bool parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6,
+                         unsigned *port)
 {
     const char *colon = strrchr(s, ':');
     char host[64];
@@ -497,8 +500,8 @@ static void server_free(struct web_server *s)
 }
 
 static enum sdc_rc server_new(const struct sdc_config *cfg,
-                              struct snap_store *store,
-                              struct web_server **out, struct sdc_error *err)
+                              struct snap_store *store, struct web_server **out,
+                              struct sdc_error *err)
 {
     struct web_server *s = calloc(1, sizeof(*s));
     struct web *w = calloc(1, sizeof(*w));
@@ -534,8 +537,7 @@ static enum sdc_rc server_new(const struct sdc_config *cfg,
                            cfg->web.listen);
         goto fail;
     }
-    rc = mst_loader_new(render_template_dir(), ".html.mustache", &w->tmpl,
-                        err);
+    rc = mst_loader_new(render_template_dir(), ".html.mustache", &w->tmpl, err);
     if (rc != SDC_OK)
         goto fail;
     snprintf(path, sizeof(path), "%s/web-style.css", render_template_dir());
@@ -557,24 +559,24 @@ static enum sdc_rc server_new(const struct sdc_config *cfg,
             goto fail;
         }
         s->cert = read_file(cfg->web.tls_cert, 1 << 20, NULL, err);
-        s->key = s->cert ? read_file(cfg->web.tls_key, 1 << 20, NULL, err)
-                         : NULL;
+        s->key =
+            s->cert ? read_file(cfg->web.tls_key, 1 << 20, NULL, err) : NULL;
         if (!s->cert || !s->key) {
             rc = SDC_ERR_IO;
             goto fail;
         }
         flags |= MHD_USE_TLS;
         w->tls = true;
-        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-                                             s->cert};
+        opts[no++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
         opts[no++] =
             (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
     }
     if (v6)
         flags |= MHD_USE_IPv6;
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
-                                         WEB_THREADS, NULL};
+    opts[no++] =
+        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, WEB_THREADS, NULL};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                          WEB_MAX_CONNECTIONS, NULL};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,

@@ -27,9 +27,8 @@ static json_t *cycle_obj(const struct snap *s)
     return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "time",
                      (json_int_t)s->cycle, "duration_seconds",
                      web_json_num(s->cycle_seconds), "cycles",
-                     (json_int_t)s->cycles, "overruns",
-                     (json_int_t)s->overruns, "errors",
-                     (json_int_t)s->cycle_errors, "archive_updates",
+                     (json_int_t)s->cycles, "overruns", (json_int_t)s->overruns,
+                     "errors", (json_int_t)s->cycle_errors, "archive_updates",
                      (json_int_t)s->archive_updates, "archives_created",
                      (json_int_t)s->archive_created, "archive_errors",
                      (json_int_t)s->archive_errors);
@@ -41,9 +40,8 @@ static json_t *cluster_obj(struct web *w, const struct snap_cluster *c,
     return json_pack(
         "{s:o,s:{s:o,s:o,s:o,s:o,s:o},s:{s:o,s:o,s:o,s:o,s:o}}", "name",
         jstr(c->name), "cpu", "used", web_json_num(c->cpu_used), "capacity",
-        web_json_num(c->cpu_capacity), "vcpus", web_json_num(c->vcpus),
-        "ratio", web_json_num(safe_div(c->cpu_used, c->cpu_capacity)),
-        "p95_month",
+        web_json_num(c->cpu_capacity), "vcpus", web_json_num(c->vcpus), "ratio",
+        web_json_num(safe_div(c->cpu_used, c->cpu_capacity)), "p95_month",
         web_json_num(web_p95_month(w, "cluster-cpu", c->name, NULL, now)),
         "memory", "used", web_json_num(c->mem_used), "capacity",
         web_json_num(c->mem_capacity), "allocated",
@@ -76,17 +74,16 @@ static json_t *strv(char *const *v, size_t n)
 static json_t *vm_obj(const struct snap_vm *v, bool detail)
 {
     json_t *o = json_pack(
-        "{s:o,s:o,s:o,s:o,s:s,s:i,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}",
-        "uuid", jstr(v->uuid), "name", jstr(v->name), "host", jstr(v->host),
-        "cluster", jstr(v->cluster), "state", sdc_vm_state_name(v->state),
-        "vcpus", v->vcpus, "memory", (json_int_t)v->memory, "cpu_used",
+        "{s:o,s:o,s:o,s:o,s:s,s:i,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "uuid",
+        jstr(v->uuid), "name", jstr(v->name), "host", jstr(v->host), "cluster",
+        jstr(v->cluster), "state", sdc_vm_state_name(v->state), "vcpus",
+        v->vcpus, "memory", (json_int_t)v->memory, "cpu_used",
         web_json_num(v->cpu_used), "cpu_ratio", web_json_num(v->cpu_ratio),
         "memory_used", web_json_num(v->mem_used), "memory_ratio",
         web_json_num(v->mem_ratio), "disk_bytes_per_second",
         web_json_num(v->disk_io), "net_bytes_per_second",
-        web_json_num(v->net_io), "disk_capacity",
-        (json_int_t)v->disk_capacity, "disk_allocation",
-        (json_int_t)v->disk_allocation);
+        web_json_num(v->net_io), "disk_capacity", (json_int_t)v->disk_capacity,
+        "disk_allocation", (json_int_t)v->disk_allocation);
     if (!o)
         return json_null();
     json_object_set_new(o, "owner", jstr(v->owner));
@@ -101,17 +98,14 @@ static json_t *vm_obj(const struct snap_vm *v, bool detail)
 
 static json_t *pool_obj(struct web *w, const struct snap_pool *p, time_t now)
 {
-    return json_pack("{s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I,s:o,s:o}", "key",
-                     jstr(p->key), "name", jstr(p->name), "hosts",
-                     jstr(p->hosts), "type", jstr(p->type), "shared",
-                     p->shared, "capacity", (json_int_t)p->capacity,
-                     "allocation", (json_int_t)p->allocation, "available",
-                     (json_int_t)p->available, "ratio",
-                     web_json_num(safe_div((double)p->allocation,
-                                           (double)p->capacity)),
-                     "p95_month",
-                     web_json_num(web_p95_month(w, "pool", p->key, NULL,
-                                                now)));
+    return json_pack(
+        "{s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I,s:o,s:o}", "key", jstr(p->key),
+        "name", jstr(p->name), "hosts", jstr(p->hosts), "type", jstr(p->type),
+        "shared", p->shared, "capacity", (json_int_t)p->capacity, "allocation",
+        (json_int_t)p->allocation, "available", (json_int_t)p->available,
+        "ratio",
+        web_json_num(safe_div((double)p->allocation, (double)p->capacity)),
+        "p95_month", web_json_num(web_p95_month(w, "pool", p->key, NULL, now)));
 }
 
 /* Case-insensitive substring (ASCII). */
@@ -177,10 +171,10 @@ static void api_vms(const struct web_req *r, struct web_resp *resp)
             json_array_append_new(items, vm_obj(v, false));
         total++;
     }
-    web_resp_json(resp, json_pack("{s:I,s:I,s:I,s:o}", "total",
-                                  (json_int_t)total, "offset",
-                                  (json_int_t)offset, "limit",
-                                  (json_int_t)limit, "items", items));
+    web_resp_json(resp,
+                  json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)total,
+                            "offset", (json_int_t)offset, "limit",
+                            (json_int_t)limit, "items", items));
 }
 
 void web_handle_api(struct web *w, const struct web_req *r,
@@ -203,32 +197,29 @@ void web_handle_api(struct web *w, const struct web_req *r,
                 json_pack("{s:o,s:o,s:b,s:o,s:I,s:I,s:I,s:I,s:o}", "name",
                           jstr(t->name), "kind", jstr(t->kind), "ok", t->ok,
                           "error", jstr(t->error), "reads",
-                          (json_int_t)t->reads, "errors",
-                          (json_int_t)t->errors, "timeouts",
-                          (json_int_t)t->timeouts, "skipped",
+                          (json_int_t)t->reads, "errors", (json_int_t)t->errors,
+                          "timeouts", (json_int_t)t->timeouts, "skipped",
                           (json_int_t)t->skipped, "last_seconds",
                           web_json_num(t->last_seconds)));
         }
         web_resp_json(
             resp,
-            json_pack("{s:I,s:i,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-                      "s:{s:f,s:f,s:f,s:f},s:o}",
-                      "now", (json_int_t)r->now, "step", w->step, "cycle",
-                      cycle_obj(s), "counts", "clusters",
-                      (json_int_t)(s ? s->n_clusters : 0), "hypervisors",
-                      (json_int_t)(s ? s->n_hosts : 0),
-                      "hypervisors_answered", (json_int_t)ok_hosts, "vms",
-                      (json_int_t)(s ? s->n_vms : 0), "vms_running",
-                      (json_int_t)(s ? s->vms_running : 0), "pools",
-                      (json_int_t)(s ? s->n_pools : 0), "devices",
-                      (json_int_t)(s ? s->n_devices : 0),
-                      "devices_answered", (json_int_t)ok_dev, "interfaces",
-                      (json_int_t)(s ? s->n_ifaces : 0), "targets", "cpu",
-                      s ? s->target_cpu : 0.0, "memory",
-                      s ? s->target_memory : 0.0, "storage",
-                      s ? s->target_storage : 0.0, "network",
-                      s ? s->target_network : 0.0, "targets_status",
-                      targets));
+            json_pack(
+                "{s:I,s:i,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+                "s:{s:f,s:f,s:f,s:f},s:o}",
+                "now", (json_int_t)r->now, "step", w->step, "cycle",
+                cycle_obj(s), "counts", "clusters",
+                (json_int_t)(s ? s->n_clusters : 0), "hypervisors",
+                (json_int_t)(s ? s->n_hosts : 0), "hypervisors_answered",
+                (json_int_t)ok_hosts, "vms", (json_int_t)(s ? s->n_vms : 0),
+                "vms_running", (json_int_t)(s ? s->vms_running : 0), "pools",
+                (json_int_t)(s ? s->n_pools : 0), "devices",
+                (json_int_t)(s ? s->n_devices : 0), "devices_answered",
+                (json_int_t)ok_dev, "interfaces",
+                (json_int_t)(s ? s->n_ifaces : 0), "targets", "cpu",
+                s ? s->target_cpu : 0.0, "memory", s ? s->target_memory : 0.0,
+                "storage", s ? s->target_storage : 0.0, "network",
+                s ? s->target_network : 0.0, "targets_status", targets));
         return;
     }
     case WR_API_CLUSTERS:
@@ -268,10 +259,9 @@ void web_handle_api(struct web *w, const struct web_req *r,
             const struct snap_device *d = &s->devices[i];
             json_array_append_new(
                 a, json_pack("{s:o,s:o,s:o,s:o,s:b,s:o,s:o}", "name",
-                             jstr(d->name), "address", jstr(d->address),
-                             "role", jstr(d->role), "sys_name",
-                             jstr(d->sys_name), "ok", d->ok, "error",
-                             jstr(d->error), "uptime_seconds",
+                             jstr(d->name), "address", jstr(d->address), "role",
+                             jstr(d->role), "sys_name", jstr(d->sys_name), "ok",
+                             d->ok, "error", jstr(d->error), "uptime_seconds",
                              web_json_num(d->uptime)));
         }
         web_resp_json(resp, a);
@@ -282,17 +272,16 @@ void web_handle_api(struct web *w, const struct web_req *r,
             const struct snap_iface *f = &s->ifaces[i];
             double bps = fmax(f->in_bps, f->out_bps);
             json_array_append_new(
-                a, json_pack("{s:o,s:o,s:o,s:I,s:b,s:s,s:o,s:o,s:o,s:o}",
-                             "device", jstr(f->device), "name", jstr(f->name),
-                             "alias", jstr(f->alias), "speed",
-                             (json_int_t)f->speed, "uplink", f->uplink,
-                             "status", sdc_if_oper_status_name(f->oper_status),
-                             "in_bytes_per_second", web_json_num(f->in_bps),
-                             "out_bytes_per_second", web_json_num(f->out_bps),
-                             "errors_per_second", web_json_num(f->errors),
-                             "ratio",
-                             web_json_num(safe_div(8 * bps,
-                                                   (double)f->speed))));
+                a,
+                json_pack("{s:o,s:o,s:o,s:I,s:b,s:s,s:o,s:o,s:o,s:o}", "device",
+                          jstr(f->device), "name", jstr(f->name), "alias",
+                          jstr(f->alias), "speed", (json_int_t)f->speed,
+                          "uplink", f->uplink, "status",
+                          sdc_if_oper_status_name(f->oper_status),
+                          "in_bytes_per_second", web_json_num(f->in_bps),
+                          "out_bytes_per_second", web_json_num(f->out_bps),
+                          "errors_per_second", web_json_num(f->errors), "ratio",
+                          web_json_num(safe_div(8 * bps, (double)f->speed))));
         }
         web_resp_json(resp, a);
         return;

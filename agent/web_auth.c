@@ -71,15 +71,15 @@ enum sdc_rc web_users_parse(const char *name, const char *text,
             continue;
         colon = strchr(buf, ':');
         if (!colon) {
-            rc = sdc_error_set(err, SDC_ERR_CONFIG,
-                               "%s:%d: expected user:hash", name, line);
+            rc = sdc_error_set(err, SDC_ERR_CONFIG, "%s:%d: expected user:hash",
+                               name, line);
             goto fail;
         }
         *colon = '\0';
         if (!*buf || strlen(buf) > WEB_AUTH_MAX_USER) {
             rc = sdc_error_set(err, SDC_ERR_CONFIG,
-                               "%s:%d: user name empty or longer than %d",
-                               name, line, WEB_AUTH_MAX_USER);
+                               "%s:%d: user name empty or longer than %d", name,
+                               line, WEB_AUTH_MAX_USER);
             goto fail;
         }
         if (!hash_ok(colon + 1)) {
@@ -92,14 +92,13 @@ enum sdc_rc web_users_parse(const char *name, const char *text,
         for (size_t i = 0; i < u->n; i++)
             if (strcmp(u->u[i].name, buf) == 0) {
                 rc = sdc_error_set(err, SDC_ERR_CONFIG,
-                                   "%s:%d: user '%s' listed twice", name,
-                                   line, buf);
+                                   "%s:%d: user '%s' listed twice", name, line,
+                                   buf);
                 goto fail;
             }
         if (u->n >= WEB_AUTH_MAX_USERS) {
-            rc = sdc_error_set(err, SDC_ERR_CONFIG,
-                               "%s:%d: more than %d users", name, line,
-                               WEB_AUTH_MAX_USERS);
+            rc = sdc_error_set(err, SDC_ERR_CONFIG, "%s:%d: more than %d users",
+                               name, line, WEB_AUTH_MAX_USERS);
             goto fail;
         }
         g = realloc(u->u, (u->n + 1) * sizeof(*g));
@@ -165,8 +164,7 @@ enum sdc_rc web_users_load(const char *path, struct web_users **out,
     text[len] = '\0';
     if (strlen(text) != len) {
         free(text);
-        return sdc_error_set(err, SDC_ERR_CONFIG, "%s: holds a NUL byte",
-                             path);
+        return sdc_error_set(err, SDC_ERR_CONFIG, "%s: holds a NUL byte", path);
     }
     rc = web_users_parse(path, text, out, err);
     free(text);

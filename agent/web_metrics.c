@@ -95,12 +95,12 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
         sample(&p, "sdcmond_cycle_overruns_total", (double)s->overruns, NULL);
         family(&p, "sdcmond_archive_updates_total", "counter",
                "Successful RRD archive updates.");
-        sample(&p, "sdcmond_archive_updates_total",
-               (double)s->archive_updates, NULL);
+        sample(&p, "sdcmond_archive_updates_total", (double)s->archive_updates,
+               NULL);
         family(&p, "sdcmond_archives_created_total", "counter",
                "RRD archives created.");
-        sample(&p, "sdcmond_archives_created_total",
-               (double)s->archive_created, NULL);
+        sample(&p, "sdcmond_archives_created_total", (double)s->archive_created,
+               NULL);
         family(&p, "sdcmond_archive_errors_total", "counter",
                "Failed RRD archive creates or updates.");
         sample(&p, "sdcmond_archive_errors_total", (double)s->archive_errors,
@@ -109,21 +109,20 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
         family(&p, "sdcmond_target_up", "gauge",
                "1 if the target answered the last cycle, else 0.");
         for (size_t i = 0; i < s->n_targets; i++)
-            sample(&p, "sdcmond_target_up", s->targets[i].ok ? 1 : 0,
-                   "target", s->targets[i].name, "kind", s->targets[i].kind,
-                   NULL);
+            sample(&p, "sdcmond_target_up", s->targets[i].ok ? 1 : 0, "target",
+                   s->targets[i].name, "kind", s->targets[i].kind, NULL);
         family(&p, "sdcmond_target_errors_total", "counter",
                "Reads of the target that failed.");
         for (size_t i = 0; i < s->n_targets; i++)
             sample(&p, "sdcmond_target_errors_total",
-                   (double)s->targets[i].errors, "target",
-                   s->targets[i].name, "kind", s->targets[i].kind, NULL);
+                   (double)s->targets[i].errors, "target", s->targets[i].name,
+                   "kind", s->targets[i].kind, NULL);
         family(&p, "sdcmond_target_timeouts_total", "counter",
                "Cycles the target did not answer within its timeout.");
         for (size_t i = 0; i < s->n_targets; i++)
             sample(&p, "sdcmond_target_timeouts_total",
-                   (double)s->targets[i].timeouts, "target",
-                   s->targets[i].name, "kind", s->targets[i].kind, NULL);
+                   (double)s->targets[i].timeouts, "target", s->targets[i].name,
+                   "kind", s->targets[i].kind, NULL);
         family(&p, "sdcmond_target_read_duration_seconds", "gauge",
                "Duration of the target's last read.");
         for (size_t i = 0; i < s->n_targets; i++)
@@ -134,17 +133,17 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
         family(&p, "sdcmon_cluster_cpu_utilisation_ratio", "gauge",
                "CPUs busy over logical CPUs of the cluster.");
         for (size_t i = 0; i < s->n_clusters; i++)
-            sample(&p, "sdcmon_cluster_cpu_utilisation_ratio",
-                   safe_div(s->clusters[i].cpu_used,
-                            s->clusters[i].cpu_capacity),
-                   "cluster", s->clusters[i].name, NULL);
+            sample(
+                &p, "sdcmon_cluster_cpu_utilisation_ratio",
+                safe_div(s->clusters[i].cpu_used, s->clusters[i].cpu_capacity),
+                "cluster", s->clusters[i].name, NULL);
         family(&p, "sdcmon_cluster_memory_utilisation_ratio", "gauge",
                "Memory used over memory of the cluster.");
         for (size_t i = 0; i < s->n_clusters; i++)
-            sample(&p, "sdcmon_cluster_memory_utilisation_ratio",
-                   safe_div(s->clusters[i].mem_used,
-                            s->clusters[i].mem_capacity),
-                   "cluster", s->clusters[i].name, NULL);
+            sample(
+                &p, "sdcmon_cluster_memory_utilisation_ratio",
+                safe_div(s->clusters[i].mem_used, s->clusters[i].mem_capacity),
+                "cluster", s->clusters[i].name, NULL);
         family(&p, "sdcmon_hypervisor_cpu_utilisation_ratio", "gauge",
                "CPUs busy over logical CPUs of the hypervisor.");
         for (size_t i = 0; i < s->n_hosts; i++)
@@ -163,8 +162,7 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
                "Capacity of the storage pool.");
         for (size_t i = 0; i < s->n_pools; i++)
             sample(&p, "sdcmon_pool_capacity_bytes",
-                   (double)s->pools[i].capacity, "pool", s->pools[i].key,
-                   NULL);
+                   (double)s->pools[i].capacity, "pool", s->pools[i].key, NULL);
         family(&p, "sdcmon_pool_utilisation_ratio", "gauge",
                "Allocation over capacity of the storage pool.");
         for (size_t i = 0; i < s->n_pools; i++)
@@ -185,27 +183,27 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
                "Used over size of an SNMP device's storage.");
         for (size_t i = 0; i < s->n_storages; i++)
             sample(&p, "sdcmon_storage_utilisation_ratio",
-                   safe_div(s->storages[i].used, s->storages[i].size),
-                   "device", s->storages[i].device, "storage",
-                   s->storages[i].descr, NULL);
+                   safe_div(s->storages[i].used, s->storages[i].size), "device",
+                   s->storages[i].device, "storage", s->storages[i].descr,
+                   NULL);
         family(&p, "sdcmon_vm_cpu_utilisation_ratio", "gauge",
                "CPU time over the VM's vCPUs.");
         for (size_t i = 0; i < s->n_vms; i++)
             sample(&p, "sdcmon_vm_cpu_utilisation_ratio", s->vms[i].cpu_ratio,
-                   "uuid", s->vms[i].uuid, "name", s->vms[i].name,
-                   "hypervisor", s->vms[i].host, NULL);
+                   "uuid", s->vms[i].uuid, "name", s->vms[i].name, "hypervisor",
+                   s->vms[i].host, NULL);
         family(&p, "sdcmon_vm_memory_used_bytes", "gauge",
                "Memory the VM's guest uses.");
         for (size_t i = 0; i < s->n_vms; i++)
             sample(&p, "sdcmon_vm_memory_used_bytes", s->vms[i].mem_used,
-                   "uuid", s->vms[i].uuid, "name", s->vms[i].name,
-                   "hypervisor", s->vms[i].host, NULL);
+                   "uuid", s->vms[i].uuid, "name", s->vms[i].name, "hypervisor",
+                   s->vms[i].host, NULL);
         family(&p, "sdcmon_vm_memory_bytes", "gauge",
                "Memory allocated to the VM.");
         for (size_t i = 0; i < s->n_vms; i++)
             sample(&p, "sdcmon_vm_memory_bytes", (double)s->vms[i].memory,
-                   "uuid", s->vms[i].uuid, "name", s->vms[i].name,
-                   "hypervisor", s->vms[i].host, NULL);
+                   "uuid", s->vms[i].uuid, "name", s->vms[i].name, "hypervisor",
+                   s->vms[i].host, NULL);
     }
     if (p.rc != SDC_OK) {
         mst_buf_free(&p.b);

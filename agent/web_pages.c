@@ -108,8 +108,8 @@ static json_t *graph(const char *title, enum sdc_archive type, const char *id,
     sdc_name_sanitize(id, sid, sizeof(sid));
     if (instance)
         sdc_name_sanitize(instance, sin, sizeof(sin));
-    snprintf(url, sizeof(url), "/graph/%s/%s/%s%s.svg?ds=%s&range=%s",
-             d->kind, sid, d->file, sin, ds, range);
+    snprintf(url, sizeof(url), "/graph/%s/%s/%s%s.svg?ds=%s&range=%s", d->kind,
+             sid, d->file, sin, ds, range);
     return json_pack("{s:o,s:s}", "title", str(title), "src", url);
 }
 
@@ -118,9 +118,8 @@ static void common(const struct web_req *r, json_t *o, const char *title)
     char ts[64] = "never";
     const struct snap *s = r->snap;
     json_object_set_new(o, "title", str(title));
-    json_object_set_new(o, "refresh", json_integer(r->w->step > 0
-                                                       ? r->w->step
-                                                       : 60));
+    json_object_set_new(o, "refresh",
+                        json_integer(r->w->step > 0 ? r->w->step : 60));
     if (s && s->cycle) {
         struct tm tm;
         localtime_r(&s->cycle, &tm);
@@ -178,8 +177,7 @@ void web_page_error(struct web *w, struct web_resp *resp, int status,
     json_object_set_new(o, "title", json_string("sdcmon"));
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "message", str(msg));
-    json_object_set_new(o, "refresh",
-                        json_integer(w->step > 0 ? w->step : 60));
+    json_object_set_new(o, "refresh", json_integer(w->step > 0 ? w->step : 60));
     render(w, resp, "web-error", o, status);
 }
 
@@ -195,8 +193,8 @@ struct row {
 
 static double row_key(const struct row *r)
 {
-    double v = fmax(isfinite(r->now) ? r->now : -1,
-                    isfinite(r->p95) ? r->p95 : -1);
+    double v =
+        fmax(isfinite(r->now) ? r->now : -1, isfinite(r->p95) ? r->p95 : -1);
     return v < 0 ? -1 : v / (r->target > 0 ? r->target : 1);
 }
 
@@ -227,14 +225,14 @@ static json_t *vm_top(const struct snap *s, const size_t *idx, size_t n,
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct snap_vm *v = &s->vms[idx[i]];
-        json_t *val = what == 0   ? pct(v->cpu_ratio)
-                      : what == 1 ? fmt_value(CHART_UNIT_BYTES, v->mem_used)
-                                  : fmt_value(CHART_UNIT_BYTES_PER_S,
-                                              v->disk_io);
-        json_array_append_new(
-            a, json_pack("{s:o,s:o,s:o,s:o}", "name", str(v->name), "href",
-                         href("/vm/", v->uuid), "host", str(v->host), "value",
-                         val));
+        json_t *val = what == 0 ? pct(v->cpu_ratio)
+                      : what == 1
+                          ? fmt_value(CHART_UNIT_BYTES, v->mem_used)
+                          : fmt_value(CHART_UNIT_BYTES_PER_S, v->disk_io);
+        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o}", "name",
+                                           str(v->name), "href",
+                                           href("/vm/", v->uuid), "host",
+                                           str(v->host), "value", val));
     }
     return a;
 }
@@ -250,59 +248,55 @@ static void page_overview(struct web *w, const struct web_req *r,
     common(r, o, "sdcmon: data centre now");
     for (size_t i = 0; s && i < s->n_clusters; i++) {
         const struct snap_cluster *c = &s->clusters[i];
-        push_row(&rows, &n, &cap,
-                 (struct row){"cluster", c->name, json_null(), "CPU",
-                              safe_div(c->cpu_used, c->cpu_capacity),
-                              web_p95_month(w, "cluster-cpu", c->name, NULL,
-                                            r->now),
-                              s->target_cpu});
-        push_row(&rows, &n, &cap,
-                 (struct row){"cluster", c->name, json_null(), "memory",
-                              safe_div(c->mem_used, c->mem_capacity),
-                              web_p95_month(w, "cluster-mem", c->name, NULL,
-                                            r->now),
-                              s->target_memory});
+        push_row(
+            &rows, &n, &cap,
+            (struct row){"cluster", c->name, json_null(), "CPU",
+                         safe_div(c->cpu_used, c->cpu_capacity),
+                         web_p95_month(w, "cluster-cpu", c->name, NULL, r->now),
+                         s->target_cpu});
+        push_row(
+            &rows, &n, &cap,
+            (struct row){"cluster", c->name, json_null(), "memory",
+                         safe_div(c->mem_used, c->mem_capacity),
+                         web_p95_month(w, "cluster-mem", c->name, NULL, r->now),
+                         s->target_memory});
     }
     for (size_t i = 0; s && i < s->n_hosts; i++) {
         const struct snap_host *h = &s->hosts[i];
         answered += h->ok;
         if (!h->ok)
-            json_array_append_new(
-                fail, json_pack("{s:o,s:o}", "name", str(h->name), "error",
-                                str(h->error)));
+            json_array_append_new(fail,
+                                  json_pack("{s:o,s:o}", "name", str(h->name),
+                                            "error", str(h->error)));
         push_row(&rows, &n, &cap,
                  (struct row){"hypervisor", h->name, href("/hv/", h->name),
                               "CPU", safe_div(h->cpu_busy, h->cpus),
-                              web_p95_month(w, "hv-cpu", h->name, NULL,
-                                            r->now),
+                              web_p95_month(w, "hv-cpu", h->name, NULL, r->now),
                               s->target_cpu});
         push_row(&rows, &n, &cap,
                  (struct row){"hypervisor", h->name, href("/hv/", h->name),
                               "memory",
                               safe_div(h->mem_used, (double)h->memory),
-                              web_p95_month(w, "hv-mem", h->name, NULL,
-                                            r->now),
+                              web_p95_month(w, "hv-mem", h->name, NULL, r->now),
                               s->target_memory});
     }
     for (size_t i = 0; s && i < s->n_pools; i++) {
         const struct snap_pool *p = &s->pools[i];
-        push_row(&rows, &n, &cap,
-                 (struct row){"pool", p->key, href("/pool/", p->key),
-                              "storage",
-                              safe_div((double)p->allocation,
-                                       (double)p->capacity),
-                              web_p95_month(w, "pool", p->key, NULL, r->now),
-                              s->target_storage});
+        push_row(
+            &rows, &n, &cap,
+            (struct row){"pool", p->key, href("/pool/", p->key), "storage",
+                         safe_div((double)p->allocation, (double)p->capacity),
+                         web_p95_month(w, "pool", p->key, NULL, r->now),
+                         s->target_storage});
     }
     for (size_t i = 0; s && i < s->n_storages; i++) {
         const struct snap_storage *st = &s->storages[i];
         push_row(&rows, &n, &cap,
-                 (struct row){"storage", st->descr,
-                              href("/snmp/", st->device), "storage",
-                              safe_div(st->used, st->size),
-                              web_p95_month(w, "storage", st->device,
-                                            st->descr, r->now),
-                              s->target_storage});
+                 (struct row){
+                     "storage", st->descr, href("/snmp/", st->device),
+                     "storage", safe_div(st->used, st->size),
+                     web_p95_month(w, "storage", st->device, st->descr, r->now),
+                     s->target_storage});
     }
     for (size_t i = 0; s && i < s->n_ifaces; i++) {
         const struct snap_iface *f = &s->ifaces[i];
@@ -310,13 +304,12 @@ static void page_overview(struct web *w, const struct web_req *r,
                           isfinite(f->out_bps) ? f->out_bps : NAN);
         if (!f->uplink)
             continue;
-        push_row(&rows, &n, &cap,
-                 (struct row){"uplink", f->name, href("/snmp/", f->device),
-                              "network",
-                              safe_div(8 * bps, (double)f->speed),
-                              web_p95_month(w, "if", f->device, f->name,
-                                            r->now),
-                              s->target_network});
+        push_row(
+            &rows, &n, &cap,
+            (struct row){"uplink", f->name, href("/snmp/", f->device),
+                         "network", safe_div(8 * bps, (double)f->speed),
+                         web_p95_month(w, "if", f->device, f->name, r->now),
+                         s->target_network});
     }
     for (size_t i = 0; s && i < s->n_devices; i++)
         if (!s->devices[i].ok)
@@ -326,11 +319,11 @@ static void page_overview(struct web *w, const struct web_req *r,
     qsort(rows, n, sizeof(*rows), cmp_row);
     for (size_t i = 0; i < n; i++) {
         const struct row *x = &rows[i];
-        json_t *j = json_pack(
-            "{s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:s}", "kind", x->kind, "name",
-            str(x->name), "href", x->href, "metric", x->metric, "now",
-            pct(x->now), "p95", pct(x->p95), "target", pct(x->target),
-            "state", state_of(x->now, x->p95, x->target));
+        json_t *j = json_pack("{s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:s}", "kind",
+                              x->kind, "name", str(x->name), "href", x->href,
+                              "metric", x->metric, "now", pct(x->now), "p95",
+                              pct(x->p95), "target", pct(x->target), "state",
+                              state_of(x->now, x->p95, x->target));
         if (isfinite(x->now))
             json_object_set_new(j, "meter", json_real(fmin(x->now, 1.0)));
         json_array_append_new(rows_j, j);
@@ -345,7 +338,8 @@ static void page_overview(struct web *w, const struct web_req *r,
                             vm_top(s, s->top_mem, s->n_top_mem, 1));
         json_object_set_new(o, "top_disk",
                             vm_top(s, s->top_disk, s->n_top_disk, 2));
-        json_object_set_new(o, "hosts_answered", json_integer((json_int_t)answered));
+        json_object_set_new(o, "hosts_answered",
+                            json_integer((json_int_t)answered));
         json_object_set_new(o, "hosts", json_integer((json_int_t)s->n_hosts));
         json_object_set_new(o, "vms", json_integer((json_int_t)s->n_vms));
         json_object_set_new(o, "vms_running",
@@ -405,15 +399,14 @@ static void page_hv(struct web *w, const struct web_req *r,
             json_array_append_new(vms, vm_row(&s->vms[i]));
     json_object_set_new(o, "vms", vms);
     graphs = json_array();
-    json_array_append_new(graphs, graph("Cluster CPU (CPUs)",
-                                        SDC_AR_CLUSTER_CPU, h->cluster, NULL,
-                                        "used,capacity", "1d"));
-    json_array_append_new(graphs, graph("Cluster memory", SDC_AR_CLUSTER_MEM,
-                                        h->cluster, NULL, "used,capacity",
-                                        "1d"));
-    json_array_append_new(graphs, graph("Host CPU time", SDC_AR_HV_CPU,
-                                        h->name, NULL, "user,system,iowait",
-                                        "1d"));
+    json_array_append_new(graphs,
+                          graph("Cluster CPU (CPUs)", SDC_AR_CLUSTER_CPU,
+                                h->cluster, NULL, "used,capacity", "1d"));
+    json_array_append_new(graphs,
+                          graph("Cluster memory", SDC_AR_CLUSTER_MEM,
+                                h->cluster, NULL, "used,capacity", "1d"));
+    json_array_append_new(graphs, graph("Host CPU time", SDC_AR_HV_CPU, h->name,
+                                        NULL, "user,system,iowait", "1d"));
     json_array_append_new(graphs, graph("Host memory", SDC_AR_HV_MEM, h->name,
                                         NULL, "total,free", "1d"));
     json_object_set_new(o, "graphs", graphs);
@@ -452,27 +445,27 @@ static void page_vm(struct web *w, const struct web_req *r,
                         fmt_value(CHART_UNIT_BYTES_PER_S, v->net_io));
     json_object_set_new(o, "disk_capacity",
                         fmt_value(CHART_UNIT_BYTES, (double)v->disk_capacity));
-    json_object_set_new(o, "disk_allocation",
-                        fmt_value(CHART_UNIT_BYTES,
-                                  (double)v->disk_allocation));
+    json_object_set_new(
+        o, "disk_allocation",
+        fmt_value(CHART_UNIT_BYTES, (double)v->disk_allocation));
     graphs = json_array();
-    json_array_append_new(graphs, graph("CPU", SDC_AR_VM_CPU, v->uuid, NULL,
-                                        "time", range));
+    json_array_append_new(
+        graphs, graph("CPU", SDC_AR_VM_CPU, v->uuid, NULL, "time", range));
     json_array_append_new(graphs, graph("Memory", SDC_AR_VM_MEM, v->uuid, NULL,
                                         "current,rss,usable", range));
     for (size_t i = 0; i < v->n_disks; i++) {
         char t[300];
         snprintf(t, sizeof(t), "Disk %s", v->disks[i]);
-        json_array_append_new(graphs, graph(t, SDC_AR_VM_DISK, v->uuid,
-                                            v->disks[i], "rd_bytes,wr_bytes",
-                                            range));
+        json_array_append_new(graphs,
+                              graph(t, SDC_AR_VM_DISK, v->uuid, v->disks[i],
+                                    "rd_bytes,wr_bytes", range));
     }
     for (size_t i = 0; i < v->n_nics; i++) {
         char t[300];
         snprintf(t, sizeof(t), "NIC %s", v->nics[i]);
-        json_array_append_new(graphs, graph(t, SDC_AR_VM_NET, v->uuid,
-                                            v->nics[i], "rx_bytes,tx_bytes",
-                                            range));
+        json_array_append_new(graphs,
+                              graph(t, SDC_AR_VM_NET, v->uuid, v->nics[i],
+                                    "rx_bytes,tx_bytes", range));
     }
     json_object_set_new(o, "graphs", graphs);
     render(w, resp, "web-vm", o, 200);
@@ -500,8 +493,8 @@ static void page_pool(struct web *w, const struct web_req *r,
                         fmt_value(CHART_UNIT_BYTES, (double)p->capacity));
     json_object_set_new(o, "allocation",
                         fmt_value(CHART_UNIT_BYTES, (double)p->allocation));
-    json_object_set_new(o, "now", pct(safe_div((double)p->allocation,
-                                               (double)p->capacity)));
+    json_object_set_new(
+        o, "now", pct(safe_div((double)p->allocation, (double)p->capacity)));
     json_object_set_new(o, "p95",
                         pct(web_p95_month(w, "pool", p->key, NULL, r->now)));
     graphs = json_array();
@@ -533,9 +526,8 @@ static void page_snmp(struct web *w, const struct web_req *r,
     json_object_set_new(o, "error", str(d->error));
     ifs = json_array();
     graphs = json_array();
-    json_array_append_new(graphs,
-                          graph("CPU load", SDC_AR_SNMP_CPU, d->name, NULL,
-                                "load", "1d"));
+    json_array_append_new(graphs, graph("CPU load", SDC_AR_SNMP_CPU, d->name,
+                                        NULL, "load", "1d"));
     for (size_t i = 0; i < s->n_ifaces; i++) {
         const struct snap_iface *f = &s->ifaces[i];
         double bps;
@@ -543,21 +535,20 @@ static void page_snmp(struct web *w, const struct web_req *r,
             continue;
         bps = fmax(f->in_bps, f->out_bps);
         json_array_append_new(
-            ifs, json_pack("{s:o,s:o,s:b,s:s,s:o,s:o,s:o,s:o}", "name",
-                           str(f->name), "alias", str(f->alias), "uplink",
-                           f->uplink, "status",
-                           sdc_if_oper_status_name(f->oper_status), "speed",
-                           fmt_value(CHART_UNIT_BITS_PER_S, (double)f->speed),
-                           "in", fmt_value(CHART_UNIT_BYTES_PER_S, f->in_bps),
-                           "out",
-                           fmt_value(CHART_UNIT_BYTES_PER_S, f->out_bps),
-                           "util", pct(safe_div(8 * bps, (double)f->speed))));
+            ifs,
+            json_pack("{s:o,s:o,s:b,s:s,s:o,s:o,s:o,s:o}", "name", str(f->name),
+                      "alias", str(f->alias), "uplink", f->uplink, "status",
+                      sdc_if_oper_status_name(f->oper_status), "speed",
+                      fmt_value(CHART_UNIT_BITS_PER_S, (double)f->speed), "in",
+                      fmt_value(CHART_UNIT_BYTES_PER_S, f->in_bps), "out",
+                      fmt_value(CHART_UNIT_BYTES_PER_S, f->out_bps), "util",
+                      pct(safe_div(8 * bps, (double)f->speed))));
         if (f->uplink || json_array_size(graphs) < 9) {
             char t[300];
             snprintf(t, sizeof(t), "Interface %s", f->name);
-            json_array_append_new(graphs, graph(t, SDC_AR_SNMP_IF, d->name,
-                                                f->name,
-                                                "in_octets,out_octets", "1d"));
+            json_array_append_new(graphs,
+                                  graph(t, SDC_AR_SNMP_IF, d->name, f->name,
+                                        "in_octets,out_octets", "1d"));
         }
     }
     sts = json_array();
@@ -566,10 +557,10 @@ static void page_snmp(struct web *w, const struct web_req *r,
         if (strcmp(st->device, d->name) != 0)
             continue;
         json_array_append_new(
-            sts, json_pack("{s:o,s:o,s:o,s:o}", "descr", str(st->descr),
-                           "size", fmt_value(CHART_UNIT_BYTES, st->size),
-                           "used", fmt_value(CHART_UNIT_BYTES, st->used),
-                           "util", pct(safe_div(st->used, st->size))));
+            sts, json_pack("{s:o,s:o,s:o,s:o}", "descr", str(st->descr), "size",
+                           fmt_value(CHART_UNIT_BYTES, st->size), "used",
+                           fmt_value(CHART_UNIT_BYTES, st->used), "util",
+                           pct(safe_div(st->used, st->size))));
     }
     json_object_set_new(o, "interfaces", ifs);
     json_object_set_new(o, "storages", sts);
@@ -695,8 +686,7 @@ void web_handle_graph(struct web *w, const struct web_req *r,
         return;
     }
     for (size_t i = 0; i < n_ds; i++) {
-        const struct series *sr =
-            series_set_find(&set, def->ds[idx[i]].name);
+        const struct series *sr = series_set_find(&set, def->ds[idx[i]].name);
         double sc;
         if (!sr)
             continue;
@@ -799,9 +789,9 @@ json_t *web_reports_list(const struct web *w)
                     fa, json_pack("{s:s,s:s}", "name", files[f], "href", h));
             }
             free_list(files, nf);
-            json_array_append_new(
-                a, json_pack("{s:s,s:s,s:s,s:o}", "kind", kinds[i], "period",
-                             periods[k], "href", base, "files", fa));
+            json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "kind",
+                                               kinds[i], "period", periods[k],
+                                               "href", base, "files", fa));
         }
         free_list(periods, np);
     }
@@ -850,8 +840,9 @@ void web_handle_reports(struct web *w, const struct web_req *r,
     char real[4096];
     struct stat st;
     json_t *o;
-    int e = web_report_resolve(w->reports_dir, (char(*)[WEB_MAX_SEGMENT])rt->parts,
-                               rt->n_parts, real, sizeof(real));
+    int e =
+        web_report_resolve(w->reports_dir, (char(*)[WEB_MAX_SEGMENT])rt->parts,
+                           rt->n_parts, real, sizeof(real));
     if (e == 0 && rt->n_parts == 0 && !rt->dir)
         e = 404;
     if (rt->n_parts == 0 && e != 0) {

@@ -24,15 +24,15 @@
 
 enum web_route_kind {
     WR_NOT_FOUND = 0,
-    WR_OVERVIEW,   /* / */
-    WR_STYLE,      /* /style.css */
-    WR_HV,         /* /hv/<name> */
-    WR_VM,         /* /vm/<uuid> */
-    WR_POOL,       /* /pool/<key> */
-    WR_SNMP,       /* /snmp/<device> */
-    WR_REPORTS,    /* /reports/[<kind>/[<period>/[<file>]]] */
-    WR_GRAPH,      /* /graph/<kind>/<id>/<file>.svg */
-    WR_METRICS,    /* /metrics */
+    WR_OVERVIEW, /* / */
+    WR_STYLE,    /* /style.css */
+    WR_HV,       /* /hv/<name> */
+    WR_VM,       /* /vm/<uuid> */
+    WR_POOL,     /* /pool/<key> */
+    WR_SNMP,     /* /snmp/<device> */
+    WR_REPORTS,  /* /reports/[<kind>/[<period>/[<file>]]] */
+    WR_GRAPH,    /* /graph/<kind>/<id>/<file>.svg */
+    WR_METRICS,  /* /metrics */
     WR_API_SUMMARY,
     WR_API_CLUSTERS,
     WR_API_HYPERVISORS,
