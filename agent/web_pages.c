@@ -425,7 +425,7 @@ static void page_vm(struct web *w, const struct web_req *r,
         web_page_error(w, resp, 400, "range must be 1d, 7d, 30d or 1y.");
         return;
     }
-    if (!range || !*range)
+    if (!range)
         range = "1d";
     if (!v) {
         web_page_error(w, resp, 404, "No such VM.");

@@ -145,7 +145,7 @@ bool web_name_safe(const char *s)
 
 bool web_parse_range(const char *s, long *seconds)
 {
-    if (!s || !*s || strcmp(s, "1d") == 0)
+    if (!s || strcmp(s, "1d") == 0)
         *seconds = 86400L;
     else if (strcmp(s, "7d") == 0)
         *seconds = 7 * 86400L;

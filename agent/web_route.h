@@ -75,7 +75,7 @@ int web_route_parse(const char *url, struct web_route *out);
 bool web_name_safe(const char *s);
 
 /*
- * web_parse_range - "1d" "7d" "30d" "1y" (NULL or "": "1d") in seconds.
+ * web_parse_range - "1d" "7d" "30d" "1y" (NULL, absent: "1d") in seconds.
  * @return: false for anything else.
  */
 bool web_parse_range(const char *s, long *seconds);

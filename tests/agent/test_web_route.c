@@ -49,8 +49,7 @@ static void test_routes(void **state)
     assert_int_equal(r.kind, WR_POOL);
     assert_int_equal(web_route_parse("/snmp/core-sw1", &r), 200);
     assert_int_equal(r.kind, WR_SNMP);
-    assert_int_equal(web_route_parse("/graph/cluster/prod-a/cpu.svg", &r),
-                     200);
+    assert_int_equal(web_route_parse("/graph/cluster/prod-a/cpu.svg", &r), 200);
     assert_int_equal(r.kind, WR_GRAPH);
     assert_string_equal(r.arg, "cluster/prod-a/cpu");
 
@@ -72,9 +71,8 @@ static void test_routes(void **state)
     assert_int_equal(r.kind, WR_REPORTS);
     assert_int_equal(r.n_parts, 0);
     assert_true(r.dir);
-    assert_int_equal(web_route_parse("/reports/monthly/2026-03/report.html",
-                                     &r),
-                     200);
+    assert_int_equal(
+        web_route_parse("/reports/monthly/2026-03/report.html", &r), 200);
     assert_int_equal(r.n_parts, 3);
     assert_false(r.dir);
     assert_string_equal(r.parts[1], "2026-03");
@@ -117,6 +115,7 @@ static void test_query_values(void **state)
     assert_true(web_parse_range("1y", &s));
     assert_int_equal(s, 365 * 86400);
     assert_false(web_parse_range("2d", &s));
+    assert_false(web_parse_range("", &s));
     assert_false(web_parse_range("1d ", &s));
     assert_false(web_parse_range("-1d", &s));
 
@@ -129,8 +128,8 @@ static void test_query_values(void **state)
     assert_false(web_parse_count("1001", 100, 1000, &n));
     assert_false(web_parse_count("-1", 100, 1000, &n));
     assert_false(web_parse_count("12abc", 100, 1000, &n));
-    assert_false(web_parse_count("99999999999999999999999999", 100,
-                                 ULONG_MAX, &n));
+    assert_false(
+        web_parse_count("99999999999999999999999999", 100, ULONG_MAX, &n));
     assert_false(web_parse_count(" 5", 100, 1000, &n));
 }
 
@@ -168,8 +167,8 @@ static void test_graph_paths(void **state)
     assert_false(web_graph_parse("cluster/a b/cpu", &g));
     assert_false(web_graph_parse("/cluster/a/cpu", &g));
 
-    assert_true(web_parse_ds_list(SDC_AR_CLUSTER_CPU, "used,capacity", idx,
-                                  &n));
+    assert_true(
+        web_parse_ds_list(SDC_AR_CLUSTER_CPU, "used,capacity", idx, &n));
     assert_int_equal(n, 2);
     assert_int_equal(idx[0], 0);
     assert_int_equal(idx[1], 1);
@@ -213,31 +212,24 @@ static void test_report_paths(void **state)
     assert_non_null(strstr(out, "/reports/monthly/2026-03/report.html"));
     assert_int_equal(web_report_resolve(root, parts, 0, out, sizeof(out)), 0);
     strcpy(parts[2], "leak.html");
-    assert_int_equal(web_report_resolve(root, parts, 3, out, sizeof(out)),
-                     404);
+    assert_int_equal(web_report_resolve(root, parts, 3, out, sizeof(out)), 404);
     strcpy(parts[1], "up");
     strcpy(parts[2], "secret");
-    assert_int_equal(web_report_resolve(root, parts, 3, out, sizeof(out)),
-                     404);
+    assert_int_equal(web_report_resolve(root, parts, 3, out, sizeof(out)), 404);
     strcpy(parts[1], "..");
-    assert_int_equal(web_report_resolve(root, parts, 2, out, sizeof(out)),
-                     404);
+    assert_int_equal(web_report_resolve(root, parts, 2, out, sizeof(out)), 404);
     strcpy(parts[1], "missing");
-    assert_int_equal(web_report_resolve(root, parts, 2, out, sizeof(out)),
-                     404);
-    assert_int_equal(web_report_resolve("/nonexistent-dir-x", parts, 0, out,
-                                        sizeof(out)),
-                     404);
+    assert_int_equal(web_report_resolve(root, parts, 2, out, sizeof(out)), 404);
+    assert_int_equal(
+        web_report_resolve("/nonexistent-dir-x", parts, 0, out, sizeof(out)),
+        404);
 
     assert_string_equal(web_content_type("report.html"),
                         "text/html; charset=utf-8");
     assert_string_equal(web_content_type("report.json"), "application/json");
-    assert_string_equal(web_content_type("vms.csv"),
-                        "text/csv; charset=utf-8");
-    assert_string_equal(web_content_type("x.exe"),
-                        "application/octet-stream");
-    assert_string_equal(web_content_type("noext"),
-                        "application/octet-stream");
+    assert_string_equal(web_content_type("vms.csv"), "text/csv; charset=utf-8");
+    assert_string_equal(web_content_type("x.exe"), "application/octet-stream");
+    assert_string_equal(web_content_type("noext"), "application/octet-stream");
     tu_rmrf(dir);
     free(dir);
 }
@@ -302,22 +294,19 @@ static void test_users(void **state)
                      SDC_ERR_CONFIG);
     assert_string_equal(err.msg, "users:1: expected user:hash");
     assert_null(u);
-    assert_int_equal(web_users_parse("users", "\n# c\nalice:plain\n", &u,
-                                     &err),
+    assert_int_equal(web_users_parse("users", "\n# c\nalice:plain\n", &u, &err),
                      SDC_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "users:3: user 'alice': not a SHA-512"));
-    assert_int_equal(
-        web_users_parse("users", "alice:$1$abc$0123456789abcdefghij\n", &u,
-                        &err),
-        SDC_ERR_CONFIG);
+    assert_int_equal(web_users_parse("users",
+                                     "alice:$1$abc$0123456789abcdefghij\n", &u,
+                                     &err),
+                     SDC_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "users:1:"));
     snprintf(text, sizeof(text), "alice:%s\nalice:%s\n", h1, h2);
-    assert_int_equal(web_users_parse("users", text, &u, &err),
-                     SDC_ERR_CONFIG);
+    assert_int_equal(web_users_parse("users", text, &u, &err), SDC_ERR_CONFIG);
     assert_string_equal(err.msg, "users:2: user 'alice' listed twice");
     snprintf(text, sizeof(text), ":%s\n", h1);
-    assert_int_equal(web_users_parse("users", text, &u, &err),
-                     SDC_ERR_CONFIG);
+    assert_int_equal(web_users_parse("users", text, &u, &err), SDC_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "users:1: user name empty"));
     assert_int_equal(web_users_parse("users", "# nobody\n", &u, &err),
                      SDC_ERR_CONFIG);
@@ -376,8 +365,8 @@ static void test_snapshot(void **state)
 {
     struct sdc_config cfg = {0};
     struct sdc_hypervisor_cfg hc = {.name = "hv1", .cluster = "prod"};
-    struct sdc_batch *b1 = vm_batch(1000, 5000000000ULL, 8.0 * (1 << 30),
-                                    6.0 * (1 << 30));
+    struct sdc_batch *b1 =
+        vm_batch(1000, 5000000000ULL, 8.0 * (1 << 30), 6.0 * (1 << 30));
     struct sdc_batch *b2 = vm_batch(1010, 5000000000ULL + 30000000000ULL,
                                     8.0 * (1 << 30), 2.0 * (1 << 30));
     struct sdc_batch *cl = sdc_batch_new("clusters", 1000);
