@@ -6,6 +6,9 @@
 
 #include "snapshot.h"
 
+/* Sequence numbers of snapshots, for caches keyed by snapshot. */
+static uint64_t snap_seq;
+
 static char *dup_or_empty(const char *s)
 {
     return strdup(s ? s : "");
@@ -479,6 +482,7 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
     if (!s)
         return sdc_error_set(err, SDC_ERR_NOMEM, "snapshot: out of memory");
     s->refs = 1;
+    s->seq = __atomic_add_fetch(&snap_seq, 1, __ATOMIC_RELAXED);
     s->cycle = in->cycle;
     s->cycle_seconds = in->cycle_seconds;
     s->step = in->cfg ? in->cfg->step : 0;

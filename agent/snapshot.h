@@ -141,6 +141,7 @@ struct snap_target {
 
 struct snap {
     int refs;             /* under the store's mutex */
+    uint64_t seq;         /* 1, 2, ... in the order built (per process) */
     time_t cycle;         /* scheduled start of the last cycle, 0 = none */
     double cycle_seconds; /* its duration */
     int step;

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chart_svg.h"
 #include "render.h"
@@ -31,6 +33,10 @@
 /* Per connection: the request line and headers must fit (longer: MHD
  * answers 414/431 by itself). */
 #define WEB_CONN_MEMORY (64 * 1024)
+/* The server's threads run this much nicer than the poller's, so a busy
+ * web view takes CPU from itself, not from a poll cycle (the bench in
+ * bench/web-bench measures it). */
+#define WEB_NICE 19
 
 static const char csp_pages[] =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
@@ -208,20 +214,24 @@ double web_p95_month(struct web *w, const char *what, const char *id,
         return NAN;
     e = &w->p95[hash_str(key) % WEB_P95_SLOTS];
     pthread_mutex_lock(&w->p95_mu);
-    if (e->key && strcmp(e->key, key) == 0 && e->expires > t) {
+    if (e->key && strcmp(e->key, key) == 0 &&
+        (e->expires > t || e->refreshing)) {
+        /* fresh, or another thread is refreshing it: the last value */
         v = e->value;
         pthread_mutex_unlock(&w->p95_mu);
         free(key);
         return v;
     }
+    e->refreshing = true;
     pthread_mutex_unlock(&w->p95_mu);
-    /* computed outside the lock: another thread may compute it too */
+    /* computed outside the lock, by one thread per entry */
     v = p95_compute(w, what, id, instance, now);
     pthread_mutex_lock(&w->p95_mu);
     free(e->key);
     e->key = key;
     e->value = v;
-    e->expires = t + (w->step > 0 ? w->step : 60);
+    e->refreshing = false;
+    e->expires = mono_now() + (w->step > 0 ? w->step : 60);
     pthread_mutex_unlock(&w->p95_mu);
     return v;
 }
@@ -277,6 +287,53 @@ static enum MHD_Result queue(const struct web *w, struct MHD_Connection *c,
     return ret;
 }
 
+/*
+ * The overview and /metrics depend only on the snapshot (and p95s cached
+ * for a step): rendered once per snapshot, then copied.  Keyed by the
+ * snapshot's sequence number, never by its address (which may be reused).
+ */
+static bool cache_get(struct web *w, enum web_route_kind kind,
+                      const struct snap *s, struct web_resp *resp)
+{
+    struct web_page_cache *pc = &w->pages[kind == WR_METRICS];
+    bool hit = false;
+    pthread_mutex_lock(&w->pages_mu);
+    if (pc->body && pc->seq == s->seq) {
+        resp->body = malloc(pc->len + 1);
+        if (resp->body) {
+            memcpy(resp->body, pc->body, pc->len + 1);
+            resp->len = pc->len;
+            resp->status = 200;
+            resp->ctype = pc->ctype;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&w->pages_mu);
+    return hit;
+}
+
+static void cache_put(struct web *w, enum web_route_kind kind,
+                      const struct snap *s, const struct web_resp *resp)
+{
+    struct web_page_cache *pc = &w->pages[kind == WR_METRICS];
+    char *copy = malloc(resp->len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, resp->body, resp->len);
+    copy[resp->len] = '\0';
+    pthread_mutex_lock(&w->pages_mu);
+    if (!pc->body || pc->seq < s->seq) {
+        free(pc->body);
+        pc->body = copy;
+        copy = NULL;
+        pc->len = resp->len;
+        pc->seq = s->seq;
+        pc->ctype = resp->ctype;
+    }
+    pthread_mutex_unlock(&w->pages_mu);
+    free(copy);
+}
+
 static void serve_style(const struct web *w, struct web_resp *resp)
 {
     resp->status = 200;
@@ -318,8 +375,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     struct web_route route;
     struct web_req req = {0};
     int st;
+    static __thread bool niced;
     (void)version;
     (void)upload_data;
+
+    if (!niced) {
+        /* once per MHD thread: it has no start hook */
+        setpriority(PRIO_PROCESS, (id_t)gettid(), WEB_NICE);
+        niced = true;
+    }
 
     if (*con_cls == NULL) {
         /* first call: headers only; answer now, never read a body */
@@ -352,6 +416,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         return queue(w, c, &resp, false);
     }
     req.snap = snap_acquire(w->store);
+    if ((route.kind == WR_OVERVIEW || route.kind == WR_METRICS) && req.snap &&
+        cache_get(w, route.kind, req.snap, &resp)) {
+        snap_release(w->store, (struct snap *)req.snap);
+        return queue(w, c, &resp, false);
+    }
     switch (route.kind) {
     case WR_STYLE:
         serve_style(w, &resp);
@@ -379,6 +448,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         web_handle_api(w, &req, &resp);
         break;
     }
+    if ((route.kind == WR_OVERVIEW || route.kind == WR_METRICS) && req.snap &&
+        resp.status == 200)
+        cache_put(w, route.kind, req.snap, &resp);
     snap_release(w->store, (struct snap *)req.snap);
     if (resp.status == 0)
         web_resp_text(&resp, 500, NULL, "internal error\n");
@@ -484,6 +556,9 @@ static void web_free(struct web *w)
     for (size_t i = 0; i < WEB_P95_SLOTS; i++)
         free(w->p95[i].key);
     pthread_mutex_destroy(&w->p95_mu);
+    free(w->pages[0].body);
+    free(w->pages[1].body);
+    pthread_mutex_destroy(&w->pages_mu);
     free(w);
 }
 
@@ -522,6 +597,7 @@ static enum sdc_rc server_new(const struct sdc_config *cfg,
     }
     s->w = w;
     pthread_mutex_init(&w->p95_mu, NULL);
+    pthread_mutex_init(&w->pages_mu, NULL);
     w->store = store;
     w->step = cfg->step;
     w->data_dir = strdup(cfg->data_dir);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "fetch.h"
@@ -24,7 +25,16 @@
 struct web_p95_entry {
     char *key;
     double value;
-    double expires; /* monotonic seconds */
+    double expires;  /* monotonic seconds */
+    bool refreshing; /* a thread is computing it; others take the last */
+};
+
+/* A page rendered from one snapshot (its seq), served until the next. */
+struct web_page_cache {
+    uint64_t seq;
+    char *body;
+    size_t len;
+    const char *ctype;
 };
 
 struct web {
@@ -43,6 +53,8 @@ struct web {
     size_t style_len;
     pthread_mutex_t p95_mu;
     struct web_p95_entry p95[WEB_P95_SLOTS];
+    pthread_mutex_t pages_mu;
+    struct web_page_cache pages[2]; /* overview, metrics */
 };
 
 /* What a handler answers; the server adds the headers. */
