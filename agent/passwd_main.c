@@ -68,8 +68,9 @@ int main(int argc, char **argv)
     }
     if (!*argv[1] || strchr(argv[1], ':') || strchr(argv[1], '\n') ||
         strlen(argv[1]) > WEB_AUTH_MAX_USER) {
-        fprintf(stderr, "sdcmon-passwd: a user name is 1..%d characters "
-                        "without ':'\n",
+        fprintf(stderr,
+                "sdcmon-passwd: a user name is 1..%d characters "
+                "without ':'\n",
                 WEB_AUTH_MAX_USER);
         return 2;
     }
@@ -86,8 +87,7 @@ int main(int argc, char **argv)
         }
     }
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        fprintf(stderr, "sdcmon-passwd: no random salt: %s\n",
-                strerror(errno));
+        fprintf(stderr, "sdcmon-passwd: no random salt: %s\n", strerror(errno));
         return 1;
     }
     memcpy(setting, "$6$", 3);

@@ -37,7 +37,8 @@ enum sdc_rc web_start(const struct sdc_config *cfg, struct snap_store *store,
 /*
  * web_reload - take a reloaded configuration: restart the server when
  * anything of the web's changed (listen address, TLS, users, directories,
- * targets).  If the new one cannot start, the old one is started again.
+ * targets).  If the new one cannot start (the error is returned), the
+ * web view stays off until the next reload.
  */
 enum sdc_rc web_reload(const struct sdc_config *cfg, struct sdc_error *err);
 

@@ -712,9 +712,14 @@ void web_handle_graph(struct web *w, const struct web_req *r,
 
 /* -------------------------------------------------------------- reports */
 
+static int cmp_str_asc(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_str_desc(const void *a, const void *b)
 {
-    return -strcmp(*(char *const *)a, *(char *const *)b);
+    return -cmp_str_asc(a, b);
 }
 
 /* Safe names in @dir, sorted (descending when @desc); caller frees. */
@@ -745,13 +750,7 @@ static char **list_dir(const char *dir, bool want_dirs, bool desc, size_t *n)
     }
     closedir(d);
     if (v)
-        qsort(v, *n, sizeof(*v), desc ? cmp_str_desc : cmp_str_desc);
-    if (v && !desc)
-        for (size_t i = 0; i < *n / 2; i++) {
-            char *t = v[i];
-            v[i] = v[*n - 1 - i];
-            v[*n - 1 - i] = t;
-        }
+        qsort(v, *n, sizeof(*v), desc ? cmp_str_desc : cmp_str_asc);
     return v;
 }
 
@@ -861,7 +860,7 @@ void web_handle_reports(struct web *w, const struct web_req *r,
         serve_file(real, rt->parts[rt->n_parts - 1], resp);
         return;
     }
-    if (!S_ISDIR(st.st_mode) || !rt->dir) {
+    if (!S_ISDIR(st.st_mode)) {
         web_page_error(w, resp, 404, "No such report.");
         return;
     }

@@ -313,6 +313,36 @@ const char *web_content_type(const char *name)
     return "application/octet-stream";
 }
 
+/* Length of the valid UTF-8 sequence at @p (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n;
+    unsigned cp;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        cp = p[0] & 0x1fu;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        cp = p[0] & 0x0fu;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        cp = p[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
 enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
 {
     const char *run = s;
@@ -321,14 +351,18 @@ enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
         return SDC_OK;
     for (const char *p = s;; p++) {
         const char *esc = NULL;
+        size_t ul;
         if (*p == '\\')
             esc = "\\\\";
         else if (*p == '"')
             esc = "\\\"";
         else if (*p == '\n')
             esc = "\\n";
-        else if (*p != '\0')
+        else if (*p != '\0' && (ul = utf8_len((const unsigned char *)p))) {
+            p += ul - 1;
             continue;
+        } else if (*p != '\0')
+            esc = "\xef\xbf\xbd"; /* U+FFFD for a byte that is not UTF-8 */
         rc = mst_buf_append(b, run, (size_t)(p - run));
         if (rc != SDC_OK)
             return rc;

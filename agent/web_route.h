@@ -132,7 +132,8 @@ const char *web_content_type(const char *name);
 
 /*
  * web_prom_label - append @s as a Prometheus label value (between the
- * quotes): backslash, double quote and line feed escaped as \\ \" \n.
+ * quotes): backslash, double quote and line feed escaped as \\ \" \n;
+ * a byte that is not part of valid UTF-8 becomes U+FFFD.
  */
 enum sdc_rc web_prom_label(struct mst_buf *b, const char *s);
 

@@ -244,6 +244,15 @@ static void test_prometheus_escaping(void **state)
     s = mst_buf_release(&b, NULL);
     assert_string_equal(s, "a\\\\b\\\"c\\nd<script>");
     free(s);
+    /* UTF-8 kept; bytes that are not UTF-8 (a switch's ifAlias) replaced */
+    mst_buf_init(&b, 0);
+    assert_int_equal(web_prom_label(&b, "\xc3\xa9\xe6\x97\xa5 x\xff\xc3("
+                                        "\xed\xa0\x80"),
+                     SDC_OK);
+    s = mst_buf_release(&b, NULL);
+    assert_string_equal(s, "\xc3\xa9\xe6\x97\xa5 x\xef\xbf\xbd\xef\xbf\xbd("
+                           "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    free(s);
     mst_buf_init(&b, 0);
     web_prom_value(&b, NAN);
     mst_buf_putc(&b, ' ');

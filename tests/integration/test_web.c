@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -124,6 +125,48 @@ static double jnum(json_t *o, const char *k)
     return json_number_value(v);
 }
 
+/* Local midnight on the first of this month. */
+static time_t month_start(time_t now)
+{
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+/*
+ * History for this month of cluster c1's memory, every 5 minutes until 10
+ * minutes ago: 70% of the rows at half the capacity, 30% at 0.9 of it, so
+ * the month's 95th percentile is 0.9 whichever rows the live cycles add.
+ */
+static bool import_history(const char *conf)
+{
+    time_t now = time(NULL), t0 = month_start(now);
+    char *csv = it_path(fx.dir, "history.csv"), *out = NULL;
+    FILE *f = fopen(csv, "w");
+    const double cap = 103079215104.0;
+    bool ok;
+    if (!f)
+        return false;
+    fputs("time,archive,ds,value\n", f);
+    t0 = (t0 / 300 + 1) * 300;
+    for (time_t t = t0; t < now - 600; t += 300) {
+        double used = ((t / 300) % 10) < 7 ? cap * 0.5 : cap * 0.9;
+        fprintf(f, "%lld,cluster/c1/mem,capacity,%.0f\n", (long long)t, cap);
+        fprintf(f, "%lld,cluster/c1/mem,used,%.0f\n", (long long)t, used);
+    }
+    fclose(f);
+    ok = tu_runf(&out, "'%s/sdcmon-import' -q -c '%s' '%s'", SDC_BINARY_DIR,
+                 conf, csv) == 0;
+    if (!ok)
+        fprintf(stderr, "sdcmon-import: %s\n", out);
+    free(out);
+    free(csv);
+    return ok;
+}
+
 static int group_setup(void **state)
 {
     char body[2048], *conf, log[512];
@@ -142,10 +185,11 @@ static int group_setup(void **state)
              "web = { listen = \"127.0.0.1:%d\"; };\n",
              fx.port);
     conf = it_write_config(fx.dir, body);
+    if (!import_history(conf))
+        return -1;
     snprintf(log, sizeof(log), "%s/sdcmond.log", fx.dir);
     {
-        char *argv[] = {(char *)tu_sdcmond(), "-c", conf, "--foreground",
-                        NULL};
+        char *argv[] = {(char *)tu_sdcmond(), "-c", conf, "--foreground", NULL};
         fx.pid = tu_spawn(argv, log);
     }
     free(conf);
@@ -307,14 +351,12 @@ static void test_json_matches_archives(void **state)
     rrd = tu_rrd_last(path, "capacity", 60);
     free(path);
     assert_false(isnan(rrd));
-    assert_float_equal(jnum(json_object_get(c1, "cpu"), "capacity"), rrd,
-                       1e-9);
+    assert_float_equal(jnum(json_object_get(c1, "cpu"), "capacity"), rrd, 1e-9);
     /* 32 + 16 CPUs of hv-a and hv-b */
     assert_float_equal(rrd, 48, 1e-9);
     path = it_path(fx.dir, "data/rrd/cluster/c1/mem.rrd");
     rrd = tu_rrd_last(path, "capacity", 60);
-    assert_float_equal(jnum(json_object_get(c1, "memory"), "capacity"), rrd,
-                       1);
+    assert_float_equal(jnum(json_object_get(c1, "memory"), "capacity"), rrd, 1);
     rrd = tu_rrd_last(path, "allocated", 60);
     assert_float_equal(jnum(json_object_get(c1, "memory"), "allocated"), rrd,
                        1);
@@ -344,15 +386,13 @@ static void test_json_matches_archives(void **state)
     assert_float_equal(jnum(vm, "cpu_ratio"),
                        jnum(vm, "cpu_used") / jnum(vm, "vcpus"), 1e-9);
     path = it_path(fx.dir, "data/rrd/vm/%s/mem.rrd", WEB01_UUID);
-    assert_float_equal(jnum(vm, "memory_used"),
-                       tu_rrd_last(path, "current", 60) -
-                           tu_rrd_last(path, "usable", 60),
-                       1);
+    assert_float_equal(
+        jnum(vm, "memory_used"),
+        tu_rrd_last(path, "current", 60) - tu_rrd_last(path, "usable", 60), 1);
     free(path);
     assert_string_equal(json_string_value(json_object_get(vm, "name")),
                         "web01");
-    assert_string_equal(json_string_value(json_object_get(vm, "host")),
-                        "hv-a");
+    assert_string_equal(json_string_value(json_object_get(vm, "host")), "hv-a");
     assert_int_equal(json_array_size(json_object_get(vm, "disks")), 1);
 
     /* hypervisor memory as libvirt's nodeinfo gives it */
@@ -397,8 +437,8 @@ static void test_vms_filters(void **state)
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(j, "items"), i, it)
-            assert_string_equal(
-                json_string_value(json_object_get(it, "host")), "hv-b");
+            assert_string_equal(json_string_value(json_object_get(it, "host")),
+                                "hv-b");
         assert_true(jnum(j, "total") >= 1 && jnum(j, "total") < total);
     }
     json_decref(j);
@@ -421,6 +461,76 @@ static void test_vms_filters(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
     json_decref(j);
     json_decref(all);
+}
+
+/* The 95th percentile of @v (NaN skipped), interpolated at (n-1)*0.95. */
+static double quantile95(double *v, size_t n)
+{
+    size_t k = 0;
+    double pos;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            v[k++] = v[i];
+    if (k == 0)
+        return NAN;
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    pos = (double)(k - 1) * 0.95;
+    return v[(size_t)pos] +
+           (pos - floor(pos)) *
+               (v[(size_t)pos + 1 < k ? (size_t)pos + 1 : k - 1] -
+                v[(size_t)pos]);
+}
+
+/* p95 this month: the API against rrdtool fetch's 5-minute rows. */
+static void test_p95_month(void **state)
+{
+    json_t *cl = get_json("/api/v1/clusters"), *mem;
+    time_t now = time(NULL);
+    char *path = it_path(fx.dir, "data/rrd/cluster/c1/mem.rrd"), *out = NULL;
+    double *v = calloc(20000, sizeof(*v)), rrd, api;
+    size_t n = 0;
+    struct http h;
+    (void)state;
+    mem = json_object_get(find_by(cl, "name", "c1"), "memory");
+    assert_int_equal(tu_runf(&out,
+                             "rrdtool fetch '%s' AVERAGE -r 300 -s %lld -e "
+                             "%lld",
+                             path, (long long)month_start(now), (long long)now),
+                     0);
+    /* columns: used capacity allocated */
+    for (char *line = strchr(out, '\n'); line && n < 20000;
+         line = strchr(line + 1, '\n')) {
+        double used, cap, alloc;
+        if (sscanf(line + 1, "%*d: %lf %lf %lf", &used, &cap, &alloc) == 3)
+            v[n++] = used / cap;
+    }
+    rrd = quantile95(v, n);
+    if (now - month_start(now) < 3600) {
+        /* the first hour of a month: too few rows to judge */
+        free(out);
+        free(path);
+        free(v);
+        json_decref(cl);
+        return;
+    }
+    assert_true(json_is_number(json_object_get(mem, "p95_month")));
+    api = jnum(mem, "p95_month");
+    assert_float_equal(api, rrd, 1e-9);
+    /* what was planted */
+    assert_float_equal(api, 0.9, 1e-6);
+    /* and the overview says so */
+    get(&h, "/");
+    assert_non_null(strstr(h.body, "<td>90%</td>"));
+    http_free(&h);
+    free(out);
+    free(path);
+    free(v);
+    json_decref(cl);
 }
 
 /* ---- /metrics ---- */
@@ -449,8 +559,7 @@ static void test_metrics(void **state)
     assert_non_null(strstr(h.body, "sdcmond_target_up{target=\"hv-b\","
                                    "kind=\"libvirt\"} 1\n"));
     /* the same figure as the API */
-    ratio = jnum(json_object_get(find_by(cl, "name", "c1"), "memory"),
-                 "ratio");
+    ratio = jnum(json_object_get(find_by(cl, "name", "c1"), "memory"), "ratio");
     {
         const char *p =
             strstr(h.body, "sdcmon_cluster_memory_utilisation_ratio{cluster="
@@ -459,8 +568,9 @@ static void test_metrics(void **state)
         assert_float_equal(strtod(strchr(p, '}') + 2, NULL), ratio, 1e-12);
     }
     /* the evil name: backslashes doubled, nothing else changed */
-    snprintf(line, sizeof(line), "name=\"..\\\\evil <script>alert(1)"
-                                 "<\\\\script> \xc3\xa9\"");
+    snprintf(line, sizeof(line),
+             "name=\"..\\\\evil <script>alert(1)"
+             "<\\\\script> \xc3\xa9\"");
     assert_non_null(strstr(h.body, line));
     /* a newline in a name is \n, never a line break in the format */
     assert_non_null(strstr(h.body, "tab\there\\nnewline"));
@@ -513,8 +623,7 @@ static void test_hostile(void **state)
         assert_null(strstr(h.body, "root:"));
         http_free(&h);
     }
-    for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]);
-         i++) {
+    for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]); i++) {
         get(&h, bad_queries[i]);
         if (h.status != 400)
             fail_msg("%s: status %d, want 400", bad_queries[i], h.status);
@@ -586,8 +695,9 @@ static void test_reports(void **state)
     (void)state;
     assert_int_equal(tu_runf(NULL, "mkdir -p '%s'", d), 0);
     f = it_path(fx.dir, "data/reports/monthly/2026-03/report.html");
-    assert_true(tu_write_file(f, "<!DOCTYPE html><title>March</title>"
-                                 "<style>p{}</style><p>report</p>",
+    assert_true(tu_write_file(f,
+                              "<!DOCTYPE html><title>March</title>"
+                              "<style>p{}</style><p>report</p>",
                               0644));
     free(f);
     f = it_path(fx.dir, "data/reports/monthly/2026-03/report.json");
@@ -639,8 +749,7 @@ static void test_reports(void **state)
 
 /* ---- a real browser ---- */
 
-static void chromium_check(const char *path, const char *shot,
-                           const char *want)
+static void chromium_check(const char *path, const char *shot, const char *want)
 {
     char *out = NULL;
     int rc;
@@ -664,8 +773,7 @@ static void chromium_check(const char *path, const char *shot,
                  "--screenshot='%s' '%s%s' 2>&1",
                  fx.dir, fx.dir, shot, fx.base, path);
     if (rc != 0)
-        fail_msg("chromium --screenshot %s: exit %d: %.2000s", path, rc,
-                 out);
+        fail_msg("chromium --screenshot %s: exit %d: %.2000s", path, rc, out);
     if (strstr(out, "Uncaught") || strstr(out, "Refused to"))
         fail_msg("%s: browser console errors:\n%.4000s", path, out);
     free(out);
@@ -726,8 +834,7 @@ static void test_tls_auth(void **state)
     conf = it_write_config(dir, body);
     snprintf(log, sizeof(log), "%s/sdcmond.log", dir);
     {
-        char *argv[] = {(char *)tu_sdcmond(), "-c", conf, "--foreground",
-                        NULL};
+        char *argv[] = {(char *)tu_sdcmond(), "-c", conf, "--foreground", NULL};
         pid = tu_spawn(argv, log);
     }
     assert_true(pid > 0);
@@ -776,18 +883,16 @@ static void test_tls_auth(void **state)
 
     /* a bad users file is a configuration error with file:line */
     assert_true(tu_write_file(users, "alice:$6$x\nbob\n", 0600));
-    assert_int_equal(tu_runf(&out, "'%s' -c '%s' --check-config",
-                             tu_sdcmond(), conf),
-                     2);
+    assert_int_equal(
+        tu_runf(&out, "'%s' -c '%s' --check-config", tu_sdcmond(), conf), 2);
     assert_non_null(strstr(out, "users:1: user 'alice': not a SHA-512"));
     free(out);
     free(conf);
     /* beyond loopback without TLS and users: refused, file:line */
     conf = it_write_config(dir, "step = 60;\n"
                                 "web = { listen = \"0.0.0.0:8080\"; };\n");
-    assert_int_equal(tu_runf(&out, "'%s' -c '%s' --check-config",
-                             tu_sdcmond(), conf),
-                     2);
+    assert_int_equal(
+        tu_runf(&out, "'%s' -c '%s' --check-config", tu_sdcmond(), conf), 2);
     assert_non_null(strstr(out, "sdcmon.conf:3: web.listen '0.0.0.0:8080' "
                                 "is not a loopback address"));
     free(out);
@@ -804,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_json_matches_archives),
         cmocka_unit_test(test_vms_filters),
+        cmocka_unit_test(test_p95_month),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_escaping),
