@@ -185,7 +185,7 @@ void web_page_error(struct web *w, struct web_resp *resp, int status,
 
 struct row {
     const char *kind;
-    const char *name;
+    char name[2 * SDC_NAME_MAX + 600];
     json_t *href;
     const char *metric;
     double now, p95, target;
@@ -204,8 +204,19 @@ static int cmp_row(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void push_row(struct row **rows, size_t *n, size_t *cap, struct row r)
+/* A row named @a, or "@a @b" when @b is given (a device's storage). */
+static void push_row(struct row **rows, size_t *n, size_t *cap,
+                     const char *kind, const char *a, const char *b,
+                     json_t *link, const char *metric, double now, double p95,
+                     double target)
 {
+    struct row r = {.kind = kind,
+                    .href = link,
+                    .metric = metric,
+                    .now = now,
+                    .p95 = p95,
+                    .target = target};
+    snprintf(r.name, sizeof(r.name), "%s%s%s", a, b ? " " : "", b ? b : "");
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 32;
         struct row *g = realloc(*rows, nc * sizeof(*g));
@@ -248,18 +259,14 @@ static void page_overview(struct web *w, const struct web_req *r,
     common(r, o, "sdcmon: data centre now");
     for (size_t i = 0; s && i < s->n_clusters; i++) {
         const struct snap_cluster *c = &s->clusters[i];
-        push_row(
-            &rows, &n, &cap,
-            (struct row){"cluster", c->name, json_null(), "CPU",
-                         safe_div(c->cpu_used, c->cpu_capacity),
-                         web_p95_month(w, "cluster-cpu", c->name, NULL, r->now),
-                         s->target_cpu});
-        push_row(
-            &rows, &n, &cap,
-            (struct row){"cluster", c->name, json_null(), "memory",
-                         safe_div(c->mem_used, c->mem_capacity),
-                         web_p95_month(w, "cluster-mem", c->name, NULL, r->now),
-                         s->target_memory});
+        push_row(&rows, &n, &cap, "cluster", c->name, NULL, json_null(), "CPU",
+                 safe_div(c->cpu_used, c->cpu_capacity),
+                 web_p95_month(w, "cluster-cpu", c->name, NULL, r->now),
+                 s->target_cpu);
+        push_row(&rows, &n, &cap, "cluster", c->name, NULL, json_null(),
+                 "memory", safe_div(c->mem_used, c->mem_capacity),
+                 web_p95_month(w, "cluster-mem", c->name, NULL, r->now),
+                 s->target_memory);
     }
     for (size_t i = 0; s && i < s->n_hosts; i++) {
         const struct snap_host *h = &s->hosts[i];
@@ -268,48 +275,41 @@ static void page_overview(struct web *w, const struct web_req *r,
             json_array_append_new(fail,
                                   json_pack("{s:o,s:o}", "name", str(h->name),
                                             "error", str(h->error)));
-        push_row(&rows, &n, &cap,
-                 (struct row){"hypervisor", h->name, href("/hv/", h->name),
-                              "CPU", safe_div(h->cpu_busy, h->cpus),
-                              web_p95_month(w, "hv-cpu", h->name, NULL, r->now),
-                              s->target_cpu});
-        push_row(&rows, &n, &cap,
-                 (struct row){"hypervisor", h->name, href("/hv/", h->name),
-                              "memory",
-                              safe_div(h->mem_used, (double)h->memory),
-                              web_p95_month(w, "hv-mem", h->name, NULL, r->now),
-                              s->target_memory});
+        push_row(&rows, &n, &cap, "hypervisor", h->name, NULL,
+                 href("/hv/", h->name), "CPU", safe_div(h->cpu_busy, h->cpus),
+                 web_p95_month(w, "hv-cpu", h->name, NULL, r->now),
+                 s->target_cpu);
+        push_row(&rows, &n, &cap, "hypervisor", h->name, NULL,
+                 href("/hv/", h->name), "memory",
+                 safe_div(h->mem_used, (double)h->memory),
+                 web_p95_month(w, "hv-mem", h->name, NULL, r->now),
+                 s->target_memory);
     }
     for (size_t i = 0; s && i < s->n_pools; i++) {
         const struct snap_pool *p = &s->pools[i];
         push_row(
-            &rows, &n, &cap,
-            (struct row){"pool", p->key, href("/pool/", p->key), "storage",
-                         safe_div((double)p->allocation, (double)p->capacity),
-                         web_p95_month(w, "pool", p->key, NULL, r->now),
-                         s->target_storage});
+            &rows, &n, &cap, "pool", p->key, NULL, href("/pool/", p->key),
+            "storage", safe_div((double)p->allocation, (double)p->capacity),
+            web_p95_month(w, "pool", p->key, NULL, r->now), s->target_storage);
     }
     for (size_t i = 0; s && i < s->n_storages; i++) {
         const struct snap_storage *st = &s->storages[i];
-        push_row(&rows, &n, &cap,
-                 (struct row){
-                     "storage", st->descr, href("/snmp/", st->device),
-                     "storage", safe_div(st->used, st->size),
-                     web_p95_month(w, "storage", st->device, st->descr, r->now),
-                     s->target_storage});
+        push_row(&rows, &n, &cap, "storage", st->device, st->descr,
+                 href("/snmp/", st->device), "storage",
+                 safe_div(st->used, st->size),
+                 web_p95_month(w, "storage", st->device, st->descr, r->now),
+                 s->target_storage);
     }
     for (size_t i = 0; s && i < s->n_ifaces; i++) {
         const struct snap_iface *f = &s->ifaces[i];
-        double bps = fmax(isfinite(f->in_bps) ? f->in_bps : NAN,
-                          isfinite(f->out_bps) ? f->out_bps : NAN);
+        double bps = fmax(f->in_bps, f->out_bps);
         if (!f->uplink)
             continue;
-        push_row(
-            &rows, &n, &cap,
-            (struct row){"uplink", f->name, href("/snmp/", f->device),
-                         "network", safe_div(8 * bps, (double)f->speed),
-                         web_p95_month(w, "if", f->device, f->name, r->now),
-                         s->target_network});
+        push_row(&rows, &n, &cap, "uplink", f->device, f->name,
+                 href("/snmp/", f->device), "network",
+                 safe_div(8 * bps, (double)f->speed),
+                 web_p95_month(w, "if", f->device, f->name, r->now),
+                 s->target_network);
     }
     for (size_t i = 0; s && i < s->n_devices; i++)
         if (!s->devices[i].ok)
