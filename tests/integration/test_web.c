@@ -17,6 +17,7 @@
 #include <crypt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,6 +748,25 @@ static void test_reports(void **state)
     free(secret);
 }
 
+/* SIGHUP: the web view is restarted with the reloaded configuration. */
+static void test_reload(void **state)
+{
+    struct http h;
+    json_t *j;
+    (void)state;
+    assert_int_equal(kill(fx.pid, SIGHUP), 0);
+    assert_true(it_wait_log(fx.dir, "web: serving", 2, 20000));
+    assert_true(it_wait_log(fx.dir, "after reload", 1, 1000));
+    get(&h, "/");
+    assert_int_equal(h.status, 200);
+    http_free(&h);
+    /* the snapshots survive the new agent: still 2 hypervisors */
+    j = get_json("/api/v1/summary");
+    assert_int_equal((long)jnum(json_object_get(j, "counts"), "hypervisors"),
+                     2);
+    json_decref(j);
+}
+
 /* ---- a real browser ---- */
 
 static void chromium_check(const char *path, const char *shot, const char *want)
@@ -914,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_reload),
         cmocka_unit_test(test_chromium),
         cmocka_unit_test(test_tls_auth),
     };
