@@ -36,7 +36,9 @@
 /* The server's threads run this much nicer than the poller's, so a busy
  * web view takes CPU from itself, not from a poll cycle (the bench in
  * bench/web-bench measures it). */
+#ifndef WEB_NICE
 #define WEB_NICE 19
+#endif
 
 static const char csp_pages[] =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
