@@ -93,6 +93,17 @@ void web_resp_json(struct web_resp *resp, json_t *j)
     resp->len = strlen(s);
 }
 
+json_t *web_json_str(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    if (!j) {
+        char *c = web_utf8_dup(s);
+        j = json_string(c ? c : "");
+        free(c);
+    }
+    return j ? j : json_string("");
+}
+
 json_t *web_json_num(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();

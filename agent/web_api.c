@@ -16,8 +16,7 @@
 
 static json_t *jstr(const char *s)
 {
-    json_t *j = json_string(s ? s : "");
-    return j ? j : json_string("");
+    return web_json_str(s);
 }
 
 static json_t *cycle_obj(const struct snap *s)

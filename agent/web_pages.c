@@ -28,19 +28,7 @@
 
 static json_t *str(const char *s)
 {
-    /* jansson refuses invalid UTF-8: show such names with replacement */
-    json_t *j = json_string(s ? s : "");
-    if (!j) {
-        char *c = strdup(s ? s : "");
-        if (!c)
-            return json_string("");
-        for (char *p = c; *p; p++)
-            if ((unsigned char)*p >= 0x80)
-                *p = '?';
-        j = json_string(c);
-        free(c);
-    }
-    return j;
+    return web_json_str(s);
 }
 
 static json_t *fmt_value(enum chart_unit unit, double v)

@@ -114,7 +114,10 @@ void web_handle_api(struct web *w, const struct web_req *r,
 void web_handle_metrics(struct web *w, const struct web_req *r,
                         struct web_resp *resp);
 
-/* json_num - a number, or null for NaN and infinities. */
+/* web_json_str - a JSON string of @s, invalid UTF-8 bytes as U+FFFD. */
+json_t *web_json_str(const char *s);
+
+/* web_json_num - a number, or null for NaN and infinities. */
 json_t *web_json_num(double v);
 
 /* web_reports_list - the reports under reports_dir: [{kind, period,

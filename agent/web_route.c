@@ -375,6 +375,28 @@ enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
     }
 }
 
+char *web_utf8_dup(const char *s)
+{
+    size_t n = s ? strlen(s) : 0, k = 0;
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t ul = utf8_len((const unsigned char *)s + i);
+        if (ul) {
+            memcpy(out + k, s + i, ul);
+            k += ul;
+            i += ul;
+        } else {
+            memcpy(out + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            i++;
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
 enum sdc_rc web_prom_value(struct mst_buf *b, double v)
 {
     char buf[MST_NUMBER_LEN];

@@ -29,11 +29,13 @@
 #include "testutil.h"
 
 #define FIX SDC_SOURCE_DIR "/tests/fixtures"
+#define AGENT SDC_SOURCE_DIR "/tests/integration/snmp-agent"
 #define EVIL_UUID "7f3c1a2e-0004-4a00-8000-00000000a004"
 #define WEB01_UUID "7f3c1a2e-0001-4a00-8000-00000000a001"
 
 struct web_fx {
     char *dir;
+    char *snmpdir; /* snmpd of tests/integration/snmp-agent */
     int port;
     pid_t pid;
     char base[64];
@@ -172,9 +174,21 @@ static int group_setup(void **state)
 {
     char body[2048], *conf, log[512];
     (void)state;
+    char *out = NULL;
+    int snmp_port;
     fx.dir = tu_tmpdir("web");
     fx.port = tu_free_port();
     snprintf(fx.base, sizeof(fx.base), "http://127.0.0.1:%d", fx.port);
+    /* a real snmpd on loopback: the SNMP pages and API */
+    fx.snmpdir = it_path(fx.dir, "snmpd");
+    if (tu_runf(&out, "mkdir -p '%s' && '%s' start '%s'", fx.snmpdir, AGENT,
+                fx.snmpdir) != 0) {
+        fprintf(stderr, "snmp-agent: %s\n", out);
+        free(out);
+        return -1;
+    }
+    snmp_port = atoi(out);
+    free(out);
     snprintf(body, sizeof(body),
              "step = 2;\n"
              "hypervisors = (\n"
@@ -183,8 +197,11 @@ static int group_setup(void **state)
              " { name = \"hv-b\"; uri = \"test://" FIX "/hv-b.xml\"; "
              "cluster = \"c1\"; }\n"
              ");\n"
+             "snmp = ( { name = \"sw<1>\"; address = \"udp:127.0.0.1:%d\"; "
+             "version = \"2c\"; community = \"public\"; role = \"host\"; "
+             "uplinks = [ \"lo\" ]; } );\n"
              "web = { listen = \"127.0.0.1:%d\"; };\n",
-             fx.port);
+             snmp_port, fx.port);
     conf = it_write_config(fx.dir, body);
     if (!import_history(conf))
         return -1;
@@ -211,6 +228,8 @@ static int group_teardown(void **state)
     (void)state;
     if (fx.pid > 0)
         assert_int_equal(tu_stop(fx.pid, 10000), 0);
+    tu_runf(NULL, "'%s' stop '%s'", AGENT, fx.snmpdir);
+    free(fx.snmpdir);
     if (!getenv("SDC_KEEP_TMP"))
         tu_rmrf(fx.dir);
     free(fx.dir);
@@ -532,6 +551,52 @@ static void test_p95_month(void **state)
     free(path);
     free(v);
     json_decref(cl);
+}
+
+/* ---- SNMP: a device named "sw<1>" (escaped), its uplink lo ---- */
+
+static void test_snmp(void **state)
+{
+    json_t *devs = get_json("/api/v1/devices");
+    json_t *ifs = get_json("/api/v1/interfaces");
+    json_t *d, *lo = NULL;
+    struct http h;
+    size_t i;
+    json_t *it;
+    char *path;
+    (void)state;
+    d = find_by(devs, "name", "sw<1>");
+    assert_non_null(d);
+    assert_true(json_is_true(json_object_get(d, "ok")));
+    assert_string_equal(json_string_value(json_object_get(d, "role")), "host");
+    json_array_foreach(ifs, i, it)
+    {
+        if (strcmp(json_string_value(json_object_get(it, "device")), "sw<1>") ==
+                0 &&
+            strcmp(json_string_value(json_object_get(it, "name")), "lo") == 0)
+            lo = it;
+    }
+    assert_non_null(lo);
+    assert_true(json_is_true(json_object_get(lo, "uplink")));
+    /* the link speed as the archive holds it (sanitised device name) */
+    path = it_path(fx.dir, "data/rrd/snmp/sw_1_/if-lo.rrd");
+    assert_float_equal(jnum(lo, "speed"), tu_rrd_last(path, "speed", 60), 0);
+    free(path);
+
+    get(&h, "/snmp/sw%3C1%3E");
+    assert_int_equal(h.status, 200);
+    assert_non_null(strstr(h.body, "<h1>SNMP device sw&lt;1&gt;</h1>"));
+    assert_non_null(strstr(h.body, "/graph/snmp/sw_1_/if-lo.svg"));
+    http_free(&h);
+    /* the overview lists the uplink, linked to the device */
+    get(&h, "/");
+    assert_non_null(strstr(h.body, "href=\"/snmp/sw%3C1%3E\">sw&lt;1&gt; lo"));
+    http_free(&h);
+    get(&h, "/graph/snmp/sw_1_/if-lo.svg?ds=in_octets,out_octets");
+    assert_int_equal(h.status, 200);
+    http_free(&h);
+    json_decref(devs);
+    json_decref(ifs);
 }
 
 /* ---- /metrics ---- */
@@ -930,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_json_matches_archives),
         cmocka_unit_test(test_vms_filters),
         cmocka_unit_test(test_p95_month),
+        cmocka_unit_test(test_snmp),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_escaping),
