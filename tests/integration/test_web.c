@@ -908,6 +908,15 @@ static void test_tls_auth(void **state)
     snprintf(body, sizeof(body), "# web users\nalice:%s\n",
              crypt_r("correct horse", "$6$webtestsalt0001$", &cd));
     assert_true(tu_write_file(users, body, 0600));
+    /* bob's line from sdcmon-passwd (password on stdin) */
+    assert_int_equal(tu_runf(NULL,
+                             "printf 'battery staple\\n' | '%s/sdcmon-passwd' "
+                             "bob >> '%s'",
+                             SDC_BINARY_DIR, users),
+                     0);
+    assert_int_equal(
+        tu_runf(NULL, "'%s/sdcmon-passwd' 'a:b' < /dev/null", SDC_BINARY_DIR),
+        2);
 
     snprintf(body, sizeof(body),
              "step = 2;\n"
@@ -950,6 +959,11 @@ static void test_tls_auth(void **state)
     assert_int_equal(h.status, 200);
     assert_string_equal(h.ctype, "application/json");
     assert_non_null(strstr(h.body, "\"hypervisors\":1"));
+    http_free(&h);
+    snprintf(extra, sizeof(extra), "--cacert '%s' -u 'bob:battery staple'",
+             cert);
+    http_do(&h, extra, url);
+    assert_int_equal(h.status, 200);
     http_free(&h);
     /* also the pages and metrics need it */
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/metrics", port);
