@@ -10,6 +10,7 @@
 #include "inventory.h"
 #include "rrd_writer.h"
 #include "scheduler.h"
+#include "snapshot.h"
 #include "sdc/config.h"
 #include "sdc/log.h"
 
@@ -34,6 +35,10 @@ struct agent {
     double last_cycle_seconds;
     time_t last_cycle;
     char last_summary[256]; /* the last cycle's one-line summary (STATUS=) */
+
+    /* where each cycle's snapshot is published for the web view; NULL:
+     * none is built (set by the program, outlives the agent) */
+    struct snap_store *snaps;
 };
 
 /*

@@ -175,6 +175,78 @@ static struct agent_target_state *target_state(struct agent *a,
     return &a->targets[lo];
 }
 
+/* The web view's snapshot of this cycle (snapshot.h): current values, the
+ * scheduler's counters, the archive counts.  Built after the archives and
+ * the inventory are written, so it never delays them. */
+static void publish_snapshot(struct agent *a, struct sdc_batch **batches,
+                             size_t n, const struct sdc_batch *clusters,
+                             const struct rrdw_stats *rs)
+{
+    size_t nt = sched_count(a->sched);
+    struct snap_target *tg = calloc(nt ? nt : 1, sizeof(*tg));
+    struct snap_input in = {0};
+    struct snap *prev, *s = NULL;
+    struct sdc_error err;
+
+    if (!tg)
+        return;
+    for (size_t i = 0; i < nt; i++) {
+        struct sched_target_stats st;
+        sched_get_stats(a->sched, i, &st);
+        tg[i].name = (char *)st.name;
+        tg[i].reads = st.reads;
+        tg[i].errors = st.errors;
+        tg[i].timeouts = st.timeouts;
+        tg[i].skipped = st.skipped;
+        tg[i].last_seconds = st.last_seconds;
+        tg[i].ok = false;
+        tg[i].kind = (char *)"";
+        tg[i].error = (char *)"";
+        /* the target's batches this cycle (the SNMP target has one per
+         * device): ok when all are */
+        for (size_t k = 0; k < n; k++) {
+            const struct sdc_batch *b = batches[k];
+            bool mine;
+            if (!b)
+                continue;
+            mine = strcmp(b->source, st.name) == 0 ||
+                   (b->kind && strcmp(b->kind, st.name) == 0);
+            if (!mine)
+                continue;
+            if (!*tg[i].kind) {
+                tg[i].kind = (char *)(b->kind ? b->kind : "");
+                tg[i].ok = true;
+            }
+            if (!b->ok) {
+                tg[i].ok = false;
+                if (!*tg[i].error)
+                    tg[i].error = (char *)b->error.msg;
+            }
+        }
+    }
+    in.cfg = a->cfg;
+    in.batches = batches;
+    in.n = n;
+    in.clusters = clusters;
+    in.targets = tg;
+    in.n_targets = nt;
+    in.cycle = a->last_cycle;
+    in.cycle_seconds = a->last_cycle_seconds;
+    in.cycles = a->cycles;
+    in.overruns = a->overruns;
+    in.cycle_errors = a->cycle_errors;
+    in.archive_updates = rs->updates;
+    in.archive_created = rs->created;
+    in.archive_errors = rs->errors;
+    prev = snap_acquire(a->snaps);
+    if (snap_build(&in, prev, &s, &err) == SDC_OK)
+        snap_publish(a->snaps, s);
+    else
+        SDC_ERROR("web: %s", err.msg);
+    snap_release(a->snaps, prev);
+    free(tg);
+}
+
 enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
 {
     struct sdc_batch **batches = NULL;
@@ -299,6 +371,9 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
              ok_hv, n_hv, vms,
              (unsigned long long)(after.updates - before.updates),
              a->last_cycle_seconds, snmp_part);
+
+    if (a->snaps)
+        publish_snapshot(a, batches, n, clusters, &after);
 
     for (size_t i = 0; i < n; i++)
         sdc_batch_free(batches[i]);

@@ -23,8 +23,14 @@
 #include "sdc/config.h"
 #include "service.h"
 #include "sdc/log.h"
+#include "web.h"
+#include "web_auth.h"
 
 #define EXIT_CONFIG 2
+
+/* The snapshots the agent publishes for the web view (agent/web.c); they
+ * outlive an agent replaced by a reload. */
+static struct snap_store web_snaps;
 
 static const char usage_text[] =
     "Usage: sdcmond -c FILE [--foreground] [--once | --cycles N] [--log-level "
@@ -315,9 +321,13 @@ static struct agent *reload(struct agent *old, const char *path)
         return old;
     }
     agent_close(old);
-    agent_notify_ready(a);
     SDC_NOTICE("reload: %zu hypervisors, step %d s", a->cfg->n_hypervisors,
                a->cfg->step);
+    /* web view: the new configuration's listen address, users, TLS */
+    a->snaps = &web_snaps;
+    if (web_reload(a->cfg, &err) != SDC_OK)
+        SDC_ERROR("reload: %s; the web view is off", err.msg);
+    agent_notify_ready(a);
     return a;
 }
 
@@ -368,6 +378,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "sdcmond: %s\n", err.msg);
         sdc_config_free(cfg);
         return EXIT_CONFIG;
+    }
+    if (o.check && *cfg->web.users_file) {
+        struct web_users *u = NULL;
+        if (web_users_load(cfg->web.users_file, &u, &err) != SDC_OK) {
+            fprintf(stderr, "sdcmond: %s\n", err.msg);
+            sdc_config_free(cfg);
+            return EXIT_CONFIG;
+        }
+        web_users_free(u);
     }
     if (o.check) {
         for (size_t i = 0; i < cfg->n_warnings; i++)
@@ -432,6 +451,21 @@ int main(int argc, char **argv)
         free(pidpath);
         return 1;
     }
+    /* The web view, before the first cycle (so a readiness notice can
+     * follow it; not with --once).  Not listening (the port taken) is logged,
+     * not fatal: polling matters more; a bad users file or TLS key is a config
+     * error. */
+    snap_store_init(&web_snaps);
+    a->snaps = &web_snaps;
+    if (!o.once && web_start(a->cfg, &web_snaps, &err) != SDC_OK) {
+        SDC_ERROR("%s", err.msg);
+        if (err.code == SDC_ERR_CONFIG) {
+            agent_close(a);
+            unlink(pidpath);
+            free(pidpath);
+            return EXIT_CONFIG;
+        }
+    }
     SDC_NOTICE("sdcmond %s started: %zu hypervisors, step %d s, data in %s%s%s",
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
@@ -495,7 +529,9 @@ int main(int argc, char **argv)
         }
     }
     reports_stop(rep);
+    web_stop();
     agent_close(a);
+    snap_store_destroy(&web_snaps);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);
     unlink(pidpath);

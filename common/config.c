@@ -617,6 +617,32 @@ bad_host:
     return false;
 }
 
+/*
+ * Whether a valid web.listen value names a loopback address: 127.0.0.0/8,
+ * [::1] or localhost ("*" is every address, not loopback).
+ */
+static bool listen_loopback(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    size_t hl = colon ? (size_t)(colon - s) : 0;
+    char host[INET6_ADDRSTRLEN + 2];
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (hl == 0 || hl >= sizeof(host))
+        return false;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (host[0] == '[' && hl > 2) {
+        host[hl - 1] = '\0';
+        return inet_pton(AF_INET6, host + 1, &a6) == 1 &&
+               IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    return inet_pton(AF_INET, host, &a4) == 1 &&
+           (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 /* Compile @re (POSIX extended) to see that it is valid. */
 static enum sdc_rc check_regex(struct loader *ld, const config_setting_t *s,
                                const char *where, const char *key,
@@ -1632,6 +1658,14 @@ static enum sdc_rc parse_web(struct loader *ld, const config_setting_t *root)
                          "bad web.listen '%s': %s", w->listen, why);
     if (!*w->tls_cert != !*w->tls_key)
         return cfg_error(ld, grp, "web.tls_cert and web.tls_key go together");
+    /* Beyond this machine the web view needs TLS and basic auth. */
+    if (*w->listen && !listen_loopback(w->listen) &&
+        (!*w->tls_cert || !*w->users_file))
+        return cfg_error(ld, config_setting_get_member(grp, "listen"),
+                         "web.listen '%s' is not a loopback address: it "
+                         "needs web.tls_cert, web.tls_key and web.users_file "
+                         "(TLS and basic auth)",
+                         w->listen);
     return SDC_OK;
 }
 

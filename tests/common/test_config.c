@@ -720,15 +720,38 @@ static void test_listen_good(void **state)
 {
     struct fx *f = *state;
     static const char *const ok[] = {
-        "",         "127.0.0.1:8080", "0.0.0.0:1",
-        "*:65535",  "localhost:80",   "[::1]:8080",
-        "[::]:443", "[fe80::1]:9",
+        "", "127.0.0.1:8080", "127.9.8.7:1", "localhost:80", "[::1]:8080",
+    };
+    /* beyond loopback only with TLS and basic auth */
+    static const char *const remote[] = {
+        "0.0.0.0:1", "*:65535", "[::]:443", "[fe80::1]:9", "10.1.2.3:8443",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char text[128];
         snprintf(text, sizeof(text), "web = { listen = \"%s\"; };\n", ok[i]);
         assert_loaded(f, load(f, text));
         assert_string_equal(f->cfg->web.listen, ok[i]);
+    }
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        char text[256], want[160];
+        snprintf(text, sizeof(text),
+                 "web = { listen = \"%s\"; tls_cert = \"/c.pem\"; "
+                 "tls_key = \"/k.pem\"; users_file = \"/u\"; };\n",
+                 remote[i]);
+        assert_loaded(f, load(f, text));
+        assert_string_equal(f->cfg->web.listen, remote[i]);
+        snprintf(text, sizeof(text), "\nweb = {\n listen = \"%s\"; };\n",
+                 remote[i]);
+        snprintf(want, sizeof(want),
+                 ":3: web.listen '%s' is not a loopback address: it needs "
+                 "web.tls_cert",
+                 remote[i]);
+        expect_error(f, text, want);
+        snprintf(text, sizeof(text),
+                 "web = { listen = \"%s\"; tls_cert = \"/c.pem\"; "
+                 "tls_key = \"/k.pem\"; };\n",
+                 remote[i]);
+        expect_error(f, text, "web.users_file (TLS and basic auth)");
     }
     expect_error(f, "web = { tls_cert = \"/c.pem\"; };\n",
                  ":1: web.tls_cert and web.tls_key go together");
