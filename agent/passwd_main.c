@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -17,11 +16,27 @@
 
 static const char usage_text[] =
     "Usage: sdcmon-passwd USER >> users_file\n"
+    "       sdcmon-passwd --help | --version\n"
     "\n"
     "Reads a password from standard input (asks twice, without echo, on a\n"
     "terminal) and prints \"USER:HASH\", HASH a crypt(3) SHA-512 string with\n"
-    "a random salt: one line of sdcmond's web.users_file.  The same as\n"
-    "`printf '%s:%s\\n' USER \"$(mkpasswd -m sha-512)\"`.\n";
+    "a random salt (libcrypt's crypt_gensalt): one line of sdcmond's\n"
+    "web.users_file, which the web view's basic auth checks.  The same as\n"
+    "`printf '%s:%s\\n' USER \"$(mkpasswd -m sha-512)\"`.\n"
+    "\n"
+    "USER is 1 to 64 characters without ':' or a newline.\n"
+    "\n"
+    "Exit status: 0 printed; 1 no random salt or crypt failed; 2 a usage\n"
+    "error, no password, or the two passwords differ.\n"
+    "\n"
+    "Files: the users file named by web.users_file in sdcmon.conf; keep it\n"
+    "readable by sdcmond's account only (chmod 0640, group sdcmon).\n"
+    "\n"
+    "Examples:\n"
+    "  sdcmon-passwd planner >> /etc/sdcmon/users\n"
+    "  printf '%s\\n' \"$PW\" | sdcmon-passwd wallscreen >> /etc/sdcmon/users\n"
+    "\n"
+    "See sdcmon-passwd(1), sdcmon.conf(5), sdcmond(8).\n";
 
 /* One line from stdin without its newline; echo off on a terminal. */
 static int read_line(const char *prompt, char *buf, size_t len)
@@ -54,13 +69,15 @@ static int read_line(const char *prompt, char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    static const char b64[] =
-        "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    char pw[1024], again[1024], setting[32];
-    unsigned char rnd[16];
+    char pw[1024], again[1024], setting[CRYPT_GENSALT_OUTPUT_SIZE];
     struct crypt_data *cd;
     const char *h;
 
+    if (argc == 2 &&
+        (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+        printf("sdcmon-passwd %s\n", SDC_VERSION);
+        return 0;
+    }
     if (argc != 2 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "--help") == 0) {
         fputs(usage_text, argc == 2 ? stdout : stderr);
@@ -86,15 +103,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+    /* a "$6$" setting with a random salt from libcrypt itself */
+    if (!crypt_gensalt_rn("$6$", 0, NULL, 0, setting, (int)sizeof(setting))) {
         fprintf(stderr, "sdcmon-passwd: no random salt: %s\n", strerror(errno));
         return 1;
     }
-    memcpy(setting, "$6$", 3);
-    for (size_t i = 0; i < sizeof(rnd); i++)
-        setting[3 + i] = b64[rnd[i] & 63];
-    setting[3 + sizeof(rnd)] = '$';
-    setting[4 + sizeof(rnd)] = '\0';
     cd = calloc(1, sizeof(*cd));
     h = cd ? crypt_r(pw, setting, cd) : NULL;
     memset(pw, 0, sizeof(pw));

@@ -9,10 +9,12 @@
 set(SDC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "Where the systemd unit goes, relative to the install prefix")
 
-# Man pages: sdcmond(8), sdcmon-report(1), sdcmon-import(1), sdcmon.conf(5).
+# Man pages: sdcmond(8), sdcmon-report(1), sdcmon-import(1),
+# sdcmon-passwd(1), sdcmon.conf(5).
 # @VERSION@ in them becomes the project's version.
 set(VERSION "${PROJECT_VERSION}")
-foreach(page sdcmon-report.1 sdcmon-import.1 sdcmon.conf.5 sdcmond.8)
+foreach(page sdcmon-report.1 sdcmon-import.1 sdcmon-passwd.1 sdcmon.conf.5
+    sdcmond.8)
   configure_file(man/${page} ${CMAKE_BINARY_DIR}/man/${page} @ONLY)
   string(REGEX REPLACE ".*\\." "" section "${page}")
   install(FILES ${CMAKE_BINARY_DIR}/man/${page}
@@ -21,7 +23,7 @@ endforeach()
 
 # Documentation: the complete example and the installable configuration.
 install(FILES sdcmon.conf.example etc/sdcmon.conf README.md
-  docs/import.md docs/monthly-report.md
+  docs/import.md docs/monthly-report.md docs/augmentation.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The systemd unit, with this install's paths.

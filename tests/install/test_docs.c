@@ -18,8 +18,9 @@
 
 #include "testutil.h"
 
-static const char *const pages[] = {"sdcmond.8", "sdcmon-report.1",
-                                    "sdcmon-import.1", "sdcmon.conf.5", NULL};
+static const char *const pages[] = {"sdcmond.8",       "sdcmon-report.1",
+                                    "sdcmon-import.1", "sdcmon-passwd.1",
+                                    "sdcmon.conf.5",   NULL};
 
 static char *built_page(const char *name)
 {
@@ -271,6 +272,12 @@ static void test_help_and_version(void **state)
                                          "Examples:",
                                          "sdcmon-import(1)",
                                          NULL};
+    static const char *const passwd[] = {"Usage: sdcmon-passwd USER",
+                                         "Exit status:",
+                                         "Files:",
+                                         "Examples:",
+                                         "sdcmon-passwd(1)",
+                                         NULL};
     char *p;
     (void)state;
     check_program(tu_sdcmond(), "sdcmond", "sdcmond.8", sdcmond);
@@ -279,6 +286,9 @@ static void test_help_and_version(void **state)
     free(p);
     assert_true(asprintf(&p, "%s/sdcmon-import", SDC_BINARY_DIR) > 0);
     check_program(p, "sdcmon-import", "sdcmon-import.1", import);
+    free(p);
+    assert_true(asprintf(&p, "%s/sdcmon-passwd", SDC_BINARY_DIR) > 0);
+    check_program(p, "sdcmon-passwd", "sdcmon-passwd.1", passwd);
     free(p);
 }
 
