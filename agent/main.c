@@ -434,10 +434,27 @@ int main(int argc, char **argv)
         free(pidpath);
         return 1;
     }
+    /* The web view, before root is dropped (a port below 1024) and before
+     * the first cycle (so the readiness notice follows it); not with --once.
+     * Not listening (the port taken) is logged, not fatal: polling matters
+     * more; a bad users file or TLS key is a config error.  The server
+     * copies what it needs from @cfg. */
+    snap_store_init(&web_snaps);
+    if (!o.once && web_start(cfg, &web_snaps, &err) != SDC_OK) {
+        SDC_ERROR("%s", err.msg);
+        if (err.code == SDC_ERR_CONFIG) {
+            sdc_config_free(cfg);
+            close(pid_fd);
+            unlink(pidpath);
+            free(pidpath);
+            return EXIT_CONFIG;
+        }
+    }
     /* Root is needed no further: whatever binds a privileged port must do
      * so above this line.  Everything below creates files as `user`. */
     if (agent_drop_privileges(cfg, created, &err) != SDC_OK) {
         SDC_ERROR("%s", err.msg);
+        web_stop();
         sdc_config_free(cfg);
         close(pid_fd);
         unlink(pidpath);
@@ -446,26 +463,13 @@ int main(int argc, char **argv)
     }
     if (agent_open(cfg, &a, &err) != SDC_OK) {
         SDC_ERROR("%s", err.msg);
+        web_stop();
         sdc_config_free(cfg);
         unlink(pidpath);
         free(pidpath);
         return 1;
     }
-    /* The web view, before the first cycle (so a readiness notice can
-     * follow it; not with --once).  Not listening (the port taken) is logged,
-     * not fatal: polling matters more; a bad users file or TLS key is a config
-     * error. */
-    snap_store_init(&web_snaps);
     a->snaps = &web_snaps;
-    if (!o.once && web_start(a->cfg, &web_snaps, &err) != SDC_OK) {
-        SDC_ERROR("%s", err.msg);
-        if (err.code == SDC_ERR_CONFIG) {
-            agent_close(a);
-            unlink(pidpath);
-            free(pidpath);
-            return EXIT_CONFIG;
-        }
-    }
     SDC_NOTICE("sdcmond %s started: %zu hypervisors, step %d s, data in %s%s%s",
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
