@@ -2089,6 +2089,11 @@ cleanup:
     return rc;
 }
 
+struct sqlite3 *inv_sqlite(struct inv *inv)
+{
+    return inv ? inv->db : NULL;
+}
+
 long inv_count(struct inv *inv, const char *table)
 {
     /* table names cannot be bound: only these are accepted */
