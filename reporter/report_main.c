@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "monthly.h"
+#include "peers.h"
 #include "render.h"
 #include "sdc/config.h"
 
@@ -74,6 +75,12 @@ static const char usage_text[] =
     "                       4 to 16; reading waits on the disk more than on\n"
     "                       the CPU).\n"
     "  -q, --quiet          no progress and no summary; only problems.\n"
+    "      --no-peers       do not pull the inventories of the config's\n"
+    "                       `peers` first (by default each is fetched from\n"
+    "                       URL/api/v1/inventory and merged into\n"
+    "                       DATA_DIR/inventory.db; a peer that fails is\n"
+    "                       named in the report, and the report is still\n"
+    "                       written).\n"
     "  -h, --help           this text.\n"
     "  -V, --version        the version.\n"
     "\n"
@@ -91,6 +98,7 @@ struct options {
     const char *templates;
     unsigned jobs;
     bool quiet;
+    bool no_peers;
 };
 
 struct ui {
@@ -179,6 +187,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"no-peers", no_argument, NULL, 1001},
         {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -212,6 +221,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'q':
             o->quiet = true;
             break;
+        case 1001:
+            o->no_peers = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -234,6 +246,50 @@ static int parse_args(int argc, char **argv, struct options *o)
     return -1;
 }
 
+/*
+ * report.json's "peers": what pulling each peer did, and a note for each
+ * (a peer that failed is missing from the report, and the report says so).
+ */
+static enum sdc_rc add_peers(json_t *doc, const struct sdc_config *cfg,
+                             bool skipped, const struct peer_result *r,
+                             size_t n)
+{
+    json_t *arr = peers_results_json(r, n), *notes;
+    char note[SDC_ERROR_MSG_LEN + 160];
+    if (!arr || json_object_set_new(doc, "peers", arr) != 0)
+        return SDC_ERR_NOMEM;
+    notes = json_object_get(doc, "notes");
+    if (!json_is_array(notes)) {
+        notes = json_array();
+        if (!notes || json_object_set_new(doc, "notes", notes) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    if (skipped && cfg->n_peers > 0) {
+        snprintf(note, sizeof(note),
+                 "The inventories of the %zu peer agent(s) were not pulled "
+                 "(--no-peers): what they poll is as of their last merge.",
+                 cfg->n_peers);
+        if (json_array_append_new(notes, json_string(note)) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].ok)
+            snprintf(note, sizeof(note),
+                     "Inventory of peer agent %s merged: %zu rows added, "
+                     "%zu updated, %zu unchanged.",
+                     r[i].name, r[i].stats.added, r[i].stats.updated,
+                     r[i].stats.kept);
+        else
+            snprintf(note, sizeof(note),
+                     "Peer agent %s could not be pulled, so its inventory is "
+                     "as of its last merge (or missing): %s",
+                     r[i].name, r[i].error);
+        if (json_array_append_new(notes, json_string(note)) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    return SDC_OK;
+}
+
 static int run_monthly(int argc, char **argv)
 {
     struct options o = {0};
@@ -250,6 +306,8 @@ static int run_monthly(int argc, char **argv)
     time_t now = time(NULL);
     int rc = parse_args(argc, argv, &o);
     enum sdc_rc src;
+    struct peer_result *peer_res = NULL;
+    size_t n_peer_res = 0;
 
     if (rc >= 0)
         return rc;
@@ -287,6 +345,22 @@ static int run_monthly(int argc, char **argv)
         goto out;
     }
 
+    /* the other agents' inventories first (DESIGN.md section 8) */
+    if (!o.no_peers && cfg->n_peers > 0) {
+        struct peers_opts po = {0};
+        if (peers_pull_all(cfg, &po, &peer_res, &n_peer_res, &err) != SDC_OK) {
+            fprintf(stderr, "sdcmon-report: peers: %s\n", err.msg);
+            rc = EXIT_FAILED;
+            goto out;
+        }
+        for (size_t i = 0; i < n_peer_res; i++)
+            if (!peer_res[i].ok)
+                fprintf(stderr,
+                        "sdcmon-report: peer %s: %s; the report goes on "
+                        "without its inventory\n",
+                        peer_res[i].name, peer_res[i].error);
+    }
+
     ui.tty = isatty(STDERR_FILENO);
     ui.quiet = o.quiet;
     mo.cfg = cfg;
@@ -313,6 +387,11 @@ static int run_monthly(int argc, char **argv)
         goto out;
     }
 
+    if (add_peers(rep.doc, cfg, o.no_peers, peer_res, n_peer_res) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: out of memory\n");
+        rc = EXIT_FAILED;
+        goto out;
+    }
     if (o.out)
         snprintf(outdir, sizeof(outdir), "%s", o.out);
     else
@@ -353,6 +432,7 @@ static int run_monthly(int argc, char **argv)
     }
     rc = 0;
 out:
+    free(peer_res);
     monthly_report_free(&rep);
     sdc_config_free(cfg);
     return rc;
