@@ -53,17 +53,24 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static enum sdc_rc fail(struct peer_result *r, enum sdc_rc rc,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static enum sdc_rc fail(struct peer_result *r, enum sdc_rc rc, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
 
-static enum sdc_rc fail(struct peer_result *r, enum sdc_rc rc,
-                        const char *fmt, ...)
+static enum sdc_rc fail(struct peer_result *r, enum sdc_rc rc, const char *fmt,
+                        ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->error, sizeof(r->error), fmt, ap);
     va_end(ap);
+    /* a message may quote the peer's answer (JSON errors show the token
+     * they stopped at): it goes to a terminal and into report.json, so
+     * control characters and bytes that may not be UTF-8 become '?' */
+    for (char *p = r->error; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c >= 0x7f)
+            *p = '?';
+    }
     r->ok = false;
     return rc;
 }
@@ -92,8 +99,7 @@ static enum sdc_rc fetch(const struct sdc_peer_cfg *peer, const char *url,
                                        ? peer->timeout
                                        : PEERS_CONNECT_TIMEOUT));
     brc |= curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)peer->timeout);
-    brc |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                            (curl_off_t)b->max);
+    brc |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
     brc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     brc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     brc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -117,8 +123,7 @@ static enum sdc_rc fetch(const struct sdc_peer_cfg *peer, const char *url,
     r->bytes = b->len;
     if (b->too_big || cc == CURLE_FILESIZE_EXCEEDED)
         return fail(r, SDC_ERR_INVALID,
-                    "GET %s: the answer is larger than %zu bytes", url,
-                    b->max);
+                    "GET %s: the answer is larger than %zu bytes", url, b->max);
     if (cc == CURLE_OPERATION_TIMEDOUT)
         return fail(r, SDC_ERR_TIMEOUT, "GET %s: no answer within %d s: %s",
                     url, peer->timeout, *ebuf ? ebuf : curl_easy_strerror(cc));
@@ -205,8 +210,9 @@ enum sdc_rc peers_pull_all(const struct sdc_config *cfg,
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         inv_close(db);
         free(res);
-        return sdc_error_set(err, SDC_ERR_NOMEM, "peers: libcurl would not "
-                                                 "start");
+        return sdc_error_set(err, SDC_ERR_NOMEM,
+                             "peers: libcurl would not "
+                             "start");
     }
     for (size_t i = 0; i < cfg->n_peers; i++)
         peers_pull_one(&cfg->peers[i], db, opts, &res[i]);

@@ -198,6 +198,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     if (strcmp(url, "/garbage/api/v1/inventory") == 0)
         return reply(conn, MHD_HTTP_OK, "<html>not an inventory</html>");
+    if (strcmp(url, "/ctrl/api/v1/inventory") == 0)
+        return reply(conn, MHD_HTTP_OK, "\x1b]0;owned\x07\x1b[2J\xff\xfe");
     if (strcmp(url, "/slow/api/v1/inventory") == 0) {
         sleep(3);
         return reply(conn, MHD_HTTP_OK, "{}");
@@ -206,8 +208,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 }
 
 /* Serve the inventory at @db_path over HTTPS on a free port of 127.0.0.1. */
-static void peer_start(struct peer_srv *s, const char *dir,
-                       const char *db_path)
+static void peer_start(struct peer_srv *s, const char *dir, const char *db_path)
 {
     char *kp = it_path(dir, "srv.key"), *cp = it_path(dir, "srv.pem");
     char *key = tu_read_file(kp), *cert = tu_read_file(cp);
@@ -360,6 +361,18 @@ static __attribute__((unused)) void test_peer_pull(void **state)
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/garbage", srv.port);
     assert_int_equal(peers_pull_one(&peer, a, &po, &r), SDC_ERR_INVALID);
     assert_non_null(strstr(r.error, "the answer is not JSON"));
+    /* terminal escapes and bytes that are not UTF-8 in the answer never
+     * reach the message (it goes to a terminal and into report.json) */
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/ctrl", srv.port);
+    assert_int_equal(peers_pull_one(&peer, a, &po, &r), SDC_ERR_INVALID);
+    assert_non_null(strstr(r.error, "the answer is not JSON"));
+    for (const char *q = r.error; *q; q++)
+        assert_true((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f);
+    {
+        json_t *j = peers_results_json(&r, 1);
+        assert_non_null(j);
+        json_decref(j);
+    }
 
     /* a hostile row: refused, nothing written */
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/hostile", srv.port);
@@ -430,9 +443,10 @@ static pid_t start_rrdcached(const char *dir, const char *base, int *port)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", *port);
     assert_int_equal(mkdir(journal, 0700), 0);
     {
-        char *argv[] = {"rrdcached", "-g",  "-l",   listen, "-b",    (char *)base,
-                        "-B",        "-R",  "-F",   "-w",   "3600",  "-f",
-                        "7200",      "-j",  journal, "-p",  pidf,    NULL};
+        char *argv[] = {"rrdcached",  "-g", "-l",   listen, "-b",
+                        (char *)base, "-B", "-R",   "-F",   "-w",
+                        "3600",       "-f", "7200", "-j",   journal,
+                        "-p",         pidf, NULL};
         pid = tu_spawn(argv, log);
     }
     assert_true(pid > 0);
@@ -458,7 +472,7 @@ static pid_t start_sdcmond(const char *dir, const char *conf)
 /* Small archives: the step rows reach furthest back, so a report on the
  * current month reads them (one row per cycle). */
 #define SMALL_RETENTION                                                        \
-    "retention = { step_days = 2.0; min5_days = 0.01; hour_days = 0.01; "     \
+    "retention = { step_days = 2.0; min5_days = 0.01; hour_days = 0.01; "      \
     "day_days = 0.01; };\n"
 
 static json_t *load_json(const char *path)
@@ -475,7 +489,8 @@ static const json_t *find_by(const json_t *arr, const char *key,
 {
     size_t i;
     const json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         const char *v = json_string_value(json_object_get(e, key));
         if (v && strcmp(v, value) == 0)
             return e;
@@ -527,8 +542,8 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
     /* B: its own data directory (inventory, pid file) on "its" machine;
      * its archives go to the store through rrdcached, as relative paths */
     snprintf(body, sizeof(body),
-             "data_dir = \"%s\";\nstep = 4;\nrrdcached = \"127.0.0.1:%d\";\n"
-             SMALL_RETENTION
+             "data_dir = \"%s\";\nstep = 4;\nrrdcached = "
+             "\"127.0.0.1:%d\";\n" SMALL_RETENTION
              "hypervisors = ( { name = \"hv-b\"; uri = \"test://%s/hv-b.xml\"; "
              "cluster = \"prod-b\"; } );\n",
              bdir, port, FIX);
@@ -541,8 +556,8 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
     localtime_r(&now, &tm);
     strftime(month, sizeof(month), "%Y-%m", &tm);
     snprintf(body, sizeof(body),
-             "data_dir = \"%s\";\nstep = 4;\nrrdcached = \"127.0.0.1:%d\";\n"
-             SMALL_RETENTION
+             "data_dir = \"%s\";\nstep = 4;\nrrdcached = "
+             "\"127.0.0.1:%d\";\n" SMALL_RETENTION
              "hypervisors = ( { name = \"hv-a\"; uri = \"test://%s/hv-a.xml\"; "
              "cluster = \"prod-a\"; } );\n"
              "peers = (\n"
@@ -621,7 +636,8 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
         size_t i;
         const json_t *n;
         int merged = 0, failed = 0;
-        json_array_foreach(notes, i, n) {
+        json_array_foreach(notes, i, n)
+        {
             const char *s = json_string_value(n);
             merged += strstr(s, "Inventory of peer agent agent-b merged") != 0;
             failed += strstr(s, "Peer agent agent-c could not be pulled") != 0;
@@ -756,8 +772,9 @@ static __attribute__((unused)) void test_sigterm_mid_cycle(void **state)
     assert_non_null(p);
     while (p > log && p[-1] != ' ')
         p--;
-    assert_int_equal(sscanf(p, "%lld: 4/4 hypervisors answered, 100 VMs, %llu "
-                               "archive updates, %llu created",
+    assert_int_equal(sscanf(p,
+                            "%lld: 4/4 hypervisors answered, 100 VMs, %llu "
+                            "archive updates, %llu created",
                             &cycle, &updates, &created),
                      3);
     /* one cycle only: the signal came during the first */
@@ -772,11 +789,12 @@ static __attribute__((unused)) void test_sigterm_mid_cycle(void **state)
     assert_int_equal(tu_wait_exit(rc_pid, 10000), 128 + SIGKILL);
     assert_int_equal(it_count_files(rrd, "*.rrd"), 505);
     /* every update of the cycle is in its file */
-    assert_int_equal(tu_runf(&out,
-                             "cd '%s' && find . -name '*.rrd' | while read "
-                             "f; do rrdtool last \"$f\"; done | grep -c '^%lld$'",
-                             rrd, cycle),
-                     0);
+    assert_int_equal(
+        tu_runf(&out,
+                "cd '%s' && find . -name '*.rrd' | while read "
+                "f; do rrdtool last \"$f\"; done | grep -c '^%lld$'",
+                rrd, cycle),
+        0);
     assert_int_equal(strtoull(out, NULL, 10), updates);
     free(out);
     /* and the values: hv01's memory, prod-a's allocated vCPUs and CPUs
