@@ -78,8 +78,8 @@ static void fill(struct inv *db, int vms)
                                    .name = name,
                                    .host = NULL,
                                    .owner = "Revenue Dept",
-                                   .state = v % 10 ? SDC_VM_RUNNING
-                                                   : SDC_VM_SHUTOFF,
+                                   .state =
+                                       v % 10 ? SDC_VM_RUNNING : SDC_VM_SHUTOFF,
                                    .vcpus = 4,
                                    .max_vcpus = 8,
                                    .memory = 16 * GiB,

@@ -30,7 +30,7 @@ enum col_type {
     CT_DAY,   /* YYYY-MM-DD */
 };
 
-#define CF_KEY 1u /* part of the table's key: required, not empty */
+#define CF_KEY 1u   /* part of the table's key: required, not empty */
 #define CF_REQ 2u   /* NOT NULL in the schema: required */
 #define CF_EMPTY 4u /* a key column that may be "" (or NULL) */
 
@@ -56,21 +56,34 @@ struct table {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct col hv_cols[] = {
-    {"name", CT_TEXT, CF_KEY},       {"cluster", CT_TEXT, 0},
-    {"uri", CT_TEXT, 0},             {"hostname", CT_TEXT, 0},
-    {"model", CT_TEXT, 0},           {"cpus", CT_COUNT, 0},
-    {"cores", CT_COUNT, 0},          {"memory", CT_COUNT, 0},
-    {"first_seen", CT_TIME, CF_REQ}, {"last_seen", CT_TIME, CF_REQ},
+    {"name", CT_TEXT, CF_KEY},
+    {"cluster", CT_TEXT, 0},
+    {"uri", CT_TEXT, 0},
+    {"hostname", CT_TEXT, 0},
+    {"model", CT_TEXT, 0},
+    {"cpus", CT_COUNT, 0},
+    {"cores", CT_COUNT, 0},
+    {"memory", CT_COUNT, 0},
+    {"first_seen", CT_TIME, CF_REQ},
+    {"last_seen", CT_TIME, CF_REQ},
 };
 static const struct col vm_cols[] = {
-    {"uuid", CT_UUID, CF_KEY},        {"name", CT_TEXT, CF_REQ},
-    {"host", CT_TEXT, 0},             {"cluster", CT_TEXT, 0},
-    {"title", CT_TEXT, 0},            {"owner", CT_TEXT, 0},
-    {"state", CT_STATE, CF_REQ},      {"active", CT_BOOL, CF_REQ},
-    {"vcpus", CT_COUNT, 0},           {"max_vcpus", CT_COUNT, 0},
-    {"memory", CT_COUNT, 0},          {"max_memory", CT_COUNT, 0},
-    {"first_seen", CT_TIME, CF_REQ},  {"last_seen", CT_TIME, CF_REQ},
-    {"state_since", CT_TIME, CF_REQ}, {"deleted_at", CT_TIME, 0},
+    {"uuid", CT_UUID, CF_KEY},
+    {"name", CT_TEXT, CF_REQ},
+    {"host", CT_TEXT, 0},
+    {"cluster", CT_TEXT, 0},
+    {"title", CT_TEXT, 0},
+    {"owner", CT_TEXT, 0},
+    {"state", CT_STATE, CF_REQ},
+    {"active", CT_BOOL, CF_REQ},
+    {"vcpus", CT_COUNT, 0},
+    {"max_vcpus", CT_COUNT, 0},
+    {"memory", CT_COUNT, 0},
+    {"max_memory", CT_COUNT, 0},
+    {"first_seen", CT_TIME, CF_REQ},
+    {"last_seen", CT_TIME, CF_REQ},
+    {"state_since", CT_TIME, CF_REQ},
+    {"deleted_at", CT_TIME, 0},
 };
 static const struct col vm_name_cols[] = {
     {"uuid", CT_UUID, CF_KEY},
@@ -89,11 +102,11 @@ static const struct col nic_cols[] = {
     {"first_seen", CT_TIME, CF_REQ}, {"last_seen", CT_TIME, CF_REQ},
 };
 static const struct col pool_cols[] = {
-    {"key", CT_TEXT, CF_KEY},        {"name", CT_TEXT, 0},
-    {"type", CT_TEXT, 0},            {"source", CT_TEXT, 0},
-    {"shared", CT_BOOL, 0},          {"active", CT_BOOL, 0},
-    {"capacity", CT_COUNT, 0},       {"allocation", CT_COUNT, 0},
-    {"available", CT_COUNT, 0},      {"first_seen", CT_TIME, CF_REQ},
+    {"key", CT_TEXT, CF_KEY},       {"name", CT_TEXT, 0},
+    {"type", CT_TEXT, 0},           {"source", CT_TEXT, 0},
+    {"shared", CT_BOOL, 0},         {"active", CT_BOOL, 0},
+    {"capacity", CT_COUNT, 0},      {"allocation", CT_COUNT, 0},
+    {"available", CT_COUNT, 0},     {"first_seen", CT_TIME, CF_REQ},
     {"last_seen", CT_TIME, CF_REQ},
 };
 static const struct col pool_host_cols[] = {
@@ -103,50 +116,59 @@ static const struct col pool_host_cols[] = {
     {"last_seen", CT_TIME, CF_REQ},
 };
 static const struct col volume_cols[] = {
-    {"pool_key", CT_TEXT, CF_KEY},   {"name", CT_TEXT, CF_KEY},
-    {"path", CT_TEXT, 0},            {"capacity", CT_COUNT, 0},
-    {"allocation", CT_COUNT, 0},     {"first_seen", CT_TIME, CF_REQ},
+    {"pool_key", CT_TEXT, CF_KEY},  {"name", CT_TEXT, CF_KEY},
+    {"path", CT_TEXT, 0},           {"capacity", CT_COUNT, 0},
+    {"allocation", CT_COUNT, 0},    {"first_seen", CT_TIME, CF_REQ},
     {"last_seen", CT_TIME, CF_REQ},
 };
 static const struct col snmp_dev_cols[] = {
-    {"name", CT_TEXT, CF_KEY},       {"address", CT_TEXT, 0},
-    {"role", CT_TEXT, 0},            {"sys_descr", CT_TEXT, 0},
-    {"first_seen", CT_TIME, CF_REQ}, {"last_seen", CT_TIME, CF_REQ},
-    {"sys_name", CT_TEXT, 0},        {"uptime", CT_COUNT, 0},
+    {"name", CT_TEXT, CF_KEY},
+    {"address", CT_TEXT, 0},
+    {"role", CT_TEXT, 0},
+    {"sys_descr", CT_TEXT, 0},
+    {"first_seen", CT_TIME, CF_REQ},
+    {"last_seen", CT_TIME, CF_REQ},
+    {"sys_name", CT_TEXT, 0},
+    {"uptime", CT_COUNT, 0},
 };
 static const struct col if_cols[] = {
-    {"device", CT_TEXT, CF_KEY},     {"name", CT_TEXT, CF_KEY},
-    {"alias", CT_TEXT, 0},           {"speed", CT_COUNT, 0},
-    {"uplink", CT_BOOL, 0},          {"first_seen", CT_TIME, CF_REQ},
-    {"last_seen", CT_TIME, CF_REQ},  {"descr", CT_TEXT, 0},
-    {"if_index", CT_COUNT, 0},       {"oper_status", CT_TEXT, 0},
+    {"device", CT_TEXT, CF_KEY},    {"name", CT_TEXT, CF_KEY},
+    {"alias", CT_TEXT, 0},          {"speed", CT_COUNT, 0},
+    {"uplink", CT_BOOL, 0},         {"first_seen", CT_TIME, CF_REQ},
+    {"last_seen", CT_TIME, CF_REQ}, {"descr", CT_TEXT, 0},
+    {"if_index", CT_COUNT, 0},      {"oper_status", CT_TEXT, 0},
     {"vanished_at", CT_TIME, 0},
 };
 static const struct col storage_cols[] = {
-    {"device", CT_TEXT, CF_KEY},    {"descr", CT_TEXT, CF_KEY},
-    {"size", CT_COUNT, 0},          {"used", CT_COUNT, 0},
+    {"device", CT_TEXT, CF_KEY},     {"descr", CT_TEXT, CF_KEY},
+    {"size", CT_COUNT, 0},           {"used", CT_COUNT, 0},
     {"first_seen", CT_TIME, CF_REQ}, {"last_seen", CT_TIME, CF_REQ},
     {"vanished_at", CT_TIME, 0},
 };
 static const struct col snap_cluster_cols[] = {
-    {"day", CT_DAY, CF_KEY},       {"cluster", CT_TEXT, CF_KEY},
-    {"hosts", CT_COUNT, 0},        {"cores", CT_COUNT, 0},
-    {"cpus", CT_COUNT, 0},         {"memory", CT_COUNT, 0},
-    {"vms", CT_COUNT, 0},          {"vms_running", CT_COUNT, 0},
-    {"vcpus", CT_COUNT, 0},        {"vram", CT_COUNT, 0},
+    {"day", CT_DAY, CF_KEY},
+    {"cluster", CT_TEXT, CF_KEY},
+    {"hosts", CT_COUNT, 0},
+    {"cores", CT_COUNT, 0},
+    {"cpus", CT_COUNT, 0},
+    {"memory", CT_COUNT, 0},
+    {"vms", CT_COUNT, 0},
+    {"vms_running", CT_COUNT, 0},
+    {"vcpus", CT_COUNT, 0},
+    {"vram", CT_COUNT, 0},
     {"provisioned_storage", CT_COUNT, 0},
 };
 static const struct col snap_pool_cols[] = {
-    {"day", CT_DAY, CF_KEY},      {"pool_key", CT_TEXT, CF_KEY},
-    {"capacity", CT_COUNT, 0},    {"allocation", CT_COUNT, 0},
-    {"volumes", CT_COUNT, 0},     {"provisioned", CT_COUNT, 0},
+    {"day", CT_DAY, CF_KEY},   {"pool_key", CT_TEXT, CF_KEY},
+    {"capacity", CT_COUNT, 0}, {"allocation", CT_COUNT, 0},
+    {"volumes", CT_COUNT, 0},  {"provisioned", CT_COUNT, 0},
 };
 /* The key of an event: when, what, of what, and to what. */
 static const struct col event_cols[] = {
-    {"t", CT_TIME, CF_KEY},       {"kind", CT_TEXT, CF_KEY},
-    {"entity", CT_TEXT, CF_KEY},  {"detail", CT_TEXT, 0},
-    {"name", CT_TEXT, 0},         {"host", CT_TEXT, 0},
-    {"prev_value", CT_TEXT, 0},   {"new_value", CT_TEXT, CF_KEY | CF_EMPTY},
+    {"t", CT_TIME, CF_KEY},      {"kind", CT_TEXT, CF_KEY},
+    {"entity", CT_TEXT, CF_KEY}, {"detail", CT_TEXT, 0},
+    {"name", CT_TEXT, 0},        {"host", CT_TEXT, 0},
+    {"prev_value", CT_TEXT, 0},  {"new_value", CT_TEXT, CF_KEY | CF_EMPTY},
 };
 
 /* In merge order: a parent before the rows that refer to it. */
@@ -181,14 +203,13 @@ static bool col_may_be_null(const struct table *t, const struct col *c)
     return !(c->flags & (CF_KEY | CF_REQ));
 }
 
-static const char peer_rows_sql[] =
-    "CREATE TABLE IF NOT EXISTS peer_rows ("
-    " tbl TEXT NOT NULL,"
-    " key TEXT NOT NULL,"
-    " peer TEXT NOT NULL,"
-    " last_seen INTEGER,"
-    " merged_at INTEGER NOT NULL,"
-    " PRIMARY KEY (tbl, key))";
+static const char peer_rows_sql[] = "CREATE TABLE IF NOT EXISTS peer_rows ("
+                                    " tbl TEXT NOT NULL,"
+                                    " key TEXT NOT NULL,"
+                                    " peer TEXT NOT NULL,"
+                                    " last_seen INTEGER,"
+                                    " merged_at INTEGER NOT NULL,"
+                                    " PRIMARY KEY (tbl, key))";
 
 /* ------------------------------------------------------------ SQL text */
 
@@ -275,11 +296,11 @@ static json_t *json_text(const char *s, size_t len)
         return NULL;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80            ? 1
-                   : (c >> 5) == 0x6   ? 2
-                   : (c >> 4) == 0xe   ? 3
-                   : (c >> 3) == 0x1e  ? 4
-                                       : 0;
+        size_t n = c < 0x80           ? 1
+                   : (c >> 5) == 0x6  ? 2
+                   : (c >> 4) == 0xe  ? 3
+                   : (c >> 3) == 0x1e ? 4
+                                      : 0;
         json_t *probe = NULL;
         if (c == 0)
             n = 0;
@@ -310,8 +331,9 @@ static enum sdc_rc export_table(sqlite3 *db, const struct table *t,
     int step;
 
     if (!arr)
-        return sdc_error_set(err, SDC_ERR_NOMEM, "inventory export: out of "
-                                                 "memory");
+        return sdc_error_set(err, SDC_ERR_NOMEM,
+                             "inventory export: out of "
+                             "memory");
     sb_add(&q, "SELECT ");
     for (size_t i = 0; i < t->n_cols; i++) {
         if (i)
@@ -480,7 +502,8 @@ static bool state_valid(const char *s)
 #define MAX_COUNT ((json_int_t)1 << 62)
 
 static enum sdc_rc bad(struct sdc_error *err, const struct table *t, size_t i,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static enum sdc_rc bad(struct sdc_error *err, const struct table *t, size_t i,
                        const char *fmt, ...)
@@ -490,8 +513,7 @@ static enum sdc_rc bad(struct sdc_error *err, const struct table *t, size_t i,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return sdc_error_set(err, SDC_ERR_INVALID, "%s[%zu]: %s", t->name, i,
-                         msg);
+    return sdc_error_set(err, SDC_ERR_INVALID, "%s[%zu]: %s", t->name, i, msg);
 }
 
 static enum sdc_rc check_value(const struct table *t, size_t i,
@@ -539,9 +561,9 @@ static enum sdc_rc check_value(const struct table *t, size_t i,
                            "'%s' %" JSON_INTEGER_FORMAT
                            " is more than a day ahead of this agent's clock",
                            c->name, n);
-            return bad(err, t, i, "'%s' %" JSON_INTEGER_FORMAT
-                                  " is out of range (0 to %" JSON_INTEGER_FORMAT
-                                  ")",
+            return bad(err, t, i,
+                       "'%s' %" JSON_INTEGER_FORMAT
+                       " is out of range (0 to %" JSON_INTEGER_FORMAT ")",
                        c->name, n, max);
         }
     }
@@ -563,10 +585,11 @@ static enum sdc_rc check_doc(const json_t *doc, time_t now, size_t *rows,
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "inventory merge: no format_version");
     if (json_integer_value(fv) != INV_EXPORT_FORMAT_VERSION)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "inventory merge: format_version %" JSON_INTEGER_FORMAT
-                             " is not %d (a newer or older peer?)",
-                             json_integer_value(fv), INV_EXPORT_FORMAT_VERSION);
+        return sdc_error_set(
+            err, SDC_ERR_INVALID,
+            "inventory merge: format_version %" JSON_INTEGER_FORMAT
+            " is not %d (a newer or older peer?)",
+            json_integer_value(fv), INV_EXPORT_FORMAT_VERSION);
     for (size_t k = 0; k < N(tables); k++) {
         const struct table *t = &tables[k];
         const json_t *arr = json_object_get(doc, t->name), *row;
@@ -582,7 +605,8 @@ static enum sdc_rc check_doc(const json_t *doc, time_t now, size_t *rows,
             return sdc_error_set(err, SDC_ERR_INVALID,
                                  "inventory merge: more than %zu rows",
                                  INV_MERGE_MAX_ROWS);
-        json_array_foreach(arr, i, row) {
+        json_array_foreach(arr, i, row)
+        {
             const json_t *fs, *ls;
             enum sdc_rc rc;
             if (!json_is_object(row))
@@ -686,8 +710,8 @@ static enum sdc_rc stmts_prepare(sqlite3 *db, const struct table *t,
             }
     }
     if (q.oom || f.oom) {
-        rc = sdc_error_set(err, SDC_ERR_NOMEM,
-                           "inventory merge: out of memory");
+        rc =
+            sdc_error_set(err, SDC_ERR_NOMEM, "inventory merge: out of memory");
         goto out;
     }
     if (sqlite3_prepare_v2(db, q.p, -1, &m->put, NULL) != SQLITE_OK ||
@@ -714,8 +738,7 @@ static int bind_row(sqlite3_stmt *st, const struct table *t, const json_t *row,
             brc |= sqlite3_bind_null(st, idx);
         else if (json_is_string(v))
             brc |= sqlite3_bind_text(st, idx, json_string_value(v),
-                                     (int)json_string_length(v),
-                                     SQLITE_STATIC);
+                                     (int)json_string_length(v), SQLITE_STATIC);
         else
             brc |= sqlite3_bind_int64(st, idx, json_integer_value(v));
     }
@@ -749,10 +772,9 @@ static bool row_key(const struct table *t, const json_t *row, struct sbuf *b)
 }
 
 static enum sdc_rc merge_row(sqlite3 *db, const struct table *t,
-                             struct merge_stmts *m, const json_t *row,
-                             size_t i, const char *peer, time_t now,
-                             struct sbuf *key, struct inv_merge_stats *s,
-                             struct sdc_error *err)
+                             struct merge_stmts *m, const json_t *row, size_t i,
+                             const char *peer, time_t now, struct sbuf *key,
+                             struct inv_merge_stats *s, struct sdc_error *err)
 {
     const json_t *ls = json_object_get(row, "last_seen");
     bool take = true, found = false;
@@ -819,9 +841,9 @@ static enum sdc_rc merge_row(sqlite3 *db, const struct table *t,
                : sqlite3_bind_null(m->tag, 4);
     brc |= sqlite3_bind_int64(m->tag, 5, (sqlite3_int64)now);
     if (brc != SQLITE_OK || sqlite3_step(m->tag) != SQLITE_DONE) {
-        enum sdc_rc rc = sdc_error_set(err, SDC_ERR_DB,
-                                       "inventory merge: tag %s: %s", t->name,
-                                       sqlite3_errmsg(db));
+        enum sdc_rc rc =
+            sdc_error_set(err, SDC_ERR_DB, "inventory merge: tag %s: %s",
+                          t->name, sqlite3_errmsg(db));
         sqlite3_reset(m->tag);
         return rc;
     }
@@ -896,7 +918,8 @@ enum sdc_rc inventory_merge_json(struct inv *inv, const json_t *doc,
             continue;
         rc = stmts_prepare(db, t, &m, err);
         m.tag = tag;
-        json_array_foreach(arr, i, row) {
+        json_array_foreach(arr, i, row)
+        {
             if (rc != SDC_OK)
                 break;
             rc = merge_row(db, t, &m, row, i, peer, now, &key, &s, err);

@@ -242,11 +242,10 @@ static void test_export(void **state)
 
     fill_peer(f->b);
     doc = export_b(f);
-    assert_int_equal(
-        json_integer_value(json_object_get(doc, "format_version")), 1);
-    assert_int_equal(
-        json_integer_value(json_object_get(doc, "schema_version")),
-        INV_SCHEMA_VERSION);
+    assert_int_equal(json_integer_value(json_object_get(doc, "format_version")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")),
+                     INV_SCHEMA_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "generated_at")),
                      NOW);
     json_object_foreach(doc, key, val) if (json_is_array(val)) rows +=
@@ -298,7 +297,8 @@ static void test_merge_and_idempotent(void **state)
     assert_string_equal(out, "db <prod> & \"x\"|hv-b1|running|8|34359738368\n"
                              "web-old|hv-b1|shutoff|8|34359738368\n");
     free(out);
-    out = sql_cli(f->path_a, "SELECT cluster, vms, vcpus FROM snapshot_cluster");
+    out =
+        sql_cli(f->path_a, "SELECT cluster, vms, vcpus FROM snapshot_cluster");
     assert_string_equal(out, "prod-b|2|8\n");
     free(out);
     out = sql_cli(f->path_a,
@@ -382,8 +382,8 @@ static void test_newer_wins(void **state)
     assert_true(st.kept >= 1);
     out = sql_cli(f->path_a, "SELECT uuid, name, host, vcpus, last_seen FROM "
                              "vms ORDER BY uuid");
-    assert_string_equal(out,
-                        UUID_B1 "|db-renamed-locally|hv-a1|4|1767398400\n" /* kept */
+    assert_string_equal(out, UUID_B1
+                        "|db-renamed-locally|hv-a1|4|1767398400\n" /* kept */
                         UUID_B2 "|web-old|hv-b1|8|1767229200\n" /* the peer's */
                         UUID_A1 "|a-own|hv-a1|4|1767398400\n");
     free(out);
@@ -391,9 +391,9 @@ static void test_newer_wins(void **state)
     assert_int_equal(sql_long(f->path_a, "SELECT count(*) FROM peer_rows "
                                          "WHERE tbl = 'vms'"),
                      1);
-    assert_int_equal(sql_long(f->path_a, "SELECT count(*) FROM peer_rows "
-                                         "WHERE tbl = 'vms' AND key = '" UUID_B2
-                                         "'"),
+    assert_int_equal(sql_long(f->path_a,
+                              "SELECT count(*) FROM peer_rows "
+                              "WHERE tbl = 'vms' AND key = '" UUID_B2 "'"),
                      1);
 
     /* A's export holds what A polled, not what it merged */
@@ -403,7 +403,8 @@ static void test_newer_wins(void **state)
         json_t *vms = json_object_get(mine, "vms"), *v;
         size_t i;
         int seen_b1 = 0, seen_b2 = 0, seen_a1 = 0;
-        json_array_foreach(vms, i, v) {
+        json_array_foreach(vms, i, v)
+        {
             const char *u = json_string_value(json_object_get(v, "uuid"));
             seen_b1 += strcmp(u, UUID_B1) == 0;
             seen_b2 += strcmp(u, UUID_B2) == 0;
@@ -577,11 +578,9 @@ static void test_hostile(void **state)
                             "future_column", json_integer(1));
         json_object_del(doc, "events");
         assert_int_equal(
-            inventory_merge_json(f->a, doc, "agent-b", NOW, &st, &err),
-            SDC_OK);
+            inventory_merge_json(f->a, doc, "agent-b", NOW, &st, &err), SDC_OK);
         assert_int_equal(sql_long(f->path_a, "SELECT count(*) FROM vms"), 2);
-        assert_int_equal(sql_long(f->path_a, "SELECT count(*) FROM events"),
-                         0);
+        assert_int_equal(sql_long(f->path_a, "SELECT count(*) FROM events"), 0);
         json_decref(doc);
     }
     json_decref(good);
