@@ -696,7 +696,10 @@ static enum sdc_rc stmts_prepare(sqlite3 *db, const struct table *t,
         sb_add(&q, t->name);
         sb_add(&q, ".last_seen");
 
-        sb_add(&f, "SELECT last_seen FROM ");
+        /* a VM's row also says whether it is active (see vm_keep) */
+        sb_add(&f, strcmp(t->name, "vms") == 0
+                       ? "SELECT last_seen, active FROM "
+                       : "SELECT last_seen, 1 FROM ");
         sb_add(&f, t->name);
         sb_add(&f, " WHERE ");
         first = true;
@@ -771,6 +774,25 @@ static bool row_key(const struct table *t, const json_t *row, struct sbuf *b)
     return !b->oom;
 }
 
+/*
+ * A VM defined on two hypervisors polled by two agents (shared storage, a
+ * migration): one lists it running, the other shut off, each with its own
+ * last_seen.  As within one agent (DESIGN.md section 5), it counts where it
+ * runs: a stored active row is kept against an inactive peer row that is
+ * not more than INV_MERGE_VM_ACTIVE_WINS seconds newer.
+ */
+static bool vm_keep(const struct table *t, const json_t *row,
+                    sqlite3_int64 stored_last, sqlite3_int64 stored_active)
+{
+    if (strcmp(t->name, "vms") != 0 || !stored_active)
+        return false;
+    if (json_integer_value(json_object_get(row, "active")) != 0)
+        return false;
+    return json_integer_value(json_object_get(row, "last_seen")) -
+               stored_last <=
+           INV_MERGE_VM_ACTIVE_WINS;
+}
+
 static enum sdc_rc merge_row(sqlite3 *db, const struct table *t,
                              struct merge_stmts *m, const json_t *row, size_t i,
                              const char *peer, time_t now, struct sbuf *key,
@@ -790,6 +812,9 @@ static enum sdc_rc merge_row(sqlite3 *db, const struct table *t,
         case SQLITE_ROW:
             found = true;
             take = json_integer_value(ls) > sqlite3_column_int64(m->find, 0);
+            if (take && vm_keep(t, row, sqlite3_column_int64(m->find, 0),
+                                sqlite3_column_int64(m->find, 1)))
+                take = false;
             break;
         case SQLITE_DONE:
             break;

@@ -47,6 +47,13 @@
 #define INV_MERGE_MAX_SKEW 86400
 
 /*
+ * A VM one side lists active (running, paused ...) and the other inactive
+ * (shut off) counts where it is active, unless the inactive listing is
+ * newer by more than this many seconds (then the VM really stopped).
+ */
+#define INV_MERGE_VM_ACTIVE_WINS 3600
+
+/*
  * struct inv_merge_stats - what a merge did, over all tables.
  * @added:   rows that were not in the inventory
  * @updated: rows the peer's newer row replaced
@@ -76,9 +83,12 @@ json_t *inventory_export_json(struct inv *db, time_t now,
  * that see them, volumes, SNMP devices, interfaces, storages) are upserted
  * when new, or when the peer's last_seen is later than the stored one;
  * otherwise the stored row is kept whole (a newer local row is never
- * overwritten by an older peer row).  Daily snapshots, rename history and
- * events are added when not there yet.  Merging the same document twice
- * changes nothing the second time.  Each row taken is tagged with @peer.
+ * overwritten by an older peer row).  A VM stored as active is not replaced
+ * by a peer's inactive listing of it less than INV_MERGE_VM_ACTIVE_WINS
+ * newer (a VM defined on hosts of two agents counts where it runs).  Daily
+ * snapshots, rename history and events are added when not there yet.  Merging
+ * the same document twice changes nothing the second time.  Each row taken is
+ * tagged with @peer.
  *
  * The whole document is checked before anything is written: format_version
  * 1, arrays of objects, every key column present, integers and times in

@@ -365,7 +365,7 @@ static void test_newer_wins(void **state)
     /* A saw UUID_B1 later than B did (it migrated to A's host) ... */
     older.uuid = UUID_B2;
     older.name = "web-before";
-    older.state = SDC_VM_RUNNING;
+    older.state = SDC_VM_SHUTOFF; /* (running: see test_vm_active_wins) */
     older.last_seen = T0 + 60; /* ... and UUID_B2 earlier than B did */
     own.uuid = UUID_A1;
     own.name = "a-own";
@@ -419,6 +419,51 @@ static void test_newer_wins(void **state)
                          0);
     }
     json_decref(mine);
+    json_decref(doc);
+}
+
+/* ---- a VM defined on hosts of both agents counts where it runs ---- */
+
+static void test_vm_active_wins(void **state)
+{
+    struct fx *f = *state;
+    struct sdc_error err = {0};
+    struct inv_merge_stats st;
+    json_t *doc, *vm;
+    char *out;
+    struct inv_import_vm here = {.uuid = UUID_B2,
+                                 .name = "web-old",
+                                 .host = "hv-a1",
+                                 .state = SDC_VM_RUNNING,
+                                 .vcpus = 8,
+                                 .memory = 32 * GiB,
+                                 .first_seen = T0,
+                                 .last_seen = T0 + 60};
+
+    fill_peer(f->b); /* B lists UUID_B2 shut off, last_seen T0 + 3600 */
+    assert_int_equal(inv_import_begin(f->a, &err), SDC_OK);
+    assert_int_equal(inv_import_vm(f->a, &here, NULL, &err), SDC_OK);
+    assert_int_equal(inv_import_commit(f->a, &err), SDC_OK);
+    doc = export_b(f);
+    /* B's shut-off listing is newer, by less than an hour: A's running
+     * listing stays */
+    assert_int_equal(inventory_merge_json(f->a, doc, "agent-b", NOW, &st, &err),
+                     SDC_OK);
+    out = sql_cli(f->path_a,
+                  "SELECT host, state FROM vms WHERE uuid = '" UUID_B2 "'");
+    assert_string_equal(out, "hv-a1|running\n");
+    free(out);
+    /* more than an hour newer: the VM really stopped */
+    vm = json_array_get(json_object_get(doc, "vms"), 1);
+    assert_string_equal(json_string_value(json_object_get(vm, "uuid")),
+                        UUID_B2);
+    json_object_set_new(vm, "last_seen", json_integer(T0 + 60 + 3601));
+    assert_int_equal(inventory_merge_json(f->a, doc, "agent-b", NOW, &st, &err),
+                     SDC_OK);
+    out = sql_cli(f->path_a,
+                  "SELECT host, state FROM vms WHERE uuid = '" UUID_B2 "'");
+    assert_string_equal(out, "hv-b1|shutoff\n");
+    free(out);
     json_decref(doc);
 }
 
@@ -590,9 +635,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_export),
-        T(test_merge_and_idempotent),
-        T(test_newer_wins),
+        T(test_export),     T(test_merge_and_idempotent),
+        T(test_newer_wins), T(test_vm_active_wins),
         T(test_hostile),
     };
 #undef T
