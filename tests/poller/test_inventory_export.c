@@ -366,7 +366,7 @@ static void test_newer_wins(void **state)
     older.uuid = UUID_B2;
     older.name = "web-before";
     older.state = SDC_VM_SHUTOFF; /* (running: see test_vm_active_wins) */
-    older.last_seen = T0 + 60; /* ... and UUID_B2 earlier than B did */
+    older.last_seen = T0 + 60;    /* ... and UUID_B2 earlier than B did */
     own.uuid = UUID_A1;
     own.name = "a-own";
     assert_int_equal(inv_import_begin(f->a, &err), SDC_OK);
