@@ -467,6 +467,57 @@ static void test_vm_active_wins(void **state)
     json_decref(doc);
 }
 
+/*
+ * ... and the reporting agent's own cycles leave it there: its host lists
+ * the VM shut off, but the merged row says it runs on the peer's host (seen
+ * within the hour), so the cycle does not flip it back.
+ */
+static void test_cycle_keeps_vm_running_on_peer(void **state)
+{
+    struct fx *f = *state;
+    struct sdc_error err = {0};
+    struct sdc_batch *b;
+    struct sdc_vm_info vm = {.uuid = UUID_B1,
+                             .name = "db <prod> & \"x\"",
+                             .host = "hv-a1",
+                             .state = SDC_VM_SHUTOFF,
+                             .vcpus = 8,
+                             .max_vcpus = 8,
+                             .memory = 32 * GiB,
+                             .max_memory = 32 * GiB};
+    time_t seen = T0 + 86400; /* B's last_seen of UUID_B1, running */
+    json_t *doc;
+    char *out;
+
+    fill_peer(f->b);
+    doc = export_b(f);
+    assert_int_equal(
+        inventory_merge_json(f->a, doc, "agent-b", seen + 30, NULL, &err),
+        SDC_OK);
+    json_decref(doc);
+    for (int k = 0; k < 2; k++) {
+        /* a minute after B saw it, then more than an hour after */
+        time_t now = k == 0 ? seen + 60 : seen + 3700;
+        struct sdc_batch *const *list;
+        b = sdc_batch_new("hv-a1", now);
+        assert_non_null(b);
+        b->ok = true;
+        assert_int_equal(sdc_batch_add_vm(b, &vm), SDC_OK);
+        list = &b;
+        assert_int_equal(inv_record_batches(f->a, list, 1, now, &err), SDC_OK);
+        sdc_batch_free(b);
+        out = sql_cli(f->path_a,
+                      "SELECT host, state FROM vms WHERE uuid = '" UUID_B1 "'");
+        assert_string_equal(out,
+                            k == 0 ? "hv-b1|running\n" : "hv-a1|shutoff\n");
+        free(out);
+        assert_int_equal(sql_long(f->path_a,
+                                  "SELECT count(*) FROM events WHERE kind = "
+                                  "'migrated' AND entity = '" UUID_B1 "'"),
+                         k);
+    }
+}
+
 /* ---- hostile and absurd documents: refused, nothing written ---- */
 
 struct hostile {
@@ -635,8 +686,11 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_export),     T(test_merge_and_idempotent),
-        T(test_newer_wins), T(test_vm_active_wins),
+        T(test_export),
+        T(test_merge_and_idempotent),
+        T(test_newer_wins),
+        T(test_vm_active_wins),
+        T(test_cycle_keeps_vm_running_on_peer),
         T(test_hostile),
     };
 #undef T
