@@ -242,3 +242,42 @@ json_t *peers_results_json(const struct peer_result *r, size_t n)
     }
     return arr;
 }
+
+enum sdc_rc peers_add_to_report(json_t *doc, size_t n_peers, bool skipped,
+                                const struct peer_result *r, size_t n)
+{
+    json_t *arr = peers_results_json(r, n), *notes;
+    char note[SDC_ERROR_MSG_LEN + 160];
+    if (!arr || json_object_set_new(doc, "peers", arr) != 0)
+        return SDC_ERR_NOMEM;
+    notes = json_object_get(doc, "notes");
+    if (!json_is_array(notes)) {
+        notes = json_array();
+        if (!notes || json_object_set_new(doc, "notes", notes) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    if (skipped && n_peers > 0) {
+        snprintf(note, sizeof(note),
+                 "The inventories of the %zu peer agent(s) were not pulled "
+                 "(--no-peers): what they poll is as of their last merge.",
+                 n_peers);
+        if (json_array_append_new(notes, json_string(note)) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].ok)
+            snprintf(note, sizeof(note),
+                     "Inventory of peer agent %s merged: %zu rows added, "
+                     "%zu updated, %zu unchanged.",
+                     r[i].name, r[i].stats.added, r[i].stats.updated,
+                     r[i].stats.kept);
+        else
+            snprintf(note, sizeof(note),
+                     "Peer agent %s could not be pulled, so its inventory is "
+                     "as of its last merge (or missing): %s",
+                     r[i].name, r[i].error);
+        if (json_array_append_new(notes, json_string(note)) != 0)
+            return SDC_ERR_NOMEM;
+    }
+    return SDC_OK;
+}

@@ -90,4 +90,16 @@ enum sdc_rc peers_pull_all(const struct sdc_config *cfg,
  */
 json_t *peers_results_json(const struct peer_result *r, size_t n);
 
+/*
+ * peers_add_to_report - record in a report's document (report.json) what
+ * pulling the peers did: "peers" (peers_results_json()) and one note per
+ * peer in "notes" (merged, with its counts; or could not be pulled, and
+ * why), or one note saying the pull was skipped.
+ * @n_peers: peers in the config; @skipped: the pull was not attempted
+ *           (--no-peers); @r, @n: the results of peers_pull_all()
+ * @return: SDC_OK or SDC_ERR_NOMEM.
+ */
+enum sdc_rc peers_add_to_report(json_t *doc, size_t n_peers, bool skipped,
+                                const struct peer_result *r, size_t n);
+
 #endif
