@@ -38,6 +38,7 @@ enum secret_bit {
     SECRET_COMMUNITY = 1u << 0,
     SECRET_AUTH = 1u << 1,
     SECRET_PRIV = 1u << 2,
+    SECRET_PEER = 1u << 3,
 };
 
 /* One file that holds inline secrets (the main file or an @include). */
@@ -745,6 +746,9 @@ static enum sdc_rc check_secret_modes(struct loader *ld)
                     sizeof(names) - strlen(names) - 1);
         if (src->mask & SECRET_PRIV)
             strncat(names, "priv_password, ",
+                    sizeof(names) - strlen(names) - 1);
+        if (src->mask & SECRET_PEER)
+            strncat(names, "peer password, ",
                     sizeof(names) - strlen(names) - 1);
         names[strlen(names) - 2] = '\0'; /* drop the last ", " */
         sdc_error_set(ld->err, SDC_ERR_CONFIG,
@@ -1637,6 +1641,139 @@ static enum sdc_rc parse_list(struct loader *ld, const config_setting_t *root,
     return SDC_OK;
 }
 
+/* A peer's name is its tag in the inventory: exactly [A-Za-z0-9._-]. */
+static bool peer_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* http(s)://host[:port][/path], printable ASCII without blanks or quotes. */
+static bool peer_url_valid(const char *s, char *why, size_t len)
+{
+    const char *host;
+    if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else {
+        snprintf(why, len, "it must start with https:// or http://");
+        return false;
+    }
+    if (strlen(s) > 1024) {
+        snprintf(why, len, "it is longer than 1024 characters");
+        return false;
+    }
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '<' ||
+            c == '>' || c == '#' || c == '?') {
+            if (c > ' ' && c < 0x7f)
+                snprintf(why, len,
+                         "it holds '%c' (quotes, query and fragment are not "
+                         "allowed)",
+                         (char)c);
+            else
+                snprintf(why, len, "it holds a blank or a control character");
+            return false;
+        }
+    }
+    if (*host == '\0' || *host == '/' || *host == ':' || strchr(host, '@')) {
+        snprintf(why, len, "it names no host (or holds user@: use `user`)");
+        return false;
+    }
+    return true;
+}
+
+static enum sdc_rc parse_peer(struct loader *ld, const config_setting_t *el,
+                              void *base, size_t idx)
+{
+    static const char *const keys[] = {
+        "name",          "url",     "user",    "password",
+        "password_file", "ca_file", "timeout", NULL};
+    struct sdc_peer_cfg *all = base, *p = &all[idx];
+    char where[WHERE_LEN], why[160];
+    enum sdc_rc rc;
+
+    snprintf(where, sizeof(where), "peers[%zu]", idx);
+    p->line = config_setting_source_line(el);
+    p->timeout = 30;
+    if ((rc = set_str(ld, &p->user, "")) ||
+        (rc = set_str(ld, &p->password, "")) ||
+        (rc = set_str(ld, &p->ca_file, "")) ||
+        (rc = check_keys(ld, el, where, keys)) ||
+        (rc = get_nonempty(ld, el, where, "name", &p->name)) ||
+        (rc = get_nonempty(ld, el, where, "url", &p->url)) ||
+        (rc = get_string(ld, el, where, "user", &p->user)) ||
+        (rc = get_secret(ld, el, where, "password", SECRET_PEER,
+                         &p->password)) ||
+        (rc = get_string(ld, el, where, "ca_file", &p->ca_file)) ||
+        (rc = get_int(ld, el, where, "timeout", &p->timeout, 1, 3600)))
+        return rc;
+    if (!p->name)
+        return missing_key(ld, el, where, "name");
+    if (!p->url)
+        return missing_key(ld, el, where, "url");
+    if (!peer_name_valid(p->name))
+        return cfg_error(ld, config_setting_get_member(el, "name"),
+                         "%s.name '%s' must be 1 to 64 of [A-Za-z0-9._-]",
+                         where, p->name);
+    for (size_t k = 0; k < idx; k++)
+        if (strcmp(all[k].name, p->name) == 0)
+            return cfg_error(ld, config_setting_get_member(el, "name"),
+                             "duplicate peer name '%s' (first on line %d)",
+                             p->name, all[k].line);
+    if (!peer_url_valid(p->url, why, sizeof(why)))
+        return cfg_error(ld, config_setting_get_member(el, "url"),
+                         "bad %s.url '%s': %s", where, p->url, why);
+    if (strchr(p->user, ':') || strpbrk(p->user, "\r\n"))
+        return cfg_error(ld, config_setting_get_member(el, "user"),
+                         "%s.user must not hold ':' or a line break", where);
+    if (*p->password && !*p->user)
+        return cfg_error(ld, el, "%s has a password but no user", where);
+    if (*p->user && !*p->password)
+        return cfg_error(ld, config_setting_get_member(el, "user"),
+                         "%s.user needs password or password_file", where);
+    if (*p->ca_file) {
+        const config_setting_t *cs = config_setting_get_member(el, "ca_file");
+        char *full = NULL, eb[128];
+        if (p->ca_file[0] == '/')
+            full = strdup(p->ca_file);
+        else if (asprintf(&full, "%s/%s", ld->dir, p->ca_file) < 0)
+            full = NULL;
+        if (!full)
+            return nomem(ld);
+        if (access(full, R_OK) != 0) {
+            rc = cfg_error(ld, cs, "cannot read %s.ca_file '%s': %s", where,
+                           full, errno_text(errno, eb, sizeof(eb)));
+            free(full);
+            return rc;
+        }
+        free(p->ca_file);
+        p->ca_file = full;
+        if (strncmp(p->url, "http://", 7) == 0)
+            return cfg_error(ld, cs,
+                             "%s has a ca_file but an http:// url; use "
+                             "https://",
+                             where);
+    }
+    if (*p->password && strncmp(p->url, "http://", 7) == 0 &&
+        (rc = cfg_warn(ld, config_setting_get_member(el, "url"),
+                       "%s: the password goes to %s in clear (http://); use "
+                       "https://",
+                       where, p->url)))
+        return rc;
+    return SDC_OK;
+}
+
 static enum sdc_rc parse_web(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {"listen", "tls_cert", "tls_key",
@@ -1959,10 +2096,10 @@ static enum sdc_rc resolve_paths(struct loader *ld)
 static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "data_dir",  "step",        "rrdcached", "log_level",
-        "pidfile",   "hypervisors", "snmp",      "capacity",
-        "clusters",  "web",         "reports",   "planned",
-        "retention", "thresholds",  "user",      NULL};
+        "data_dir",    "step",    "rrdcached", "log_level",  "pidfile",
+        "hypervisors", "snmp",    "capacity",  "clusters",   "web",
+        "reports",     "planned", "retention", "thresholds", "user",
+        "peers",       NULL};
     struct sdc_config *cfg = ld->cfg;
     void *arr;
     enum sdc_rc rc;
@@ -1989,6 +2126,11 @@ static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
     rc = parse_list(ld, root, "planned", sizeof(*cfg->planned), parse_planned,
                     &arr, &cfg->n_planned);
     cfg->planned = arr;
+    if (rc)
+        return rc;
+    rc = parse_list(ld, root, "peers", sizeof(*cfg->peers), parse_peer, &arr,
+                    &cfg->n_peers);
+    cfg->peers = arr;
     /* before check_secret_modes: `user` names the service's group */
     if (rc == SDC_OK)
         rc = parse_user(ld, root);
@@ -2120,6 +2262,14 @@ void sdc_config_free(struct sdc_config *cfg)
         free(cfg->planned[i].pool);
     }
     free(cfg->planned);
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        free(cfg->peers[i].name);
+        free(cfg->peers[i].url);
+        free(cfg->peers[i].user);
+        free_secret(cfg->peers[i].password);
+        free(cfg->peers[i].ca_file);
+    }
+    free(cfg->peers);
     free(cfg->capacity.risk);
     free(cfg->capacity.host_model.name);
     free(cfg->web.listen);

@@ -1499,11 +1499,48 @@ static enum sdc_rc record_snmp(struct inv *inv, const struct sdc_batch *b,
     return rc;
 }
 
+/*
+ * Whether a VM this cycle lists inactive (shut off) is better left as it is
+ * stored: active, seen in the last hour, on a host none of this cycle's
+ * batches polls.  That is a row merged from a peer agent (inventory_export.h)
+ * for a VM defined on hosts of two agents: it counts where it runs, as a
+ * VM listed by two hosts of one agent does (pick_vms), rather than flipping
+ * between the two listings at every cycle and every merge.
+ */
+static bool vm_runs_elsewhere(sqlite3_stmt *st,
+                              struct sdc_batch *const *batches, size_t n,
+                              const struct sdc_vm_info *vm, time_t now)
+{
+    const char *host;
+    bool keep = false;
+
+    if (!st || vm_claim(vm->state) != 0)
+        return false;
+    sqlite3_reset(st);
+    if (sqlite3_bind_text(st, 1, vm->uuid, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    host = (const char *)sqlite3_column_text(st, 0);
+    if (!host || sqlite3_column_int(st, 1) == 0 ||
+        sqlite3_column_int64(st, 2) < (sqlite3_int64)now - 3600 ||
+        sqlite3_column_type(st, 3) != SQLITE_NULL)
+        goto out;
+    keep = true;
+    for (size_t i = 0; i < n && keep; i++)
+        if (batches[i] && batches[i]->source &&
+            strcmp(batches[i]->source, host) == 0)
+            keep = false;
+out:
+    sqlite3_reset(st);
+    return keep;
+}
+
 static enum sdc_rc record_cycle(struct inv *inv,
                                 struct sdc_batch *const *batches, size_t n,
                                 const struct vm_pick *picks, size_t np,
                                 time_t now, struct sdc_error *err)
 {
+    sqlite3_stmt *elsewhere = NULL;
     enum sdc_rc rc;
 
     /* hypervisors first: VMs take their cluster from them */
@@ -1515,12 +1552,24 @@ static enum sdc_rc record_cycle(struct inv *inv,
         if (rc != SDC_OK)
             return rc;
     }
+    /* (prepared here, not with the others: used only by this loop) */
+    if (sqlite3_prepare_v2(inv->db,
+                           "SELECT host, active, last_seen, deleted_at FROM "
+                           "vms WHERE uuid = ?1",
+                           -1, &elsewhere, NULL) != SQLITE_OK)
+        return db_error(inv, err, "prepare statement");
     for (size_t i = 0; i < np; i++) {
         const struct sdc_batch *b = batches[picks[i].batch];
-        rc = record_vm(inv, b, &b->vms.items[picks[i].idx], now, err);
-        if (rc != SDC_OK)
+        const struct sdc_vm_info *vm = &b->vms.items[picks[i].idx];
+        if (vm_runs_elsewhere(elsewhere, batches, n, vm, now))
+            continue;
+        rc = record_vm(inv, b, vm, now, err);
+        if (rc != SDC_OK) {
+            sqlite3_finalize(elsewhere);
             return rc;
+        }
     }
+    sqlite3_finalize(elsewhere);
     for (size_t i = 0; i < n; i++) {
         if (!batch_usable(batches[i]))
             continue;
@@ -2220,6 +2269,11 @@ enum sdc_rc inv_get_vm(struct inv *inv, const char *uuid,
 cleanup:
     stmt_done(st);
     return rc;
+}
+
+struct sqlite3 *inv_sqlite(struct inv *inv)
+{
+    return inv ? inv->db : NULL;
 }
 
 long inv_count(struct inv *inv, const char *table)

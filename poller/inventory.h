@@ -273,6 +273,13 @@ struct inv_vm_row {
 enum sdc_rc inv_get_vm(struct inv *db, const char *uuid, struct inv_vm_row *out,
                        struct sdc_error *err);
 
+/*
+ * inv_sqlite - the SQLite connection under @db, for modules that read or
+ * write the inventory's tables themselves (inventory_export.c); owned by
+ * @db.
+ */
+struct sqlite3 *inv_sqlite(struct inv *db);
+
 /* inv_count - rows of @table ("vms", "hypervisors", "pools", ...), or -1. */
 long inv_count(struct inv *db, const char *table);
 

@@ -34,9 +34,12 @@ struct rrdw_stats {
  *             "/path" or "host:port" of an rrdcached.  Over a UNIX socket
  *             the daemon is on this host and gets absolute paths (with -B,
  *             its -b base directory must contain @data_dir).  Over TCP it
- *             gets paths relative to its -b base directory, which must be
- *             @data_dir as seen by the daemon, and it needs -R to make
- *             directories.  The daemon must be reachable when opening.
+ *             gets paths relative to its -b base directory ("rrd/vm/...")
+ *             and needs -R to make directories; the writer then never
+ *             touches an archive file itself, so @data_dir need not be the
+ *             daemon's base (an agent on another machine keeps its own
+ *             inventory there; readers of the files need the base).  The
+ *             daemon must be reachable when opening.
  *             All writers of a process share librrd's one connection;
  *             rrdw_write_batch also opens one of the writer's own.
  * @retention: how long each consolidation is kept; NULL for the defaults

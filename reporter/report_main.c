@@ -19,6 +19,7 @@
 #include "augment.h"
 #include "digest.h"
 #include "monthly.h"
+#include "peers.h"
 #include "render.h"
 #include "sdc/config.h"
 
@@ -77,6 +78,12 @@ static const char usage_text[] =
     "                       4 to 16; reading waits on the disk more than on\n"
     "                       the CPU).\n"
     "  -q, --quiet          no progress and no summary; only problems.\n"
+    "      --no-peers       do not pull the inventories of the config's\n"
+    "                       `peers` first (by default each is fetched from\n"
+    "                       URL/api/v1/inventory and merged into\n"
+    "                       DATA_DIR/inventory.db; a peer that fails is\n"
+    "                       named in the report, and the report is still\n"
+    "                       written).\n"
     "  -h, --help           this text.\n"
     "  -V, --version        the version.\n"
     "\n"
@@ -104,6 +111,7 @@ struct options {
     const char *templates;
     unsigned jobs;
     bool quiet;
+    bool no_peers;
 };
 
 struct ui {
@@ -192,6 +200,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"no-peers", no_argument, NULL, 1001},
         {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -224,6 +233,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 'q':
             o->quiet = true;
+            break;
+        case 1001:
+            o->no_peers = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -263,6 +275,8 @@ static int run_monthly(int argc, char **argv)
     time_t now = time(NULL);
     int rc = parse_args(argc, argv, &o);
     enum sdc_rc src;
+    struct peer_result *peer_res = NULL;
+    size_t n_peer_res = 0;
 
     if (rc >= 0)
         return rc;
@@ -300,6 +314,22 @@ static int run_monthly(int argc, char **argv)
         goto out;
     }
 
+    /* the other agents' inventories first (DESIGN.md section 8) */
+    if (!o.no_peers && cfg->n_peers > 0) {
+        struct peers_opts po = {0};
+        if (peers_pull_all(cfg, &po, &peer_res, &n_peer_res, &err) != SDC_OK) {
+            fprintf(stderr, "sdcmon-report: peers: %s\n", err.msg);
+            rc = EXIT_FAILED;
+            goto out;
+        }
+        for (size_t i = 0; i < n_peer_res; i++)
+            if (!peer_res[i].ok)
+                fprintf(stderr,
+                        "sdcmon-report: peer %s: %s; the report goes on "
+                        "without its inventory\n",
+                        peer_res[i].name, peer_res[i].error);
+    }
+
     ui.tty = isatty(STDERR_FILENO);
     ui.quiet = o.quiet;
     mo.cfg = cfg;
@@ -326,6 +356,12 @@ static int run_monthly(int argc, char **argv)
         goto out;
     }
 
+    if (peers_add_to_report(rep.doc, cfg->n_peers, o.no_peers, peer_res,
+                            n_peer_res) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: out of memory\n");
+        rc = EXIT_FAILED;
+        goto out;
+    }
     if (o.out)
         snprintf(outdir, sizeof(outdir), "%s", o.out);
     else
@@ -367,6 +403,7 @@ static int run_monthly(int argc, char **argv)
     }
     rc = 0;
 out:
+    free(peer_res);
     monthly_report_free(&rep);
     sdc_config_free(cfg);
     return rc;

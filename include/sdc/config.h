@@ -188,6 +188,22 @@ struct sdc_thresholds_cfg {
                                  interface is listed (1) */
 };
 
+/*
+ * Another agent whose inventory the reporting agent pulls and merges
+ * (`peers` list, DESIGN.md section 8): GET <url>/api/v1/inventory.
+ */
+struct sdc_peer_cfg {
+    char *name;     /* [A-Za-z0-9._-], unique: the tag of its merged rows */
+    char *url;      /* "http://host:port" or "https://host:port[/prefix]" */
+    char *user;     /* HTTP basic auth user; "" = no auth */
+    char *password; /* from `password` or `password_file`; "" = none */
+    char *ca_file;  /* CA bundle that signs the peer's certificate (relative
+                       names from the config's directory); "" = the
+                       system's CAs */
+    int timeout;    /* seconds for the whole pull; default 30 */
+    int line;
+};
+
 struct sdc_config {
     char *path; /* the file this came from */
     char *data_dir;
@@ -204,6 +220,8 @@ struct sdc_config {
     size_t n_clusters;
     struct sdc_planned_cfg *planned;
     size_t n_planned;
+    struct sdc_peer_cfg *peers; /* NULL when none */
+    size_t n_peers;
 
     struct sdc_capacity_cfg capacity;
     struct sdc_web_cfg web;

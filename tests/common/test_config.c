@@ -1277,6 +1277,111 @@ static void test_secrets_service_group(void **state)
                      SDC_ERR_CONFIG);
 }
 
+/* ------------------------------------------------------------------ peers */
+
+static void test_peers(void **state)
+{
+    struct fx *f = *state;
+    char text[1024], want[700];
+    write_aux(f, "peer-b.secret", "s3cret-b\n", 0600);
+    const char *ca = write_aux(f, "ca.pem", "not parsed here\n", 0644);
+    snprintf(
+        text, sizeof(text),
+        "peers = (\n"
+        "  { name = \"agent-b\"; url = \"https://10.1.0.9:8080\";\n"
+        "    user = \"report\"; password_file = \"peer-b.secret\";\n"
+        "    ca_file = \"ca.pem\"; timeout = 20; },\n"
+        "  { name = \"agent-c\"; url = \"https://agent-c.sdc:8443/sdc\"; }\n"
+        ");\n");
+    assert_loaded(f, load_mode(f, text, 0644));
+    assert_int_equal(f->cfg->n_peers, 2);
+    assert_string_equal(f->cfg->peers[0].name, "agent-b");
+    assert_string_equal(f->cfg->peers[0].url, "https://10.1.0.9:8080");
+    assert_string_equal(f->cfg->peers[0].user, "report");
+    assert_string_equal(f->cfg->peers[0].password, "s3cret-b");
+    /* relative to the config's directory, made absolute */
+    assert_string_equal(f->cfg->peers[0].ca_file, ca);
+    assert_int_equal(f->cfg->peers[0].timeout, 20);
+    assert_int_equal(f->cfg->peers[0].line, 2);
+    assert_string_equal(f->cfg->peers[1].user, "");
+    assert_string_equal(f->cfg->peers[1].password, "");
+    assert_string_equal(f->cfg->peers[1].ca_file, "");
+    assert_int_equal(f->cfg->peers[1].timeout, 30);
+    assert_int_equal(f->cfg->n_warnings, 0);
+
+    /* an inline password makes the file a secret: 0644 refused */
+    assert_int_equal(load_mode(f,
+                               "peers = ( { name = \"b\"; url = "
+                               "\"https://b:1\"; user = \"u\"; password = "
+                               "\"p\"; } );\n",
+                               0644),
+                     SDC_ERR_CONFIG);
+    snprintf(want, sizeof(want),
+             "%s: holds secrets (peer password) but is readable by others "
+             "(mode 0644); chmod 600 it or use *_password_file",
+             f->path);
+    assert_string_equal(f->err.msg, want);
+    /* ... and fine at 0600; http:// with a password is warned */
+    assert_loaded(f, load_mode(f,
+                               "peers = ( { name = \"b\"; url = "
+                               "\"http://b:1\"; user = \"u\"; password = "
+                               "\"p\"; } );\n",
+                               0600));
+    assert_string_equal(f->cfg->peers[0].password, "p");
+    assert_int_equal(f->cfg->n_warnings, 1);
+    assert_non_null(strstr(f->cfg->warnings[0], ":1: peers[0]: the password "
+                                                "goes to http://b:1 in clear"));
+}
+
+static void test_peers_errors(void **state)
+{
+    struct fx *f = *state;
+    write_aux(f, "open.secret", "pw\n", 0644);
+    expect_error(f, "peers = ( { name = \"b\"; } );\n",
+                 ":1: missing key 'url' in peers[0]");
+    expect_error(f, "peers = ( { url = \"https://b:1\"; } );\n",
+                 ":1: missing key 'name' in peers[0]");
+    expect_error(f,
+                 "peers = (\n { name = \"a/../b\";\n url = \"https://b:1\"; "
+                 "} );\n",
+                 ":2: peers[0].name 'a/../b' must be 1 to 64 of "
+                 "[A-Za-z0-9._-]");
+    expect_error(f,
+                 "peers = (\n { name = \"b\"; url = \"https://b:1\"; },\n"
+                 " { name = \"b\"; url = \"https://c:1\"; } );\n",
+                 ":3: duplicate peer name 'b' (first on line 2)");
+    expect_error(f, "peers = ( { name = \"b\"; url = \"ftp://b\"; } );\n",
+                 ":1: bad peers[0].url 'ftp://b': it must start with "
+                 "https:// or http://");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1/x y\"; } );\n",
+                 ":1: bad peers[0].url 'https://b:1/x y': it holds a blank");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://u:p@b:1\"; } );\n",
+                 "names no host (or holds user@: use `user`)");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1\";\n"
+                 " user = \"u\"; } );\n",
+                 ":2: peers[0].user needs password or password_file");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1\";\n"
+                 " user = \"u\"; password_file = \"open.secret\"; } );\n",
+                 "open.secret' is readable by others (mode 0644); chmod 600 "
+                 "it");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1\";\n"
+                 " ca_file = \"missing-ca.pem\"; } );\n",
+                 ":2: cannot read peers[0].ca_file '");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1\";\n"
+                 " timeout = 0; } );\n",
+                 ":2: peers[0].timeout must be between 1 and 3600 (got 0)");
+    expect_error(f,
+                 "peers = ( { name = \"b\"; url = \"https://b:1\"; "
+                 "pasword = \"x\"; } );\n",
+                 "pasword");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1322,6 +1427,8 @@ int main(void)
         T(test_thresholds),
         T(test_user_and_templates),
         T(test_secrets_service_group),
+        T(test_peers),
+        T(test_peers_errors),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
