@@ -43,6 +43,7 @@ static const struct {
     {"/api/v1/devices", WR_API_DEVICES},
     {"/api/v1/interfaces", WR_API_INTERFACES},
     {"/api/v1/reports", WR_API_REPORTS},
+    {"/api/v1/inventory", WR_API_INVENTORY},
 };
 
 static const struct {

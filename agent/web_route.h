@@ -42,6 +42,7 @@ enum web_route_kind {
     WR_API_DEVICES,
     WR_API_INTERFACES,
     WR_API_REPORTS,
+    WR_API_INVENTORY, /* the inventory for a peer (inventory_export.h) */
 };
 
 /*

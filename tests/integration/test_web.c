@@ -269,6 +269,7 @@ static void test_routes(void **state)
         {"/api/v1/devices", 200, "application/json"},
         {"/api/v1/interfaces", 200, "application/json"},
         {"/api/v1/reports", 200, "application/json"},
+        {"/api/v1/inventory", 200, "application/json"},
         /* unknown routes and entities */
         {"/nope", 404, "text/html; charset=utf-8"},
         {"/hv/no-such-host", 404, "text/html; charset=utf-8"},
@@ -357,6 +358,18 @@ static void test_json_matches_archives(void **state)
                      0);
     assert_int_equal((long)jnum(counts, "vms"), strtol(out, NULL, 10));
     free(out);
+    /* the inventory a peer pulls: every VM row the database holds */
+    {
+        json_t *inv = get_json("/api/v1/inventory");
+        assert_int_equal(
+            tu_runf(&out, "sqlite3 '%s' 'select count(*) from vms'", path), 0);
+        assert_int_equal(jnum(inv, "format_version"), 1);
+        assert_int_equal((long)json_array_size(json_object_get(inv, "vms")),
+                         strtol(out, NULL, 10));
+        assert_true(json_array_size(json_object_get(inv, "vms")) > 0);
+        free(out);
+        json_decref(inv);
+    }
     free(path);
     assert_int_equal((long)jnum(counts, "hypervisors"), 2);
     assert_int_equal((long)jnum(counts, "hypervisors_answered"), 2);
