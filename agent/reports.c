@@ -66,18 +66,80 @@ static double fig_value_of(const json_t *h, const char *key)
 
 /* ----------------------------------------------------------- schedule */
 
+/* -1, 0, 1 as local wall-clock time @a is before, at, after @b (date and
+ * time of day; both normalised). */
+static int wall_cmp(const struct tm *a, const struct tm *b)
+{
+    const int x[] = {a->tm_year, a->tm_mon, a->tm_mday,
+                     a->tm_hour, a->tm_min, a->tm_sec};
+    const int y[] = {b->tm_year, b->tm_mon, b->tm_mday,
+                     b->tm_hour, b->tm_min, b->tm_sec};
+    for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+/*
+ * The time @second after local midnight of the day @mday of month @mon0
+ * (both normalised, so mday 0 is the month before's last day).  Every call
+ * gives the same answer for the same day, whatever the clock says and
+ * whatever mktime() was asked before (glibc's mktime reads an ambiguous or
+ * skipped time with a hint left by its previous call, so tm_isdst = -1
+ * alone could put the digest at either 02:30 of the night the clocks go
+ * back, and run it twice):
+ * - a wall-clock time that occurs twice (DST ends) is its first occurrence;
+ * - a time the clock skips (DST starts: 02:00 jumps to 03:00) is the moment
+ *   the clock skips it (03:00), as cron does.
+ */
 static time_t at_local(int year, int mon0, int mday, int second)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon0;
-    tm.tm_mday = mday;
-    tm.tm_hour = second / 3600;
-    tm.tm_min = second / 60 % 60;
-    tm.tm_sec = second % 60;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
+    struct tm want, tm, got;
+    time_t best = (time_t)-1, lo = (time_t)-1, hi = (time_t)-1;
+
+    /* the date, normalised at noon (which every day has) */
+    memset(&want, 0, sizeof(want));
+    want.tm_year = year - 1900;
+    want.tm_mon = mon0;
+    want.tm_mday = mday;
+    want.tm_hour = 12;
+    want.tm_isdst = -1;
+    if (mktime(&want) == (time_t)-1)
+        return (time_t)-1;
+    want.tm_hour = second / 3600;
+    want.tm_min = second / 60 % 60;
+    want.tm_sec = second % 60;
+
+    /* read as standard time and as summer time; keep the readings that
+     * show that very wall-clock time, the earliest */
+    for (int dst = 0; dst <= 1; dst++) {
+        time_t t;
+        tm = want;
+        tm.tm_isdst = dst;
+        t = mktime(&tm);
+        if (t == (time_t)-1 || !localtime_r(&t, &got))
+            continue;
+        if (lo == (time_t)-1 || t < lo)
+            lo = t;
+        if (hi == (time_t)-1 || t > hi)
+            hi = t;
+        if (wall_cmp(&got, &want) == 0 && (best == (time_t)-1 || t < best))
+            best = t;
+    }
+    if (best != (time_t)-1 || lo == (time_t)-1)
+        return best;
+    /* skipped: the first second whose wall-clock time is past it (the
+     * clock's jump lies between the two readings) */
+    while (lo < hi) {
+        time_t mid = lo + (hi - lo) / 2;
+        if (!localtime_r(&mid, &got))
+            return hi;
+        if (wall_cmp(&got, &want) >= 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
 
 time_t reports_daily_last(time_t now, int second)

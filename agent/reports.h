@@ -72,7 +72,11 @@ void reports_stop(struct reports *r);
 /* ------------------------------------------------ schedule arithmetic */
 
 /* The latest time at or before @now that is @second seconds after a local
- * midnight (DST: mktime's reading of that wall-clock time). */
+ * midnight, i.e. shows that wall-clock time.  DST: a time that happens
+ * twice (clocks go back) is its first occurrence, so the report runs once;
+ * a time the clock skips (clocks go forward) is the moment it is skipped
+ * (02:30 when 02:00 jumps to 03:00: 03:00), as cron does.  The same answer
+ * whatever mktime() was asked before. */
 time_t reports_daily_last(time_t now, int second);
 /* The first such time after @after. */
 time_t reports_daily_next(time_t after, int second);
