@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -707,7 +708,16 @@ static void run_due(struct reports *r, const char *kind, time_t due,
 static void *run(void *arg)
 {
     struct reports *r = arg;
+    sigset_t set;
 
+    /* signals are main()'s (sigtimedwait), whoever started this thread;
+     * the reporter's worker threads inherit this mask */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     /* below the poller: reports may wait, cycles may not */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     for (;;) {
