@@ -104,6 +104,28 @@ static bool pause_or_stop(struct delivery *d, double seconds)
 
 /* ------------------------------------------------------------ webhook */
 
+/*
+ * @url as it may be logged: scheme and host (with the port) only.  Webhook
+ * URLs carry their secret in the path or the query (Slack, Teams and
+ * Mattermost hooks: /hooks/<token>, ?key=...) or as user:password@, and the
+ * log is read by more people than the configuration (mode 0640).
+ */
+static void url_for_log(const char *url, char *out, size_t len)
+{
+    const char *sep = strstr(url, "://"), *host, *end, *at;
+    if (!sep) {
+        snprintf(out, len, "the webhook");
+        return;
+    }
+    host = sep + 3;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    if (at)
+        host = at + 1;
+    snprintf(out, len, "%.*s://%.*s%s", (int)(sep - url), url,
+             (int)(end - host), host, *end ? "/..." : "");
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *user)
 {
     (void)p;
@@ -163,8 +185,8 @@ static int post_once(const struct item *it, char *why, size_t len)
 static void send_post(struct delivery *d, const struct item *it)
 {
     double wait = DELIVERY_BACKOFF_FIRST;
-    char why[CURL_ERROR_SIZE + 64];
-    const char *url = it->url;
+    char why[CURL_ERROR_SIZE + 64], url[600];
+    url_for_log(it->url, url, sizeof(url));
     for (int attempt = 1;; attempt++) {
         int rc = post_once(it, why, sizeof(why));
         if (rc == 0) {
@@ -567,7 +589,7 @@ bool delivery_post(struct delivery *d, const char *url, const char *json)
         it->body = strdup(json);
     }
     if (!it || !it->url || !it->body) {
-        SDC_ERROR("webhook: out of memory; %s not queued", url);
+        SDC_ERROR("webhook: out of memory; a report not queued");
         item_free(it);
         return false;
     }

@@ -8,7 +8,10 @@
  *   in a process that does not ignore SIGPIPE (the thread blocks it);
  * - a sendmail that neither reads a large message nor exits: delivery_stop
  *   returns DELIVERY_MAIL_STOP_GRACE seconds later, the child killed and
- *   reaped (no zombie).
+ *   reaped (no zombie);
+ * - a webhook receiver that is down: stopping during the back-off returns
+ *   at once, and the log names scheme, host and port only, never the
+ *   token in the path, the query or user:password@.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,19 +138,20 @@ static void test_mail_child_clean(void **state)
     sprintf(decoy, "%s/decoy-fd", dir);
     /* perl (Essential in Debian) and not sh: dash clears the signal mask
      * for itself and the programs it starts, which would hide it */
-    snprintf(script, sizeof(script),
-             "#!/usr/bin/perl\n"
-             "open(my $s, '<', '/proc/self/status') or die;\n"
-             "my @sig = grep { /^Sig(Blk|Ign):/ } <$s>;\n"
-             "close $s;\n"
-             "my @fd = map { \"$_ -> \" . (readlink($_) // '?') . \"\\n\" }"
-             " glob('/proc/self/fd/*');\n"
-             "my $msg = do { local $/; <STDIN> };\n"
-             "open(my $o, '>', '%s.tmp') or die;\n"
-             "print $o \"ARGS: @ARGV\\n\", @sig, @fd, \"-- message\\n\", $msg;\n"
-             "close $o;\n"
-             "rename('%s.tmp', '%s') or die;\n",
-             out, out, out);
+    snprintf(
+        script, sizeof(script),
+        "#!/usr/bin/perl\n"
+        "open(my $s, '<', '/proc/self/status') or die;\n"
+        "my @sig = grep { /^Sig(Blk|Ign):/ } <$s>;\n"
+        "close $s;\n"
+        "my @fd = map { \"$_ -> \" . (readlink($_) // '?') . \"\\n\" }"
+        " glob('/proc/self/fd/*');\n"
+        "my $msg = do { local $/; <STDIN> };\n"
+        "open(my $o, '>', '%s.tmp') or die;\n"
+        "print $o \"ARGS: @ARGV\\n\", @sig, @fd, \"-- message\\n\", $msg;\n"
+        "close $o;\n"
+        "rename('%s.tmp', '%s') or die;\n",
+        out, out, out);
     assert_true(tu_write_file(sm, script, 0755));
 
     /* as sdcmond's main(): signals blocked, SIGPIPE ignored, and a
@@ -179,8 +183,8 @@ static void test_mail_child_clean(void **state)
     ign = status_mask(text, "SigIgn");
     if (blk != 0)
         fail_msg("sendmail starts with signals blocked: SigBlk %016llx", blk);
-    if (ign & (SIGBIT(SIGPIPE) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) |
-               SIGBIT(SIGHUP)))
+    if (ign &
+        (SIGBIT(SIGPIPE) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP)))
         fail_msg("sendmail starts with signals ignored: SigIgn %016llx", ign);
     /* the listing is there: standard input is the pipe */
     assert_non_null(strstr(text, "/proc/self/fd/0 -> pipe:"));
@@ -214,12 +218,13 @@ static void test_mail_exits_early(void **state)
     sm = malloc(strlen(dir) + 32);
     sprintf(sm, "%s/sendmail", dir);
     /* closes its standard input at once, then fails */
-    snprintf(script, sizeof(script), "#!/bin/sh\nexec 0<&-\nsleep 1\nexit 75\n");
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\nexec 0<&-\nsleep 1\nexit 75\n");
     assert_true(tu_write_file(sm, script, 0755));
     assert_int_equal(delivery_start(&d, &err), SDC_OK);
     assert_true(delivery_mail(d, sm, "ops@example.org", "", "big", text, NULL));
-    snprintf(want, sizeof(want), "mail: %s exited with status 75; 'big' not sent",
-             sm);
+    snprintf(want, sizeof(want),
+             "mail: %s exited with status 75; 'big' not sent", sm);
     assert_true(wait_log(want, 20000));
     snprintf(want, sizeof(want), "mail: writing to %s: %s", sm,
              strerror(EPIPE));
@@ -254,8 +259,8 @@ static void test_mail_stuck_stop(void **state)
              pidf, pidf, pidf);
     assert_true(tu_write_file(sm, script, 0755));
     assert_int_equal(delivery_start(&d, &err), SDC_OK);
-    assert_true(delivery_mail(d, sm, "ops@example.org", "", "stuck", text,
-                              text));
+    assert_true(
+        delivery_mail(d, sm, "ops@example.org", "", "stuck", text, text));
     assert_true(tu_wait_path(pidf, 20000));
     s = tu_read_file(pidf);
     assert_non_null(s);
@@ -286,12 +291,59 @@ static void test_mail_stuck_stop(void **state)
     free(dir);
 }
 
+static void test_webhook_down_stop_redacted(void **state)
+{
+    struct delivery *d = NULL;
+    struct sdc_error err = {0};
+    char url[256], shown[128], want[256];
+    int port = tu_free_port();
+    double t0, took;
+    (void)state;
+    log_reset();
+    assert_true(port > 0);
+    /* nothing listens there: connection refused, tried again in 1 s */
+    snprintf(url, sizeof(url),
+             "http://hookuser:hookpw@127.0.0.1:%d/hooks/T01/SECRETTOKEN"
+             "?key=KEYVALUE",
+             port);
+    snprintf(shown, sizeof(shown), "http://127.0.0.1:%d/...", port);
+    assert_int_equal(delivery_start(&d, &err), SDC_OK);
+    assert_true(delivery_post(d, url, "{\"kind\":\"digest\"}"));
+    snprintf(want, sizeof(want), "webhook: %s: ", shown);
+    assert_true(wait_log("(try 1 of 5); next try in 1 s", 20000));
+    assert_true(log_has(want));
+    t0 = mono();
+    delivery_stop(d);
+    took = mono() - t0;
+    if (took > 2.0)
+        fail_msg("delivery_stop took %.1f s during a back-off", took);
+    snprintf(want, sizeof(want),
+             "webhook: stopping: the report for %s is not delivered", shown);
+    assert_true(log_has(want));
+    assert_false(log_has("SECRETTOKEN"));
+    assert_false(log_has("KEYVALUE"));
+    assert_false(log_has("hookpw"));
+    assert_false(log_has("hookuser"));
+
+    /* a URL with nothing after the host is shown whole */
+    log_reset();
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    assert_int_equal(delivery_start(&d, &err), SDC_OK);
+    assert_true(delivery_post(d, url, "{}"));
+    snprintf(want, sizeof(want), "webhook: http://127.0.0.1:%d: ", port);
+    assert_true(wait_log(want, 20000));
+    delivery_stop(d);
+    /* no delivery: nothing queued, nothing leaked */
+    assert_false(delivery_post(NULL, url, "{}"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mail_child_clean),
         cmocka_unit_test(test_mail_exits_early),
         cmocka_unit_test(test_mail_stuck_stop),
+        cmocka_unit_test(test_webhook_down_stop_redacted),
     };
     int rc;
     sdc_log_set_sink(sink, NULL, SDC_LOG_DEBUG);
