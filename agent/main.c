@@ -494,8 +494,12 @@ int main(int argc, char **argv)
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
-    reports_stop(rep);
+    /* the archives first: a monthly report in progress (it cannot be cut
+     * short) must not keep them unflushed until a stop timeout kills
+     * sdcmond.  The report thread has its own configuration and
+     * connections; killed mid-report, .schedule has the report redone. */
     agent_close(a);
+    reports_stop(rep);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);
     unlink(pidpath);
