@@ -719,7 +719,9 @@ static void *run(void *arg)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     /* below the poller: reports may wait, cycles may not */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        SDC_INFO("reports: cannot lower the report thread's priority: %s",
+                 strerror(errno));
     for (;;) {
         time_t now, dd, md, next;
         bool reload;
