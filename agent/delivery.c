@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +288,33 @@ static void put_qp(struct buf *b, const char *s)
     put(b, "\n", 1);
 }
 
+/*
+ * The multipart boundary.  The parts are report text and HTML, which hold
+ * names from the network (VM names, titles, error texts): a boundary they
+ * could contain would let a VM's name start a part of its own.  "=_" never
+ * occurs in quoted-printable text ('=' is always =3D there, RFC 2045 5.1),
+ * so a boundary with it cannot occur in a part; the random tail keeps it
+ * unguessable as well.
+ */
+static void mime_boundary(char *out, size_t len)
+{
+    unsigned char r[12];
+    size_t n = 0;
+    char *p;
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* no entropy yet: time and address, still never in a part */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(out, len, "=_sdcmon_%lld_%ld_%lx", (long long)ts.tv_sec,
+                 ts.tv_nsec, (unsigned long)(uintptr_t)out);
+        return;
+    }
+    n = (size_t)snprintf(out, len, "=_sdcmon_");
+    p = out + n;
+    for (size_t i = 0; i < sizeof(r) && n + 2 < len; i++, n += 2, p += 2)
+        snprintf(p, len - n, "%02x", r[i]);
+}
+
 static char *mail_message(const struct item *it)
 {
     struct buf b = {0};
@@ -295,8 +324,7 @@ static char *mail_message(const struct item *it)
 
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    snprintf(boundary, sizeof(boundary), "sdcmon-%lld-%ld", (long long)now,
-             (long)getpid());
+    mime_boundary(boundary, sizeof(boundary));
     if (*it->from) {
         puts_(&b, "From: ");
         puts_(&b, it->from);

@@ -4,6 +4,8 @@
  * - the sendmail child starts clean: no signal blocked or ignored (sdcmond
  *   blocks SIGTERM/SIGINT/SIGHUP and ignores SIGPIPE), none of the parent's
  *   descriptors but 0, 1 and 2; the message it reads is the whole message;
+ * - hostile text in the parts (a VM named like the multipart boundary) does
+ *   not start a part of its own;
  * - a sendmail that exits without reading: EPIPE, logged with its status,
  *   in a process that does not ignore SIGPIPE (the thread blocks it);
  * - a sendmail that neither reads a large message nor exits: delivery_stop
@@ -203,6 +205,78 @@ static void test_mail_child_clean(void **state)
     free(dir);
 }
 
+/* Lines of @text equal to @line. */
+static int count_lines(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    int k = 0;
+    for (const char *p = text; p; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == 0))
+            k++;
+    }
+    return k;
+}
+
+/* Hostile text in the parts (a VM named like a MIME boundary, with line
+ * breaks around it, as the HTML part keeps them) cannot start a part: the
+ * message has its two parts and its end, nothing more. */
+static void test_mail_boundary(void **state)
+{
+    char *dir = tu_tmpdir("delivery"), *sm, *out, script[512], *msg;
+    char hostile[16384], boundary[128], line[160];
+    size_t n = 0;
+    const char *b;
+    struct delivery *d = NULL;
+    struct sdc_error err = {0};
+    time_t now = time(NULL);
+    (void)state;
+    assert_non_null(dir);
+    log_reset();
+    sm = malloc(strlen(dir) + 32);
+    out = malloc(strlen(dir) + 32);
+    sprintf(sm, "%s/sendmail", dir);
+    sprintf(out, "%s/mail.out", dir);
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\ncat > '%s.tmp' && mv '%s.tmp' '%s'\n", out, out, out);
+    assert_true(tu_write_file(sm, script, 0755));
+    /* every boundary a time-and-pid scheme could pick around now, and the
+     * start of the one in use */
+    for (time_t t = now - 5; t < now + 60; t++)
+        n += (size_t)snprintf(hostile + n, sizeof(hostile) - n,
+                              "<td>vm\n--sdcmon-%lld-%ld\nContent-Type: "
+                              "text/html\n\n<b>pay here</b>\n</td>\n",
+                              (long long)t, (long)getpid());
+    n += (size_t)snprintf(hostile + n, sizeof(hostile) - n,
+                          "\n--=_sdcmon_\n--=_sdcmon_--\n");
+    assert_true(n < sizeof(hostile) - 1);
+    assert_int_equal(delivery_start(&d, &err), SDC_OK);
+    assert_true(delivery_mail(d, sm, "ops@example.org", "", "hostile", hostile,
+                              hostile));
+    assert_true(wait_log("handed to", 20000));
+    delivery_stop(d);
+    msg = tu_read_file(out);
+    assert_non_null(msg);
+    b = strstr(msg, "boundary=\"");
+    assert_non_null(b);
+    b += strlen("boundary=\"");
+    assert_true(strcspn(b, "\"") < sizeof(boundary));
+    snprintf(boundary, sizeof(boundary), "%.*s", (int)strcspn(b, "\""), b);
+    assert_true(strlen(boundary) > 20);
+    snprintf(line, sizeof(line), "--%s", boundary);
+    assert_int_equal(count_lines(msg, line), 2);
+    snprintf(line, sizeof(line), "--%s--", boundary);
+    assert_int_equal(count_lines(msg, line), 1);
+    /* and the hostile lines are there, as text */
+    assert_non_null(strstr(msg, "\n<td>vm\n"));
+    free(msg);
+    free(sm);
+    free(out);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_mail_exits_early(void **state)
 {
     char *dir = tu_tmpdir("delivery"), *sm, script[256], want[600];
@@ -341,6 +415,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mail_child_clean),
+        cmocka_unit_test(test_mail_boundary),
         cmocka_unit_test(test_mail_exits_early),
         cmocka_unit_test(test_mail_stuck_stop),
         cmocka_unit_test(test_webhook_down_stop_redacted),
