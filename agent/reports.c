@@ -705,6 +705,47 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     save_state(r);
 }
 
+/*
+ * A record of reports done later than the next one due: the clock was set
+ * back (a machine that booted with its clock years ahead, then corrected
+ * by NTP).  Left alone, no report would run until that time came again;
+ * start the schedule afresh from now instead, logged.  (A record equal to
+ * the next time due is a clock stepped back a little after that report:
+ * it is not written twice.)
+ */
+static void check_clock(struct reports *r, time_t now)
+{
+    const struct sdc_reports_cfg *rc = &r->cfg->reports;
+    time_t dn = reports_daily_next(now, rc->daily_digest_second);
+    time_t mn =
+        reports_monthly_next(now, rc->monthly_day, REPORTS_MONTHLY_SECOND);
+    char a[32], b[32];
+    bool changed = false;
+    if (r->st.digest_done > dn) {
+        fmt_local(r->st.digest_done, a, sizeof(a));
+        fmt_local(now, b, sizeof(b));
+        SDC_WARN("reports: %s records a digest due at %s, after the clock's "
+                 "%s (was the clock set back?): the digest schedule starts "
+                 "afresh from now",
+                 r->state_path, a, b);
+        r->st.digest_done = reports_daily_last(now, rc->daily_digest_second);
+        changed = true;
+    }
+    if (r->st.monthly_done > mn) {
+        fmt_local(r->st.monthly_done, a, sizeof(a));
+        fmt_local(now, b, sizeof(b));
+        SDC_WARN("reports: %s records a monthly report due at %s, after the "
+                 "clock's %s (was the clock set back?): the monthly schedule "
+                 "starts afresh from now",
+                 r->state_path, a, b);
+        r->st.monthly_done =
+            reports_monthly_last(now, rc->monthly_day, REPORTS_MONTHLY_SECOND);
+        changed = true;
+    }
+    if (changed)
+        save_state(r);
+}
+
 static void *run(void *arg)
 {
     struct reports *r = arg;
@@ -735,6 +776,7 @@ static void *run(void *arg)
             do_reload(r);
         now = time(NULL);
         if (r->cfg->reports.scheduled) {
+            check_clock(r, now);
             dd = reports_daily_last(now, r->cfg->reports.daily_digest_second);
             md = reports_monthly_last(now, r->cfg->reports.monthly_day,
                                       REPORTS_MONTHLY_SECOND);

@@ -16,6 +16,8 @@
  *   step while the report was held.
  * - A monthly report missed while sdcmond was down (the record's last
  *   monthly run two months back) is run at start.
+ * - A record from a clock that ran a year ahead: the schedule starts afresh
+ *   (logged) and today's digest is written on time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -566,12 +568,67 @@ static void test_missed_monthly(void **state)
     free(r.dir);
 }
 
+/* A record from a clock that ran ahead (years in the future): the
+ * schedule starts afresh, logged, and today's digest is written on time
+ * instead of in a year. */
+static void test_record_in_future(void **state)
+{
+    struct run r = {0};
+    char body[1024], rec[512], hhmmss[16], date[16], *path, *log;
+    time_t due, ahead = time(NULL) + 400L * 86400;
+    (void)state;
+
+    r.dir = tu_tmpdir("reports-future");
+    assert_non_null(r.dir);
+    time_ahead(6, hhmmss, sizeof(hhmmss), &due);
+    today(date, sizeof(date), due);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; };\n",
+             hhmmss);
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    path = it_path(r.dir, "data/reports");
+    assert_int_equal(tu_runf(NULL, "mkdir -p '%s'", path), 0);
+    free(path);
+    path = it_path(r.dir, "data/reports/.schedule");
+    snprintf(rec, sizeof(rec),
+             "digest_done %lld\nmonthly_done %lld\nrunning \n"
+             "running_due 0\nrunning_since 0\n",
+             (long long)ahead, (long long)ahead);
+    assert_true(tu_write_file(path, rec, 0644));
+    free(path);
+    start(&r);
+    assert_true(
+        it_wait_log(r.dir, "the digest schedule starts afresh", 1, 20000));
+    assert_true(
+        it_wait_log(r.dir, "the monthly schedule starts afresh", 1, 5000));
+    assert_true(it_wait_log(r.dir, "digest: writing the digest of", 1, 30000));
+    assert_true(it_wait_log(r.dir, "written to", 1, 30000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(state_value(r.dir, "digest_done"), (long long)due);
+    assert_true(state_value(r.dir, "monthly_done") < (long long)time(NULL));
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    assert_null(strstr(log, "monthly report: writing"));
+    free(log);
+    path = it_path(r.dir, "data/reports/digest/%s/report.json", date);
+    assert_int_equal(tu_runf(NULL, "test -s '%s'", path), 0);
+    free(path);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest_webhook_mail),
         cmocka_unit_test(test_kill_mid_report),
         cmocka_unit_test(test_missed_monthly),
+        cmocka_unit_test(test_record_in_future),
     };
     setenv("SDCMON_TEMPLATES", SDC_SOURCE_DIR "/templates", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
