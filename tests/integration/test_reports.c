@@ -273,6 +273,37 @@ static bool state_running(const char *dir, const char *kind)
     return yes;
 }
 
+/* Every thread of @pid but the main one blocks SIGTERM, SIGINT and SIGHUP
+ * (main takes them with sigtimedwait, and while it waits the kernel shows
+ * them unblocked there; a thread that did not block them could take one
+ * and kill the process, or swallow a SIGHUP); @return: the number of
+ * threads checked. */
+static int check_threads_block_signals(pid_t pid)
+{
+    char *out = NULL, cmd[128];
+    int n = 0;
+    const unsigned long long want = (1ULL << (SIGTERM - 1)) |
+                                    (1ULL << (SIGINT - 1)) |
+                                    (1ULL << (SIGHUP - 1));
+    snprintf(cmd, sizeof(cmd),
+             "for t in /proc/%ld/task/*; do [ ${t##*/} = %ld ] ||"
+             " echo \"${t##*/} $(sed -n 's/^SigBlk:\\s*//p' $t/status)\";"
+             " done",
+             (long)pid, (long)pid);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char *mask = strrchr(line, ' ');
+        unsigned long long blk;
+        assert_non_null(mask);
+        blk = strtoull(mask + 1, NULL, 16);
+        if ((blk & want) != want)
+            fail_msg("thread '%s' does not block SIGTERM/SIGINT/SIGHUP", line);
+        n++;
+    }
+    free(out);
+    return n;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_digest_webhook_mail(void **state)
@@ -315,6 +346,8 @@ static void test_digest_webhook_mail(void **state)
     start(&r);
     assert_true(it_wait_log(r.dir, "webhook: delivered", 1, 40000));
     assert_true(it_wait_log(r.dir, "handed to", 1, 10000));
+    /* the hypervisor's, the report thread, two delivery threads... */
+    assert_true(check_threads_block_signals(r.pid) >= 4);
     /* a few cycles after the report */
     assert_true(it_wait_log(r.dir, "info: cycle ", 14, 20000));
     assert_int_equal(tu_stop(r.pid, 10000), 0);
