@@ -189,6 +189,15 @@ static void today(char *buf, size_t len, time_t t)
     strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
+/*
+ * How far ahead of sdcmond's start the digest is set.  sdcmond must be up
+ * and cycling by then, 2 s before (check_on_step spans from due - 2), and
+ * a first start owes nothing for a time already passed: with 4 or 5 s, a
+ * start slowed by a loaded machine (and the sanitizers) left a margin
+ * under a second.
+ */
+#define REPORT_LEAD 8
+
 /* "HH:MM:SS" @ahead seconds from now; the due time in *@due. */
 static void time_ahead(int ahead, char *buf, size_t len, time_t *due)
 {
@@ -328,7 +337,7 @@ static void test_digest_webhook_mail(void **state)
     {
         char *sm = it_path(r.dir, "sendmail");
         assert_true(tu_write_file(sm, body, 0755));
-        time_ahead(5, hhmmss, sizeof(hhmmss), &due);
+        time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
         today(date, sizeof(date), due);
         snprintf(body, sizeof(body),
                  "step = 1;\nweb = { listen = \"\"; };\n"
@@ -447,7 +456,7 @@ static void test_kill_mid_report(void **state)
 
     r.dir = tu_tmpdir("reports-kill");
     assert_non_null(r.dir);
-    time_ahead(4, hhmmss, sizeof(hhmmss), &due);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
     today(date, sizeof(date), due);
     snprintf(body, sizeof(body),
              "step = 1;\nweb = { listen = \"\"; };\n"
@@ -613,7 +622,7 @@ static void test_record_in_future(void **state)
 
     r.dir = tu_tmpdir("reports-future");
     assert_non_null(r.dir);
-    time_ahead(6, hhmmss, sizeof(hhmmss), &due);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
     today(date, sizeof(date), due);
     snprintf(body, sizeof(body),
              "step = 1;\nweb = { listen = \"\"; };\n"
