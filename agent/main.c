@@ -455,8 +455,10 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
+            struct agent *was = a;
             a = reload(a, o.config);
-            reports_reload(rep);
+            if (a != was) /* the same file the agent just took */
+                reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
             continue;
         }
@@ -489,8 +491,10 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
+            struct agent *was = a;
             a = reload(a, o.config);
-            reports_reload(rep);
+            if (a != was)
+                reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }

@@ -49,6 +49,7 @@ struct reports {
     pthread_cond_t cond; /* CLOCK_MONOTONIC */
     bool stop;
     bool reload;
+    struct sdc_config *pending; /* loaded by reports_reload, not yet in use */
 };
 
 static bool stopping(struct reports *r)
@@ -644,19 +645,22 @@ static void run_monthly(struct reports *r, time_t due)
 
 /* -------------------------------------------------------------- thread */
 
+/* Take the configuration reports_reload() staged, between reports. */
 static void do_reload(struct reports *r)
 {
-    struct sdc_config *cfg = NULL;
-    struct sdc_error e;
-    if (sdc_config_load(r->config_path, &cfg, &e) != SDC_OK) {
-        SDC_ERROR("reports: reload: %s; keeping the running configuration",
-                  e.msg);
+    struct sdc_config *cfg;
+    pthread_mutex_lock(&r->lock);
+    cfg = r->pending;
+    r->pending = NULL;
+    pthread_mutex_unlock(&r->lock);
+    if (!cfg)
         return;
-    }
     sdc_config_free(r->cfg);
     r->cfg = cfg;
     mkdirs(r->cfg->reports.dir);
     snprintf(r->state_path, sizeof(r->state_path), "%s/.schedule",
+             r->cfg->reports.dir);
+    SDC_INFO("reports: configuration reloaded (reports in %s)",
              r->cfg->reports.dir);
 }
 
@@ -888,12 +892,25 @@ fail:
 
 void reports_reload(struct reports *r)
 {
+    struct sdc_config *cfg = NULL, *old;
+    struct sdc_error e;
     if (!r)
         return;
+    /* read now, on the caller's thread, right after the caller's own
+     * reading: the report thread may be busy for minutes, and the file
+     * may be half rewritten by then */
+    if (sdc_config_load(r->config_path, &cfg, &e) != SDC_OK) {
+        SDC_ERROR("reports: reload: %s; keeping the running configuration",
+                  e.msg);
+        return;
+    }
     pthread_mutex_lock(&r->lock);
+    old = r->pending;
+    r->pending = cfg;
     r->reload = true;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
+    sdc_config_free(old);
 }
 
 void reports_stop(struct reports *r)
@@ -909,6 +926,7 @@ void reports_stop(struct reports *r)
     delivery_stop(r->mail);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
+    sdc_config_free(r->pending);
     sdc_config_free(r->cfg);
     free(r->config_path);
     free(r);

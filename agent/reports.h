@@ -58,8 +58,13 @@ struct reports;
 enum sdc_rc reports_start(const char *config_path, struct reports **out,
                           struct sdc_error *err);
 
-/* reports_reload - re-read the configuration before the next report (an
- * invalid one is logged and the old one kept). */
+/*
+ * reports_reload - re-read the configuration now, on the calling thread
+ * (call it right after the agent's own successful reload, so both read the
+ * same file), and use it from the next report on; a report in progress
+ * keeps the configuration it started with.  An invalid one is logged and
+ * the running one kept.
+ */
 void reports_reload(struct reports *r);
 
 /*

@@ -18,6 +18,8 @@
  *   monthly run two months back) is run at start.
  * - A record from a clock that ran a year ahead: the schedule starts afresh
  *   (logged) and today's digest is written on time.
+ * - SIGHUP while a report is held: the report thread takes the file as the
+ *   agent read it then, not as it is when the report is done.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -684,6 +686,76 @@ static void test_record_in_future(void **state)
     free(r.dir);
 }
 
+/* SIGHUP while a report is being written (held): the report thread takes
+ * the configuration the agent read at the SIGHUP, not whatever the file
+ * holds when the report is done (here: rewritten again since). */
+static void test_reload_during_report(void **state)
+{
+    struct run r = {0};
+    char body[1024], hhmmss[16], *rb, *rc_, *conf;
+    time_t due;
+    (void)state;
+
+    r.dir = tu_tmpdir("reports-reload");
+    assert_non_null(r.dir);
+    rb = it_path(r.dir, "reports-b");
+    rc_ = it_path(r.dir, "reports-c");
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; };\n",
+             hhmmss);
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    setenv("SDCMON_TEST_REPORT_PAUSE", "6", 1);
+    start(&r);
+    unsetenv("SDCMON_TEST_REPORT_PAUSE");
+    assert_true(it_wait_log(r.dir, "holding the digest", 1, 20000));
+
+    /* B, SIGHUP, and once the agent has taken it, C without a SIGHUP */
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; dir = \"%s\"; };\n",
+             hhmmss, rb);
+    conf = it_write_config(r.dir, body);
+    assert_non_null(conf);
+    free(conf);
+    assert_int_equal(kill(r.pid, SIGHUP), 0);
+    assert_true(it_wait_log(r.dir, "reload: 1 hypervisors", 1, 10000));
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; dir = \"%s\"; };\n",
+             hhmmss, rc_);
+    conf = it_write_config(r.dir, body);
+    assert_non_null(conf);
+    free(conf);
+
+    /* the held digest is written where it started, then B is taken */
+    assert_true(it_wait_log(r.dir, "written to", 1, 30000));
+    assert_true(
+        it_wait_log(r.dir, "reports: configuration reloaded", 1, 10000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    {
+        char want[700];
+        snprintf(want, sizeof(want), "configuration reloaded (reports in %s)",
+                 rb);
+        assert_true(it_wait_log(r.dir, want, 1, 0));
+    }
+    assert_int_equal(tu_runf(NULL, "test -d '%s'", rb), 0);
+    assert_int_equal(tu_runf(NULL, "test -e '%s'", rc_), 1);
+    free(rb);
+    free(rc_);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_kill_mid_report),
         cmocka_unit_test(test_missed_monthly),
         cmocka_unit_test(test_record_in_future),
+        cmocka_unit_test(test_reload_during_report),
     };
     setenv("SDCMON_TEMPLATES", SDC_SOURCE_DIR "/templates", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
