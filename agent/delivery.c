@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +106,28 @@ static bool pause_or_stop(struct delivery *d, double seconds)
 
 /* ------------------------------------------------------------ webhook */
 
+/*
+ * @url as it may be logged: scheme and host (with the port) only.  Webhook
+ * URLs carry their secret in the path or the query (Slack, Teams and
+ * Mattermost hooks: /hooks/<token>, ?key=...) or as user:password@, and the
+ * log is read by more people than the configuration (mode 0640).
+ */
+static void url_for_log(const char *url, char *out, size_t len)
+{
+    const char *sep = strstr(url, "://"), *host, *end, *at;
+    if (!sep) {
+        snprintf(out, len, "the webhook");
+        return;
+    }
+    host = sep + 3;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    if (at)
+        host = at + 1;
+    snprintf(out, len, "%.*s://%.*s%s", (int)(sep - url), url,
+             (int)(end - host), host, *end ? "/..." : "");
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *user)
 {
     (void)p;
@@ -162,28 +187,29 @@ static int post_once(const struct item *it, char *why, size_t len)
 static void send_post(struct delivery *d, const struct item *it)
 {
     double wait = DELIVERY_BACKOFF_FIRST;
-    char why[CURL_ERROR_SIZE + 64];
+    char why[CURL_ERROR_SIZE + 64], url[600];
+    url_for_log(it->url, url, sizeof(url));
     for (int attempt = 1;; attempt++) {
         int rc = post_once(it, why, sizeof(why));
         if (rc == 0) {
-            SDC_INFO("webhook: delivered to %s (try %d)", it->url, attempt);
+            SDC_INFO("webhook: delivered to %s (try %d)", url, attempt);
             return;
         }
         if (rc == 2) {
             SDC_ERROR("webhook: %s refused the report: %s; not tried again",
-                      it->url, why);
+                      url, why);
             return;
         }
         if (attempt >= DELIVERY_TRIES) {
-            SDC_ERROR("webhook: %s: %s; gave up after %d tries", it->url, why,
+            SDC_ERROR("webhook: %s: %s; gave up after %d tries", url, why,
                       attempt);
             return;
         }
-        SDC_WARN("webhook: %s: %s (try %d of %d); next try in %.0f s", it->url,
-                 why, attempt, DELIVERY_TRIES, wait);
+        SDC_WARN("webhook: %s: %s (try %d of %d); next try in %.0f s", url, why,
+                 attempt, DELIVERY_TRIES, wait);
         if (pause_or_stop(d, wait)) {
             SDC_WARN("webhook: stopping: the report for %s is not delivered",
-                     it->url);
+                     url);
             return;
         }
         wait = fmin(wait * 2, DELIVERY_BACKOFF_MAX);
@@ -262,6 +288,33 @@ static void put_qp(struct buf *b, const char *s)
     put(b, "\n", 1);
 }
 
+/*
+ * The multipart boundary.  The parts are report text and HTML, which hold
+ * names from the network (VM names, titles, error texts): a boundary they
+ * could contain would let a VM's name start a part of its own.  "=_" never
+ * occurs in quoted-printable text ('=' is always =3D there, RFC 2045 5.1),
+ * so a boundary with it cannot occur in a part; the random tail keeps it
+ * unguessable as well.
+ */
+static void mime_boundary(char *out, size_t len)
+{
+    unsigned char r[12];
+    size_t n = 0;
+    char *p;
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* no entropy yet: time and address, still never in a part */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(out, len, "=_sdcmon_%lld_%ld_%lx", (long long)ts.tv_sec,
+                 ts.tv_nsec, (unsigned long)(uintptr_t)out);
+        return;
+    }
+    n = (size_t)snprintf(out, len, "=_sdcmon_");
+    p = out + n;
+    for (size_t i = 0; i < sizeof(r) && n + 2 < len; i++, n += 2, p += 2)
+        snprintf(p, len - n, "%02x", r[i]);
+}
+
 static char *mail_message(const struct item *it)
 {
     struct buf b = {0};
@@ -271,8 +324,7 @@ static char *mail_message(const struct item *it)
 
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    snprintf(boundary, sizeof(boundary), "sdcmon-%lld-%ld", (long long)now,
-             (long)getpid());
+    mime_boundary(boundary, sizeof(boundary));
     if (*it->from) {
         puts_(&b, "From: ");
         puts_(&b, it->from);
@@ -312,18 +364,80 @@ static char *mail_message(const struct item *it)
     return b.p;
 }
 
+static bool stop_asked(struct delivery *d)
+{
+    bool stop;
+    pthread_mutex_lock(&d->lock);
+    stop = d->stop;
+    pthread_mutex_unlock(&d->lock);
+    return stop;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Start @it->sendmail with the read end of a pipe as its standard input:
+ * the signal mask emptied and the signals sdcmond blocks or ignores back
+ * to their defaults (a child inherits both across exec: a sendmail that
+ * ignores SIGPIPE and cannot be stopped with SIGTERM otherwise), and no
+ * descriptor of sdcmond's but 0, 1 and 2 (archives, the inventory, the web
+ * server's sockets).  @return: the errno of the failure, or 0.
+ */
+static int spawn_sendmail(const struct item *it, int in_fd, pid_t *pid)
+{
+    static const int reset[] = {SIGPIPE, SIGTERM, SIGINT,  SIGHUP, SIGQUIT,
+                                SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+    char *argv[] = {it->sendmail, "-t", "-oi", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, dfl;
+    int e;
+
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+        sigaddset(&dfl, reset[i]);
+    if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+        return e;
+    if ((e = posix_spawnattr_init(&at)) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return e;
+    }
+    if (!(e = posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO)) &&
+        !(e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) &&
+        !(e = posix_spawnattr_setsigmask(&at, &none)) &&
+        !(e = posix_spawnattr_setsigdefault(&at, &dfl)) &&
+        !(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+                                                POSIX_SPAWN_SETSIGDEF)))
+        e = posix_spawn(pid, it->sendmail, &fa, &at, argv, environ);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+    return e;
+}
+
+/*
+ * Hand the message to sendmail and wait for it, all within
+ * DELIVERY_MAIL_TIMEOUT seconds, and within DELIVERY_MAIL_STOP_GRACE seconds
+ * once sdcmond is stopping: the pipe is written without blocking, so a
+ * sendmail that neither reads nor exits is killed (and reaped) on time
+ * instead of holding the thread, and sdcmond's exit, for ever.  A sendmail
+ * that exits before reading everything is an EPIPE here (the thread blocks
+ * SIGPIPE), logged.
+ */
 static void send_mail(struct delivery *d, const struct item *it)
 {
     char *msg = mail_message(it);
-    char *argv[] = {it->sendmail, "-t", "-oi", NULL};
-    posix_spawn_file_actions_t fa;
-    int pfd[2];
+    int pfd[2], fd, status = 0, e;
     pid_t pid;
-    int status = 0, e;
     size_t off = 0, len;
-    struct timespec t0, now;
+    double deadline, stop_deadline = 0;
+    bool killed = false, lost = false, write_err = false;
 
-    (void)d;
     if (!msg) {
         SDC_ERROR("mail: out of memory; the digest is not mailed");
         return;
@@ -334,51 +448,82 @@ static void send_mail(struct delivery *d, const struct item *it)
         free(msg);
         return;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
-    e = posix_spawn(&pid, it->sendmail, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    e = spawn_sendmail(it, pfd[0], &pid);
     close(pfd[0]);
+    fd = pfd[1];
     if (e != 0) {
         SDC_ERROR("mail: cannot run %s: %s", it->sendmail, strerror(e));
-        close(pfd[1]);
+        close(fd);
         free(msg);
         return;
     }
-    while (off < len) {
-        ssize_t w = write(pfd[1], msg + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            SDC_ERROR("mail: writing to %s: %s", it->sendmail,
-                      w < 0 ? strerror(errno) : "closed");
-            break;
-        }
-        off += (size_t)w;
-    }
-    close(pfd[1]);
-    free(msg);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    deadline = mono_now() + DELIVERY_MAIL_TIMEOUT;
     for (;;) {
+        double now = mono_now(), until = deadline;
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             break;
         if (r < 0 && errno != EINTR) {
             SDC_ERROR("mail: waiting for %s: %s", it->sendmail,
                       strerror(errno));
-            return;
+            lost = true;
+            break;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec > DELIVERY_MAIL_TIMEOUT) {
+        if (stop_deadline == 0 && stop_asked(d))
+            stop_deadline = now + DELIVERY_MAIL_STOP_GRACE;
+        if (stop_deadline > 0 && stop_deadline < until)
+            until = stop_deadline;
+        if (now >= until) {
             kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            SDC_ERROR("mail: %s ran longer than %d s: killed", it->sendmail,
-                      DELIVERY_MAIL_TIMEOUT);
-            return;
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            killed = true;
+            break;
         }
-        usleep(20000);
+        if (fd < 0) {
+            usleep(20000);
+            continue;
+        }
+        {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            ssize_t w;
+            if (poll(&p, 1, 20) == 0)
+                continue;
+            w = write(fd, msg + off, len - off);
+            if (w > 0) {
+                off += (size_t)w;
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                SDC_ERROR("mail: writing to %s: %s", it->sendmail,
+                          strerror(errno));
+                write_err = true;
+            }
+            if (off == len || write_err) {
+                close(fd); /* the end of the message */
+                fd = -1;
+            }
+        }
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (fd >= 0)
+        close(fd);
+    free(msg);
+    if (killed) {
+        if (stop_deadline > 0 && stop_deadline <= deadline)
+            SDC_ERROR("mail: sdcmond is stopping and %s had not finished "
+                      "%d s later: killed; '%s' not sent",
+                      it->sendmail, DELIVERY_MAIL_STOP_GRACE, it->subject);
+        else
+            SDC_ERROR("mail: %s ran longer than %d s: killed; '%s' not sent",
+                      it->sendmail, DELIVERY_MAIL_TIMEOUT, it->subject);
+        return;
+    }
+    if (lost)
+        return;
+    if (off < len && !write_err)
+        SDC_ERROR("mail: %s exited before reading the whole message (%zu "
+                  "of %zu bytes)",
+                  it->sendmail, off, len);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && off == len)
         SDC_INFO("mail: '%s' handed to %s for %s", it->subject, it->sendmail,
                  it->to);
     else if (WIFEXITED(status))
@@ -395,6 +540,16 @@ static void send_mail(struct delivery *d, const struct item *it)
 static void *run(void *arg)
 {
     struct delivery *d = arg;
+    sigset_t set;
+    /* Signals are main()'s (sigtimedwait) whatever the thread that started
+     * this one blocked; SIGPIPE too: a sendmail or a receiver that goes
+     * away is an EPIPE here, not the end of sdcmond. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (;;) {
         struct item *it = NULL;
         pthread_mutex_lock(&d->lock);
@@ -452,16 +607,17 @@ enum sdc_rc delivery_start(struct delivery **out, struct sdc_error *err)
 
 bool delivery_post(struct delivery *d, const char *url, const char *json)
 {
-    struct item *it = calloc(1, sizeof(*it));
+    struct item *it;
     if (!d)
         return false;
+    it = calloc(1, sizeof(*it));
     if (it) {
         it->kind = ITEM_POST;
         it->url = strdup(url);
         it->body = strdup(json);
     }
     if (!it || !it->url || !it->body) {
-        SDC_ERROR("webhook: out of memory; %s not queued", url);
+        SDC_ERROR("webhook: out of memory; a report not queued");
         item_free(it);
         return false;
     }
@@ -472,9 +628,10 @@ bool delivery_mail(struct delivery *d, const char *sendmail, const char *to,
                    const char *from, const char *subject, const char *text,
                    const char *html)
 {
-    struct item *it = calloc(1, sizeof(*it));
+    struct item *it;
     if (!d)
         return false;
+    it = calloc(1, sizeof(*it));
     if (it) {
         it->kind = ITEM_MAIL;
         it->sendmail = strdup(sendmail);

@@ -14,8 +14,11 @@
  * - a mail: a MIME message (text/plain and, when given, text/html as
  *   multipart/alternative, both quoted-printable) written to the standard
  *   input of `SENDMAIL -t -oi` (posix_spawn, no shell), which takes the
- *   recipients from the To: header.  A sendmail that exits non-zero or
- *   runs past DELIVERY_MAIL_TIMEOUT seconds is logged (and killed).
+ *   recipients from the To: header.  It starts with no signal blocked or
+ *   ignored and no descriptor of sdcmond's but 0, 1 and 2.  A sendmail that
+ *   exits non-zero, exits before reading the whole message, or runs past
+ *   DELIVERY_MAIL_TIMEOUT seconds (writing included) is logged (and killed,
+ *   and reaped).
  *
  * A full queue (DELIVERY_QUEUE items) refuses new items, logged.  Items
  * carry their own settings (URL, addresses), so a reload of the config
@@ -35,6 +38,7 @@
 #define DELIVERY_CONNECT_TIMEOUT 5L /* seconds */
 #define DELIVERY_TIMEOUT 10L
 #define DELIVERY_MAIL_TIMEOUT 60
+#define DELIVERY_MAIL_STOP_GRACE 5 /* seconds sendmail gets once stopping */
 
 struct delivery;
 
@@ -60,8 +64,9 @@ bool delivery_mail(struct delivery *d, const char *sendmail, const char *to,
 
 /*
  * delivery_stop - stop the thread: the item being sent finishes its current
- * try (bounded by the timeouts); what is still queued or waiting for a
- * retry is dropped, logged.  NULL allowed.
+ * try (bounded by the timeouts; a sendmail still running
+ * DELIVERY_MAIL_STOP_GRACE seconds after the stop is killed); what is
+ * still queued or waiting for a retry is dropped, logged.  NULL allowed.
  */
 void delivery_stop(struct delivery *d);
 

@@ -493,8 +493,10 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
+            struct agent *was = a;
             a = reload(a, o.config);
-            reports_reload(rep);
+            if (a != was) /* the same file the agent just took */
+                reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
             continue;
         }
@@ -527,14 +529,21 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
+            struct agent *was = a;
             a = reload(a, o.config);
-            reports_reload(rep);
+            if (a != was)
+                reports_reload(rep);
             next = (double)sched_first_start(wall_now(), a->cfg->step);
         }
     }
+    /* the archives first: a monthly report in progress (it cannot be cut
+     * short) must not keep them unflushed until a stop timeout kills
+     * sdcmond.  The report thread has its own configuration and
+     * connections; killed mid-report, .schedule has the report redone.
+     * The web view reads only the snapshots, which outlive the agent. */
+    agent_close(a);
     reports_stop(rep);
     web_stop();
-    agent_close(a);
     snap_store_destroy(&web_snaps);
     SDC_NOTICE("sdcmond stopped");
     close(pid_fd);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct reports {
     pthread_cond_t cond; /* CLOCK_MONOTONIC */
     bool stop;
     bool reload;
+    struct sdc_config *pending; /* loaded by reports_reload, not yet in use */
 };
 
 static bool stopping(struct reports *r)
@@ -60,18 +62,80 @@ static double fig_value_of(const json_t *h, const char *key)
 
 /* ----------------------------------------------------------- schedule */
 
+/* -1, 0, 1 as local wall-clock time @a is before, at, after @b (date and
+ * time of day; both normalised). */
+static int wall_cmp(const struct tm *a, const struct tm *b)
+{
+    const int x[] = {a->tm_year, a->tm_mon, a->tm_mday,
+                     a->tm_hour, a->tm_min, a->tm_sec};
+    const int y[] = {b->tm_year, b->tm_mon, b->tm_mday,
+                     b->tm_hour, b->tm_min, b->tm_sec};
+    for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+/*
+ * The time @second after local midnight of the day @mday of month @mon0
+ * (both normalised, so mday 0 is the month before's last day).  Every call
+ * gives the same answer for the same day, whatever the clock says and
+ * whatever mktime() was asked before (glibc's mktime reads an ambiguous or
+ * skipped time with a hint left by its previous call, so tm_isdst = -1
+ * alone could put the digest at either 02:30 of the night the clocks go
+ * back, and run it twice):
+ * - a wall-clock time that occurs twice (DST ends) is its first occurrence;
+ * - a time the clock skips (DST starts: 02:00 jumps to 03:00) is the moment
+ *   the clock skips it (03:00), as cron does.
+ */
 static time_t at_local(int year, int mon0, int mday, int second)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon0;
-    tm.tm_mday = mday;
-    tm.tm_hour = second / 3600;
-    tm.tm_min = second / 60 % 60;
-    tm.tm_sec = second % 60;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
+    struct tm want, tm, got;
+    time_t best = (time_t)-1, lo = (time_t)-1, hi = (time_t)-1;
+
+    /* the date, normalised at noon (which every day has) */
+    memset(&want, 0, sizeof(want));
+    want.tm_year = year - 1900;
+    want.tm_mon = mon0;
+    want.tm_mday = mday;
+    want.tm_hour = 12;
+    want.tm_isdst = -1;
+    if (mktime(&want) == (time_t)-1)
+        return (time_t)-1;
+    want.tm_hour = second / 3600;
+    want.tm_min = second / 60 % 60;
+    want.tm_sec = second % 60;
+
+    /* read as standard time and as summer time; keep the readings that
+     * show that very wall-clock time, the earliest */
+    for (int dst = 0; dst <= 1; dst++) {
+        time_t t;
+        tm = want;
+        tm.tm_isdst = dst;
+        t = mktime(&tm);
+        if (t == (time_t)-1 || !localtime_r(&t, &got))
+            continue;
+        if (lo == (time_t)-1 || t < lo)
+            lo = t;
+        if (hi == (time_t)-1 || t > hi)
+            hi = t;
+        if (wall_cmp(&got, &want) == 0 && (best == (time_t)-1 || t < best))
+            best = t;
+    }
+    if (best != (time_t)-1 || lo == (time_t)-1)
+        return best;
+    /* skipped: the first second whose wall-clock time is past it (the
+     * clock's jump lies between the two readings) */
+    while (lo < hi) {
+        time_t mid = lo + (hi - lo) / 2;
+        if (!localtime_r(&mid, &got))
+            return hi;
+        if (wall_cmp(&got, &want) >= 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
 
 time_t reports_daily_last(time_t now, int second)
@@ -632,19 +696,22 @@ static void run_monthly(struct reports *r, time_t due)
 
 /* -------------------------------------------------------------- thread */
 
+/* Take the configuration reports_reload() staged, between reports. */
 static void do_reload(struct reports *r)
 {
-    struct sdc_config *cfg = NULL;
-    struct sdc_error e;
-    if (sdc_config_load(r->config_path, &cfg, &e) != SDC_OK) {
-        SDC_ERROR("reports: reload: %s; keeping the running configuration",
-                  e.msg);
+    struct sdc_config *cfg;
+    pthread_mutex_lock(&r->lock);
+    cfg = r->pending;
+    r->pending = NULL;
+    pthread_mutex_unlock(&r->lock);
+    if (!cfg)
         return;
-    }
     sdc_config_free(r->cfg);
     r->cfg = cfg;
     mkdirs(r->cfg->reports.dir);
     snprintf(r->state_path, sizeof(r->state_path), "%s/.schedule",
+             r->cfg->reports.dir);
+    SDC_INFO("reports: configuration reloaded (reports in %s)",
              r->cfg->reports.dir);
 }
 
@@ -693,12 +760,64 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     save_state(r);
 }
 
+/*
+ * A record of reports done later than the next one due: the clock was set
+ * back (a machine that booted with its clock years ahead, then corrected
+ * by NTP).  Left alone, no report would run until that time came again;
+ * start the schedule afresh from now instead, logged.  (A record equal to
+ * the next time due is a clock stepped back a little after that report:
+ * it is not written twice.)
+ */
+static void check_clock(struct reports *r, time_t now)
+{
+    const struct sdc_reports_cfg *rc = &r->cfg->reports;
+    time_t dn = reports_daily_next(now, rc->daily_digest_second);
+    time_t mn =
+        reports_monthly_next(now, rc->monthly_day, REPORTS_MONTHLY_SECOND);
+    char a[32], b[32];
+    bool changed = false;
+    if (r->st.digest_done > dn) {
+        fmt_local(r->st.digest_done, a, sizeof(a));
+        fmt_local(now, b, sizeof(b));
+        SDC_WARN("reports: %s records a digest due at %s, after the clock's "
+                 "%s (was the clock set back?): the digest schedule starts "
+                 "afresh from now",
+                 r->state_path, a, b);
+        r->st.digest_done = reports_daily_last(now, rc->daily_digest_second);
+        changed = true;
+    }
+    if (r->st.monthly_done > mn) {
+        fmt_local(r->st.monthly_done, a, sizeof(a));
+        fmt_local(now, b, sizeof(b));
+        SDC_WARN("reports: %s records a monthly report due at %s, after the "
+                 "clock's %s (was the clock set back?): the monthly schedule "
+                 "starts afresh from now",
+                 r->state_path, a, b);
+        r->st.monthly_done =
+            reports_monthly_last(now, rc->monthly_day, REPORTS_MONTHLY_SECOND);
+        changed = true;
+    }
+    if (changed)
+        save_state(r);
+}
+
 static void *run(void *arg)
 {
     struct reports *r = arg;
+    sigset_t set;
 
+    /* signals are main()'s (sigtimedwait), whoever started this thread;
+     * the reporter's worker threads inherit this mask */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     /* below the poller: reports may wait, cycles may not */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        SDC_INFO("reports: cannot lower the report thread's priority: %s",
+                 strerror(errno));
     for (;;) {
         time_t now, dd, md, next;
         bool reload;
@@ -712,6 +831,7 @@ static void *run(void *arg)
             do_reload(r);
         now = time(NULL);
         if (r->cfg->reports.scheduled) {
+            check_clock(r, now);
             dd = reports_daily_last(now, r->cfg->reports.daily_digest_second);
             md = reports_monthly_last(now, r->cfg->reports.monthly_day,
                                       REPORTS_MONTHLY_SECOND);
@@ -823,12 +943,25 @@ fail:
 
 void reports_reload(struct reports *r)
 {
+    struct sdc_config *cfg = NULL, *old;
+    struct sdc_error e;
     if (!r)
         return;
+    /* read now, on the caller's thread, right after the caller's own
+     * reading: the report thread may be busy for minutes, and the file
+     * may be half rewritten by then */
+    if (sdc_config_load(r->config_path, &cfg, &e) != SDC_OK) {
+        SDC_ERROR("reports: reload: %s; keeping the running configuration",
+                  e.msg);
+        return;
+    }
     pthread_mutex_lock(&r->lock);
+    old = r->pending;
+    r->pending = cfg;
     r->reload = true;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
+    sdc_config_free(old);
 }
 
 void reports_stop(struct reports *r)
@@ -844,6 +977,7 @@ void reports_stop(struct reports *r)
     delivery_stop(r->mail);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
+    sdc_config_free(r->pending);
     sdc_config_free(r->cfg);
     free(r->config_path);
     free(r);

@@ -45,8 +45,13 @@ struct reports;
 enum sdc_rc reports_start(const char *config_path, struct reports **out,
                           struct sdc_error *err);
 
-/* reports_reload - re-read the configuration before the next report (an
- * invalid one is logged and the old one kept). */
+/*
+ * reports_reload - re-read the configuration now, on the calling thread
+ * (call it right after the agent's own successful reload, so both read the
+ * same file), and use it from the next report on; a report in progress
+ * keeps the configuration it started with.  An invalid one is logged and
+ * the running one kept.
+ */
 void reports_reload(struct reports *r);
 
 /*
@@ -59,7 +64,11 @@ void reports_stop(struct reports *r);
 /* ------------------------------------------------ schedule arithmetic */
 
 /* The latest time at or before @now that is @second seconds after a local
- * midnight (DST: mktime's reading of that wall-clock time). */
+ * midnight, i.e. shows that wall-clock time.  DST: a time that happens
+ * twice (clocks go back) is its first occurrence, so the report runs once;
+ * a time the clock skips (clocks go forward) is the moment it is skipped
+ * (02:30 when 02:00 jumps to 03:00: 03:00), as cron does.  The same answer
+ * whatever mktime() was asked before. */
 time_t reports_daily_last(time_t now, int second);
 /* The first such time after @after. */
 time_t reports_daily_next(time_t after, int second);

@@ -220,6 +220,42 @@ static const char *const migrations[INV_SCHEMA_VERSION] = {
     " error TEXT);"
     "CREATE INDEX IF NOT EXISTS poll_transitions_target"
     " ON poll_transitions(target, t);",
+
+    /* 3 -> 4: poll status per target and kind: a hypervisor and an SNMP
+     * device of one name (a host polled through libvirt and SNMP) were one
+     * row, their counters added up and their status flapping every cycle */
+    "CREATE TABLE poll_days_4 ("
+    " target TEXT NOT NULL,"
+    " kind TEXT NOT NULL DEFAULT '',"
+    " day TEXT NOT NULL,"
+    " cycles_ok INTEGER NOT NULL DEFAULT 0,"
+    " cycles_failed INTEGER NOT NULL DEFAULT 0,"
+    " first_t INTEGER NOT NULL,"
+    " last_t INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " last_error_at INTEGER,"
+    " PRIMARY KEY (target, kind, day));"
+    "INSERT INTO poll_days_4 SELECT target, IFNULL(kind, ''), day, cycles_ok,"
+    " cycles_failed, first_t, last_t, last_error, last_error_at"
+    " FROM poll_days;"
+    "DROP TABLE poll_days;"
+    "ALTER TABLE poll_days_4 RENAME TO poll_days;"
+    "CREATE INDEX poll_days_day ON poll_days(day);"
+    "CREATE TABLE poll_status_4 ("
+    " target TEXT NOT NULL,"
+    " kind TEXT NOT NULL DEFAULT '',"
+    " up INTEGER NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " error TEXT,"
+    " PRIMARY KEY (target, kind));"
+    "INSERT INTO poll_status_4 SELECT target, IFNULL(kind, ''), up, since,"
+    " error FROM poll_status;"
+    "DROP TABLE poll_status;"
+    "ALTER TABLE poll_status_4 RENAME TO poll_status;"
+    "UPDATE poll_transitions SET kind = '' WHERE kind IS NULL;"
+    "DROP INDEX poll_transitions_target;"
+    "CREATE INDEX poll_transitions_target"
+    " ON poll_transitions(target, kind, t);",
 };
 
 /* Statements prepared once per connection. */
@@ -287,19 +323,21 @@ static const char *const stmt_sql[ST_COUNT] = {
         " first_t, last_t, last_error, last_error_at)"
         " VALUES (?1, ?2, ?3, ?4, 1 - ?4, ?5, ?5, ?6,"
         " CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END)"
-        " ON CONFLICT(target, day) DO UPDATE SET kind = excluded.kind,"
-        " cycles_ok = poll_days.cycles_ok + excluded.cycles_ok,"
+        " ON CONFLICT(target, kind, day) DO UPDATE"
+        " SET cycles_ok = poll_days.cycles_ok + excluded.cycles_ok,"
         " cycles_failed = poll_days.cycles_failed + excluded.cycles_failed,"
         " last_t = excluded.last_t,"
         " last_error = COALESCE(excluded.last_error, poll_days.last_error),"
         " last_error_at = COALESCE(excluded.last_error_at,"
         " poll_days.last_error_at)",
-    [ST_POLL_STATUS_GET] = "SELECT up FROM poll_status WHERE target = ?1",
+    /* ?1 target, ?2 kind */
+    [ST_POLL_STATUS_GET] =
+        "SELECT up FROM poll_status WHERE target = ?1 AND kind = ?2",
     /* ?1 target, ?2 kind, ?3 up, ?4 t, ?5 error */
     [ST_POLL_STATUS_SET] =
         "INSERT INTO poll_status(target, kind, up, since, error)"
         " VALUES (?1, ?2, ?3, ?4, ?5)"
-        " ON CONFLICT(target) DO UPDATE SET kind = excluded.kind,"
+        " ON CONFLICT(target, kind) DO UPDATE SET"
         " up = excluded.up, since = excluded.since, error = excluded.error",
     [ST_POLL_TRANSITION] = "INSERT INTO poll_transitions(t, target, kind, up,"
                            " error) VALUES (?4, ?1, ?2, ?3, ?5)",
@@ -1693,7 +1731,7 @@ static enum sdc_rc poll_one(struct inv *inv, const struct sdc_batch *b,
         return rc;
 
     st = inv->st[ST_POLL_STATUS_GET];
-    if (bind_text(st, 1, b->source) != SQLITE_OK) {
+    if ((bind_text(st, 1, b->source) | bind_text(st, 2, kind)) != SQLITE_OK) {
         stmt_done(st);
         return db_error(inv, err, "read poll status");
     }

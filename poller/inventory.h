@@ -23,7 +23,7 @@ struct inv;
  * Schema version stored in PRAGMA user_version.  inv_open() migrates an
  * older database step by step and refuses a newer one.
  */
-#define INV_SCHEMA_VERSION 3
+#define INV_SCHEMA_VERSION 4
 
 /*
  * Tables (DESIGN.md section 5): hypervisors, vms, vm_names (rename history),
@@ -50,7 +50,9 @@ struct inv;
  * poll_status(target, kind, up, since, error) - each target's status now,
  * written only when it changes; poll_transitions(t, target, kind, up,
  * error) - every change of status (the first reading of a target counts as
- * one).  A target is a batch's source: a hypervisor or an SNMP device.
+ * one).  A target is a batch's source and kind (the collector's name,
+ * "libvirt" or "snmp"): a hypervisor or an SNMP device, which may share a
+ * name (a host polled both ways); schema 4 keys the tables by both.
  */
 
 /*

@@ -185,14 +185,15 @@ static enum sdc_rc target_row(struct d_ctx *c, const char *name,
     if (c->db && c->poll_tables) {
         if (sqlite3_prepare_v2(c->db,
                                "SELECT up, t FROM poll_transitions WHERE"
-                               " target = ?1 AND t <= ?2 ORDER BY t DESC"
-                               " LIMIT 1",
+                               " target = ?1 AND kind = ?3 AND t <= ?2"
+                               " ORDER BY t DESC LIMIT 1",
                                -1, &st, NULL) != SQLITE_OK) {
             json_decref(t);
             return db_fail(c, "read poll transitions", err);
         }
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)c->until);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             status = sqlite3_column_int(st, 0) ? "up" : "down";
             since = (time_t)sqlite3_column_int64(st, 1);
@@ -202,13 +203,15 @@ static enum sdc_rc target_row(struct d_ctx *c, const char *name,
                                "SELECT cycles_ok, cycles_failed,"
                                " IFNULL(last_error, ''),"
                                " IFNULL(last_error_at, 0) FROM poll_days"
-                               " WHERE target = ?1 AND day = ?2",
+                               " WHERE target = ?1 AND day = ?2"
+                               " AND kind = ?3",
                                -1, &st, NULL) != SQLITE_OK) {
             json_decref(t);
             return db_fail(c, "read poll counts", err);
         }
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->day.name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             ok = (long)sqlite3_column_int64(st, 0);
             failed = (long)sqlite3_column_int64(st, 1);
@@ -241,13 +244,18 @@ static enum sdc_rc target_row(struct d_ctx *c, const char *name,
     return SDC_OK;
 }
 
-static bool name_in(const char *name, json_t *targets)
+/* Whether @targets has the target @name of @kind (a hypervisor and an
+ * SNMP device may share a name). */
+static bool name_in(const char *name, const char *kind, json_t *targets)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(
-        targets, i, t) if (strcmp(json_string_value(json_object_get(t, "name")),
-                                  name) == 0) return true;
+    json_array_foreach(targets, i, t)
+    {
+        if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0 &&
+            strcmp(json_string_value(json_object_get(t, "kind")), kind) == 0)
+            return true;
+    }
     return false;
 }
 
@@ -269,7 +277,8 @@ static enum sdc_rc add_targets(struct d_ctx *c, json_t *doc, json_t *head,
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(c->db,
                                "SELECT target, IFNULL(kind, '') FROM"
-                               " poll_days WHERE day = ?1 ORDER BY target",
+                               " poll_days WHERE day = ?1"
+                               " ORDER BY target, kind",
                                -1, &st, NULL) != SQLITE_OK) {
             rc = db_fail(c, "read poll days", err);
         } else {
@@ -280,7 +289,7 @@ static enum sdc_rc add_targets(struct d_ctx *c, json_t *doc, json_t *head,
                          (const char *)sqlite3_column_text(st, 0));
                 snprintf(kind, sizeof(kind), "%s",
                          (const char *)sqlite3_column_text(st, 1));
-                if (!name_in(name, targets))
+                if (!name_in(name, kind, targets))
                     rc =
                         target_row(c, name, kind, targets, errors, counts, err);
             }

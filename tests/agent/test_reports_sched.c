@@ -84,6 +84,148 @@ static void test_monthly(void **state)
                      utc(2026, 5, 15, 0, 30, 0));
 }
 
+/* Local wall-clock time in the test's zone (TZ set by the caller). */
+static time_t local(int y, int mo, int d, int h, int mi, int s, int isdst)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    tm.tm_isdst = isdst;
+    return mktime(&tm);
+}
+
+static void set_tz(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
+}
+
+/*
+ * What sdcmond's report thread does over [@from, @to): every @tick seconds
+ * it runs the digest when reports_daily_last() is past the last one done.
+ * @return: the number of runs; their due times in @due (up to 8).
+ */
+static int simulate_daily(time_t from, time_t to, int tick, int second,
+                          time_t *due)
+{
+    time_t done = reports_daily_last(from, second);
+    int n = 0;
+    for (time_t t = from; t < to; t += tick) {
+        time_t last = reports_daily_last(t, second);
+        /* never goes back, never ahead of the clock */
+        assert_true(last >= done || last < done - 3600);
+        assert_true(last <= t);
+        if (last > done) {
+            if (n < 8)
+                due[n] = last;
+            n++;
+            done = last;
+        }
+    }
+    return n;
+}
+
+/* A digest at 02:30 on the nights the clocks change (Europe/Berlin 2025:
+ * 02:00 CET -> 03:00 CEST on 30 March, 03:00 CEST -> 02:00 CET on
+ * 26 October): once each day, at the first 02:30 when 02:30 happens twice,
+ * at 03:00 (the moment 02:30 is skipped) when it does not happen at all.
+ * The answer must not depend on what mktime() was asked before. */
+static void test_daily_dst(void **state)
+{
+    const int at = AT(2, 30, 0);
+    time_t due[8], first, second, skip;
+    (void)state;
+    set_tz("Europe/Berlin");
+
+    /* autumn: 02:30 CEST, then again an hour later as 02:30 CET */
+    first = local(2025, 10, 26, 2, 30, 0, 1);
+    second = local(2025, 10, 26, 2, 30, 0, 0);
+    assert_int_equal(second - first, 3600);
+    for (time_t t = first; t < first + 2 * 3600; t += 60) {
+        /* a mktime() of summer and of winter time in between */
+        (void)local(2025, 7, 1, 12, 0, 0, -1);
+        assert_int_equal(reports_daily_last(t, at), first);
+        (void)local(2025, 12, 1, 12, 0, 0, -1);
+        assert_int_equal(reports_daily_last(t, at), first);
+    }
+    assert_int_equal(reports_daily_next(first - 1, at), first);
+    assert_int_equal(reports_daily_next(first, at),
+                     local(2025, 10, 27, 2, 30, 0, 0));
+    assert_int_equal(reports_daily_next(second, at),
+                     local(2025, 10, 27, 2, 30, 0, 0));
+    /* the scheduler over three days around it: one digest a day */
+    assert_int_equal(simulate_daily(local(2025, 10, 25, 0, 0, 0, -1),
+                                    local(2025, 10, 28, 0, 0, 0, -1), 60, at,
+                                    due),
+                     3);
+    assert_int_equal(due[0], local(2025, 10, 25, 2, 30, 0, 1));
+    assert_int_equal(due[1], first);
+    assert_int_equal(due[2], local(2025, 10, 27, 2, 30, 0, 0));
+
+    /* spring: 02:30 does not exist; the digest is due at 03:00 CEST */
+    skip = local(2025, 3, 30, 3, 0, 0, 1);
+    {
+        struct tm tm;
+        localtime_r(&skip, &tm);
+        assert_int_equal(tm.tm_hour, 3);
+        assert_int_equal(tm.tm_min, 0);
+    }
+    assert_int_equal(reports_daily_next(local(2025, 3, 29, 12, 0, 0, -1), at),
+                     skip);
+    assert_int_equal(reports_daily_last(skip - 1, at),
+                     local(2025, 3, 29, 2, 30, 0, 0));
+    assert_int_equal(reports_daily_last(skip, at), skip);
+    assert_int_equal(reports_daily_last(skip + 1800, at), skip);
+    assert_int_equal(reports_daily_next(skip, at),
+                     local(2025, 3, 31, 2, 30, 0, 1));
+    assert_int_equal(simulate_daily(local(2025, 3, 29, 0, 0, 0, -1),
+                                    local(2025, 4, 1, 0, 0, 0, -1), 60, at,
+                                    due),
+                     3);
+    assert_int_equal(due[1], skip);
+
+    /* New York: 01:30 happens twice on 2 November 2025 */
+    set_tz("America/New_York");
+    first = local(2025, 11, 2, 1, 30, 0, 1);
+    assert_int_equal(local(2025, 11, 2, 1, 30, 0, 0) - first, 3600);
+    assert_int_equal(simulate_daily(local(2025, 11, 1, 0, 0, 0, -1),
+                                    local(2025, 11, 4, 0, 0, 0, -1), 60,
+                                    AT(1, 30, 0), due),
+                     3);
+    assert_int_equal(due[1], first);
+    set_tz("UTC");
+}
+
+/* The monthly report at 00:30 where the clock jumps at midnight
+ * (America/Santiago, 7 September 2025: 00:00 -04 -> 01:00 -03): at 01:00. */
+static void test_monthly_dst(void **state)
+{
+    const int s = REPORTS_MONTHLY_SECOND;
+    time_t jump;
+    struct tm tm;
+    (void)state;
+    set_tz("America/Santiago");
+    jump = local(2025, 9, 7, 1, 0, 0, 1);
+    localtime_r(&jump, &tm);
+    assert_int_equal(tm.tm_mday, 7);
+    assert_int_equal(tm.tm_hour, 1);
+    assert_int_equal(tm.tm_min, 0);
+    assert_int_equal(
+        reports_monthly_next(local(2025, 8, 20, 0, 0, 0, -1), 7, s), jump);
+    assert_int_equal(reports_monthly_last(jump - 1, 7, s),
+                     local(2025, 8, 7, 0, 30, 0, -1));
+    assert_int_equal(reports_monthly_last(jump, 7, s), jump);
+    /* 5 April 2025: 23:00-23:59 happens twice; 00:30 of the 6th once */
+    assert_int_equal(reports_monthly_next(local(2025, 4, 1, 0, 0, 0, -1), 6, s),
+                     local(2025, 4, 6, 0, 30, 0, 0));
+    set_tz("UTC");
+}
+
 static void test_state(void **state)
 {
     char *dir = tu_tmpdir("sched"), path[600], *text, *out = NULL;
@@ -132,8 +274,8 @@ static void test_state(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_daily),
-        cmocka_unit_test(test_monthly),
+        cmocka_unit_test(test_daily),     cmocka_unit_test(test_monthly),
+        cmocka_unit_test(test_daily_dst), cmocka_unit_test(test_monthly_dst),
         cmocka_unit_test(test_state),
     };
     setenv("TZ", "UTC", 1);

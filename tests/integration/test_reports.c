@@ -8,14 +8,18 @@
  *   the first two POSTs: three tries, 1 s then 2 s apart, the body's JSON
  *   checked; mailed through a capture script that stands in for the MTA's
  *   sendmail (it writes its arguments and standard input to a file): the
- *   headers and both parts checked.  Every cycle of the run keeps its
- *   step: consecutive cycle times differ by exactly the step, none missed.
+ *   headers and both parts checked.  Cycles run through the report, on
+ *   whole steps, any start missed logged as an overrun (check_on_step).
  * - kill -9 while a digest is being written (held by the test-only
  *   SDCMON_TEST_REPORT_PAUSE): the record says it was running, nothing is
- *   half-written; the restarted sdcmond writes it again; cycles kept their
- *   step while the report was held.
+ *   half-written; the restarted sdcmond writes it again; cycles went on
+ *   while the report was held.
  * - A monthly report missed while sdcmond was down (the record's last
  *   monthly run two months back) is run at start.
+ * - A record from a clock that ran a year ahead: the schedule starts afresh
+ *   (logged) and today's digest is written on time.
+ * - SIGHUP while a report is held: the report thread takes the file as the
+ *   agent read it then, not as it is when the report is done.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +191,15 @@ static void today(char *buf, size_t len, time_t t)
     strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
+/*
+ * How far ahead of sdcmond's start the digest is set.  sdcmond must be up
+ * and cycling by then, 2 s before (check_on_step spans from due - 2), and
+ * a first start owes nothing for a time already passed: with 4 or 5 s, a
+ * start slowed by a loaded machine (and the sanitizers) left a margin
+ * under a second.
+ */
+#define REPORT_LEAD 8
+
 /* "HH:MM:SS" @ahead seconds from now; the due time in *@due. */
 static void time_ahead(int ahead, char *buf, size_t len, time_t *due)
 {
@@ -223,21 +236,37 @@ static long long *cycles_of(const char *log, size_t *n)
     return v;
 }
 
-/* Every cycle one step after the one before (none missed, none late), and
- * the run spans [@from, @to]. */
+/*
+ * Cycles went on through the report: the run spans [@from, @to], every
+ * cycle time is a whole number of steps after the one before, and every
+ * cycle start missed is logged as an overrun of the cycle before it
+ * (DESIGN.md: never silently skipped).  Overruns themselves are allowed:
+ * on a loaded machine a write to the log can stall the whole process for
+ * seconds (seen: 6 s under the sanitizers), which says nothing about the
+ * report; that the report does not hold polling is what the held report of
+ * test_kill_mid_report shows (cycles while it is held).
+ */
 static void check_on_step(const char *log, int step, time_t from, time_t to)
 {
     size_t n;
     long long *c = cycles_of(log, &n);
     assert_true(n >= 3);
-    for (size_t i = 1; i < n; i++)
-        if (c[i] - c[i - 1] != step)
-            fail_msg("cycle %lld followed by %lld: not one step of %d s",
+    for (size_t i = 1; i < n; i++) {
+        char want[96];
+        if (c[i] - c[i - 1] == step)
+            continue;
+        if (c[i] <= c[i - 1] || (c[i] - c[i - 1]) % step != 0)
+            fail_msg("cycle %lld followed by %lld: not whole steps of %d s",
                      c[i - 1], c[i], step);
+        snprintf(want, sizeof(want), "warning: cycle %lld took ", c[i - 1]);
+        if (!strstr(log, want))
+            fail_msg("cycle %lld followed by %lld: %lld start(s) missed "
+                     "without an overrun logged",
+                     c[i - 1], c[i], (c[i] - c[i - 1]) / step - 1);
+    }
     if (c[0] > (long long)from || c[n - 1] < (long long)to)
         fail_msg("cycles %lld..%lld do not span the report (%lld..%lld)", c[0],
                  c[n - 1], (long long)from, (long long)to);
-    assert_null(strstr(log, "more than the step"));
     free(c);
 }
 
@@ -271,6 +300,37 @@ static bool state_running(const char *dir, const char *kind)
     return yes;
 }
 
+/* Every thread of @pid but the main one blocks SIGTERM, SIGINT and SIGHUP
+ * (main takes them with sigtimedwait, and while it waits the kernel shows
+ * them unblocked there; a thread that did not block them could take one
+ * and kill the process, or swallow a SIGHUP); @return: the number of
+ * threads checked. */
+static int check_threads_block_signals(pid_t pid)
+{
+    char *out = NULL, cmd[128];
+    int n = 0;
+    const unsigned long long want = (1ULL << (SIGTERM - 1)) |
+                                    (1ULL << (SIGINT - 1)) |
+                                    (1ULL << (SIGHUP - 1));
+    snprintf(cmd, sizeof(cmd),
+             "for t in /proc/%ld/task/*; do [ ${t##*/} = %ld ] ||"
+             " echo \"${t##*/} $(sed -n 's/^SigBlk:\\s*//p' $t/status)\";"
+             " done",
+             (long)pid, (long)pid);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char *mask = strrchr(line, ' ');
+        unsigned long long blk;
+        assert_non_null(mask);
+        blk = strtoull(mask + 1, NULL, 16);
+        if ((blk & want) != want)
+            fail_msg("thread '%s' does not block SIGTERM/SIGINT/SIGHUP", line);
+        n++;
+    }
+    free(out);
+    return n;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_digest_webhook_mail(void **state)
@@ -295,7 +355,7 @@ static void test_digest_webhook_mail(void **state)
     {
         char *sm = it_path(r.dir, "sendmail");
         assert_true(tu_write_file(sm, body, 0755));
-        time_ahead(5, hhmmss, sizeof(hhmmss), &due);
+        time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
         today(date, sizeof(date), due);
         snprintf(body, sizeof(body),
                  "step = 1;\nweb = { listen = \"\"; };\n"
@@ -313,16 +373,20 @@ static void test_digest_webhook_mail(void **state)
     start(&r);
     assert_true(it_wait_log(r.dir, "webhook: delivered", 1, 40000));
     assert_true(it_wait_log(r.dir, "handed to", 1, 10000));
+    /* the hypervisor's, the report thread, two delivery threads... */
+    assert_true(check_threads_block_signals(r.pid) >= 4);
     /* a few cycles after the report */
     assert_true(it_wait_log(r.dir, "info: cycle ", 14, 20000));
     assert_int_equal(tu_stop(r.pid, 10000), 0);
     log = it_read_log(r.dir);
     assert_non_null(log);
 
-    /* the webhook: 503, 503, 200; back-off 1 s then 2 s */
+    /* the webhook: 503, 503, 200; back-off 1 s then 2 s (as logged below;
+     * the receiver saw the tries at least that far apart - no upper
+     * bound: a loaded machine can add seconds) */
     assert_int_equal(receiver_count(&rc), 3);
-    assert_true(rc.t[1] - rc.t[0] > 0.9 && rc.t[1] - rc.t[0] < 1.9);
-    assert_true(rc.t[2] - rc.t[1] > 1.9 && rc.t[2] - rc.t[1] < 2.9);
+    assert_true(rc.t[1] - rc.t[0] > 0.95);
+    assert_true(rc.t[2] - rc.t[1] > 1.95);
     assert_non_null(
         strstr(log, "HTTP status 503 (try 1 of 5); next try in 1 s"));
     assert_non_null(
@@ -412,7 +476,7 @@ static void test_kill_mid_report(void **state)
 
     r.dir = tu_tmpdir("reports-kill");
     assert_non_null(r.dir);
-    time_ahead(4, hhmmss, sizeof(hhmmss), &due);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
     today(date, sizeof(date), due);
     snprintf(body, sizeof(body),
              "step = 1;\nweb = { listen = \"\"; };\n"
@@ -422,7 +486,9 @@ static void test_kill_mid_report(void **state)
              hhmmss);
     r.conf = it_write_config(r.dir, body);
     assert_non_null(r.conf);
-    setenv("SDCMON_TEST_REPORT_PAUSE", "8", 1);
+    /* held long enough for the cycles below even on a loaded machine; the
+     * kill -9 ends it */
+    setenv("SDCMON_TEST_REPORT_PAUSE", "20", 1);
     start(&r);
     unsetenv("SDCMON_TEST_REPORT_PAUSE");
     assert_true(it_wait_log(r.dir, "holding the digest", 1, 20000));
@@ -434,7 +500,7 @@ static void test_kill_mid_report(void **state)
         n_before = (int)n;
     }
     free(log);
-    assert_true(it_wait_log(r.dir, "info: cycle ", n_before + 3, 6000));
+    assert_true(it_wait_log(r.dir, "info: cycle ", n_before + 3, 12000));
     assert_int_equal(kill(r.pid, SIGKILL), 0);
     tu_wait_exit(r.pid, 5000);
     log = it_read_log(r.dir);
@@ -569,12 +635,138 @@ static void test_missed_monthly(void **state)
     free(r.dir);
 }
 
+/* A record from a clock that ran ahead (years in the future): the
+ * schedule starts afresh, logged, and today's digest is written on time
+ * instead of in a year. */
+static void test_record_in_future(void **state)
+{
+    struct run r = {0};
+    char body[1024], rec[512], hhmmss[16], date[16], *path, *log;
+    time_t due, ahead = time(NULL) + 400L * 86400;
+    (void)state;
+
+    r.dir = tu_tmpdir("reports-future");
+    assert_non_null(r.dir);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    today(date, sizeof(date), due);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; };\n",
+             hhmmss);
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    path = it_path(r.dir, "data/reports");
+    assert_int_equal(tu_runf(NULL, "mkdir -p '%s'", path), 0);
+    free(path);
+    path = it_path(r.dir, "data/reports/.schedule");
+    snprintf(rec, sizeof(rec),
+             "digest_done %lld\nmonthly_done %lld\nrunning \n"
+             "running_due 0\nrunning_since 0\n",
+             (long long)ahead, (long long)ahead);
+    assert_true(tu_write_file(path, rec, 0644));
+    free(path);
+    start(&r);
+    assert_true(
+        it_wait_log(r.dir, "the digest schedule starts afresh", 1, 20000));
+    assert_true(
+        it_wait_log(r.dir, "the monthly schedule starts afresh", 1, 5000));
+    assert_true(it_wait_log(r.dir, "digest: writing the digest of", 1, 30000));
+    assert_true(it_wait_log(r.dir, "written to", 1, 30000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(state_value(r.dir, "digest_done"), (long long)due);
+    assert_true(state_value(r.dir, "monthly_done") < (long long)time(NULL));
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    assert_null(strstr(log, "monthly report: writing"));
+    free(log);
+    path = it_path(r.dir, "data/reports/digest/%s/report.json", date);
+    assert_int_equal(tu_runf(NULL, "test -s '%s'", path), 0);
+    free(path);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
+/* SIGHUP while a report is being written (held): the report thread takes
+ * the configuration the agent read at the SIGHUP, not whatever the file
+ * holds when the report is done (here: rewritten again since). */
+static void test_reload_during_report(void **state)
+{
+    struct run r = {0};
+    char body[1024], hhmmss[16], *rb, *rc_, *conf;
+    time_t due;
+    (void)state;
+
+    r.dir = tu_tmpdir("reports-reload");
+    assert_non_null(r.dir);
+    rb = it_path(r.dir, "reports-b");
+    rc_ = it_path(r.dir, "reports-c");
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; };\n",
+             hhmmss);
+    r.conf = it_write_config(r.dir, body);
+    assert_non_null(r.conf);
+    setenv("SDCMON_TEST_REPORT_PAUSE", "6", 1);
+    start(&r);
+    unsetenv("SDCMON_TEST_REPORT_PAUSE");
+    assert_true(it_wait_log(r.dir, "holding the digest", 1, 20000));
+
+    /* B, SIGHUP, and once the agent has taken it, C without a SIGHUP */
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; dir = \"%s\"; };\n",
+             hhmmss, rb);
+    conf = it_write_config(r.dir, body);
+    assert_non_null(conf);
+    free(conf);
+    assert_int_equal(kill(r.pid, SIGHUP), 0);
+    assert_true(it_wait_log(r.dir, "reload: 1 hypervisors", 1, 10000));
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\"; dir = \"%s\"; };\n",
+             hhmmss, rc_);
+    conf = it_write_config(r.dir, body);
+    assert_non_null(conf);
+    free(conf);
+
+    /* the held digest is written where it started, then B is taken */
+    assert_true(it_wait_log(r.dir, "written to", 1, 30000));
+    assert_true(
+        it_wait_log(r.dir, "reports: configuration reloaded", 1, 10000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    {
+        char want[700];
+        snprintf(want, sizeof(want), "configuration reloaded (reports in %s)",
+                 rb);
+        assert_true(it_wait_log(r.dir, want, 1, 0));
+    }
+    assert_int_equal(tu_runf(NULL, "test -d '%s'", rb), 0);
+    assert_int_equal(tu_runf(NULL, "test -e '%s'", rc_), 1);
+    free(rb);
+    free(rc_);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest_webhook_mail),
         cmocka_unit_test(test_kill_mid_report),
         cmocka_unit_test(test_missed_monthly),
+        cmocka_unit_test(test_record_in_future),
+        cmocka_unit_test(test_reload_during_report),
     };
     setenv("SDCMON_TEMPLATES", SDC_SOURCE_DIR "/templates", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);

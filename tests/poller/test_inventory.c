@@ -1108,7 +1108,7 @@ static void test_snmp_migration_from_v1(void **state)
              "2|sw.example");
 }
 
-/* ---- poll status (schema 3) ------------------------------------------- */
+/* ---- poll status (schema 3, keyed by kind too in 4) ------------------ */
 
 static void poll(struct fx *f, struct sdc_batch **b, size_t n, time_t t)
 {
@@ -1192,8 +1192,8 @@ static void test_poll_status(void **state)
     assert_q(f, "SELECT COUNT(*) FROM poll_transitions", "5");
 }
 
-/* A version 2 database (before poll status) is migrated to 3 keeping its
- * rows, and then records poll status. */
+/* A version 2 database (before poll status) is migrated to the current
+ * version keeping its rows, and then records poll status. */
 static void test_poll_migration_from_v2(void **state)
 {
     struct fx *f = *state;
@@ -1215,8 +1215,7 @@ static void test_poll_migration_from_v2(void **state)
     assert_q(f, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'poll_%'",
              "0");
     assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
-    assert_int_equal(q_long(f, "PRAGMA user_version"), 3);
-    assert_int_equal(INV_SCHEMA_VERSION, 3);
+    assert_int_equal(q_long(f, "PRAGMA user_version"), INV_SCHEMA_VERSION);
     assert_q(f,
              "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
              " name LIKE 'poll_%'",
@@ -1226,6 +1225,95 @@ static void test_poll_migration_from_v2(void **state)
     poll(f, &b, 1, t0 + 60);
     free_batches(&b, 1);
     assert_q(f, "SELECT target, cycles_ok FROM poll_days", "hv1|1");
+}
+
+/* A hypervisor and an SNMP device of one name (a host polled through
+ * libvirt and through SNMP): two targets, each with its own counters and
+ * status, not one row whose status flaps every cycle. */
+static void test_poll_same_name(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    for (int i = 0; i < 4; i++) {
+        struct sdc_batch *b[2];
+        b[0] = status_batch("hv01", "libvirt", true, NULL, t0 + i * 60);
+        b[1] =
+            status_batch("hv01", "snmp", false, "hv01: no answer", t0 + i * 60);
+        poll(f, b, 2, t0 + i * 60);
+        free_batches(b, 2);
+    }
+    assert_q(f,
+             "SELECT target, kind, cycles_ok, cycles_failed FROM poll_days"
+             " ORDER BY kind",
+             "hv01|libvirt|4|0\nhv01|snmp|0|4");
+    assert_q(f, "SELECT target, kind, up FROM poll_status ORDER BY kind",
+             "hv01|libvirt|1\nhv01|snmp|0");
+    /* first sight of each, then no change */
+    assert_q(f, "SELECT COUNT(*) FROM poll_transitions", "2");
+}
+
+/* A version 3 database (poll tables keyed by target alone) is migrated to
+ * 4 keeping its rows; the same name then counts once per kind. */
+static void test_poll_migration_from_v3(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_batch *b;
+    struct sdc_error err = {0};
+
+    inv_close(f->inv);
+    f->inv = NULL;
+    /* the poll tables as schema 3 made them, with a row of each */
+    assert_int_equal(
+        tu_runf(NULL,
+                "sqlite3 '%s' 'DROP TABLE poll_days; DROP TABLE poll_status;"
+                " DROP TABLE poll_transitions;"
+                " CREATE TABLE poll_days (target TEXT NOT NULL,"
+                " day TEXT NOT NULL, kind TEXT,"
+                " cycles_ok INTEGER NOT NULL DEFAULT 0,"
+                " cycles_failed INTEGER NOT NULL DEFAULT 0,"
+                " first_t INTEGER NOT NULL, last_t INTEGER NOT NULL,"
+                " last_error TEXT, last_error_at INTEGER,"
+                " PRIMARY KEY (target, day));"
+                " CREATE INDEX poll_days_day ON poll_days(day);"
+                " CREATE TABLE poll_status (target TEXT PRIMARY KEY, kind TEXT,"
+                " up INTEGER NOT NULL, since INTEGER NOT NULL, error TEXT);"
+                " CREATE TABLE poll_transitions (t INTEGER NOT NULL,"
+                " target TEXT NOT NULL, kind TEXT, up INTEGER NOT NULL,"
+                " error TEXT);"
+                " CREATE INDEX poll_transitions_target"
+                " ON poll_transitions(target, t);"
+                " INSERT INTO poll_days VALUES (\"hv01\", \"2026-01-01\","
+                " \"libvirt\", 7, 1, 100, 200, \"x\", 150);"
+                " INSERT INTO poll_days VALUES (\"old\", \"2026-01-01\", NULL,"
+                " 1, 0, 100, 100, NULL, NULL);"
+                " INSERT INTO poll_status VALUES (\"hv01\", \"libvirt\", 1,"
+                " 160, NULL);"
+                " INSERT INTO poll_transitions VALUES (160, \"hv01\","
+                " \"libvirt\", 1, NULL);"
+                " PRAGMA user_version = 3'",
+                f->path),
+        0);
+    assert_int_equal(inv_open(f->path, &f->inv, &err), SDC_OK);
+    assert_int_equal(q_long(f, "PRAGMA user_version"), 4);
+    assert_q(f,
+             "SELECT target, kind, day, cycles_ok, cycles_failed, last_error,"
+             " last_error_at FROM poll_days ORDER BY target",
+             "hv01|libvirt|2026-01-01|7|1|x|150\nold||2026-01-01|1|0||");
+    assert_q(f, "SELECT target, kind, up, since FROM poll_status",
+             "hv01|libvirt|1|160");
+    assert_q(f,
+             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND"
+             " name IN ('poll_days_day', 'poll_transitions_target')",
+             "2");
+    /* an SNMP device hv01 now has rows of its own */
+    b = status_batch("hv01", "snmp", false, "no answer", t0);
+    poll(f, &b, 1, t0);
+    free_batches(&b, 1);
+    assert_q(f, "SELECT kind, up FROM poll_status ORDER BY kind",
+             "libvirt|1\nsnmp|0");
+    assert_q(f, "SELECT COUNT(*) FROM poll_transitions WHERE target = 'hv01'",
+             "2");
 }
 
 int main(void)
@@ -1248,6 +1336,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snmp_migration_from_v1, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_poll_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poll_same_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poll_migration_from_v3, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_poll_migration_from_v2, setup,
                                         teardown),
     };

@@ -197,6 +197,22 @@ static json_t *load_json(const char *date)
     return doc;
 }
 
+/* The target @name of @kind in @list. */
+static const json_t *by_name_kind(const json_t *list, const char *name,
+                                  const char *kind)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        const char *k = json_string_value(json_object_get(e, "kind"));
+        if (n && k && strcmp(n, name) == 0 && strcmp(k, kind) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static const json_t *by_key(const json_t *list, const char *field,
                             const char *value)
 {
@@ -338,7 +354,12 @@ static int group_setup(void **state)
              " { name = \"hv-live\"; uri = \"test:///default\";"
              " cluster = \"lab\"; },\n"
              " { name = \"hv-dead\"; uri = \"test:///no/such/file.xml\";"
-             " cluster = \"lab2\"; timeout = 2; } );\n",
+             " cluster = \"lab2\"; timeout = 2; } );\n"
+             /* the live host also polled through SNMP, which does not
+              * answer: a target of its own under the same name */
+             "snmp = ( { name = \"hv-live\"; address = \"udp:127.0.0.1:9\";"
+             " version = \"2c\"; role = \"host\"; timeout = 1;"
+             " retries = 0; } );\n",
              fx.data);
     assert_true(tu_write_file(fx.conf2, body, 0600));
 
@@ -587,11 +608,20 @@ static void test_poll_status_today(void **state)
         fail_msg("digest of today failed (%d): %s", st, out);
     free(out);
     doc = load_json(fx.today);
-    t = by_key(json_object_get(doc, "targets"), "name", "hv-live");
+    t = by_name_kind(json_object_get(doc, "targets"), "hv-live", "libvirt");
     assert_non_null(t);
     assert_string_equal(json_string_value(json_object_get(t, "status")), "up");
     assert_true(fig(t, "cycles_ok") == 3);
     assert_true(fig(t, "cycles_failed") == 0);
+    /* the same host through SNMP: down, its own counts (not added to the
+     * libvirt ones, no status flapping between the two) */
+    t = by_name_kind(json_object_get(doc, "targets"), "hv-live", "snmp");
+    assert_non_null(t);
+    assert_string_equal(json_string_value(json_object_get(t, "status")),
+                        "down");
+    assert_true(fig(t, "cycles_ok") == 0);
+    assert_true(fig(t, "cycles_failed") == 3);
+    assert_int_equal(json_array_size(json_object_get(doc, "targets")), 3);
     t = by_key(json_object_get(doc, "targets"), "name", "hv-dead");
     assert_non_null(t);
     assert_string_equal(json_string_value(json_object_get(t, "status")),
@@ -610,11 +640,12 @@ static void test_poll_status_today(void **state)
                          first);
     }
     errs = json_object_get(doc, "poll_errors");
-    assert_int_equal(json_array_size(errs), 1);
+    assert_int_equal(json_array_size(errs), 2);
     assert_non_null(by_key(errs, "name", "hv-dead"));
+    assert_non_null(by_name_kind(errs, "hv-live", "snmp"));
     assert_true(fig(json_object_get(doc, "headline"), "targets_up") == 1);
-    assert_true(fig(json_object_get(doc, "headline"), "targets_down") == 1);
-    assert_true(fig(json_object_get(doc, "headline"), "poll_errors") == 3);
+    assert_true(fig(json_object_get(doc, "headline"), "targets_down") == 2);
+    assert_true(fig(json_object_get(doc, "headline"), "poll_errors") == 6);
     /* the test driver's VM was first seen today */
     assert_non_null(
         by_key(json_object_get(json_object_get(doc, "vms"), "created"), "name",
