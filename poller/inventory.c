@@ -315,20 +315,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 
     /* changes when another connection commits: what we remember is stale */
     [ST_DATA_VERSION] = "PRAGMA data_version",
-    /* ?1 now, ?2 JSON array of the rowids listed unchanged this cycle */
-    [ST_SEEN_HV] = "UPDATE hypervisors SET last_seen = ?1"
+    /*
+     * ?1 now, ?2 JSON array of the rowids listed unchanged this cycle.  OR
+     * FAIL: a failure rolls the whole cycle back anyway, and without it
+     * SQLite keeps a statement journal of every page the UPDATE touches
+     * (a temporary file past 64 KiB: it doubled the bytes written).
+     */
+    [ST_SEEN_HV] = "UPDATE OR FAIL hypervisors SET last_seen = ?1"
                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_VM] = "UPDATE vms SET last_seen = ?1"
+    [ST_SEEN_VM] = "UPDATE OR FAIL vms SET last_seen = ?1"
                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_DISK] = "UPDATE disks SET last_seen = ?1"
+    [ST_SEEN_DISK] = "UPDATE OR FAIL disks SET last_seen = ?1"
                      " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_NIC] = "UPDATE nics SET last_seen = ?1"
+    [ST_SEEN_NIC] = "UPDATE OR FAIL nics SET last_seen = ?1"
                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL] = "UPDATE pools SET last_seen = ?1"
+    [ST_SEEN_POOL] = "UPDATE OR FAIL pools SET last_seen = ?1"
                      " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL_HOST] = "UPDATE pool_hosts SET last_seen = ?1"
+    [ST_SEEN_POOL_HOST] = "UPDATE OR FAIL pool_hosts SET last_seen = ?1"
                           " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_VOL] = "UPDATE volumes SET last_seen = ?1"
+    [ST_SEEN_VOL] = "UPDATE OR FAIL volumes SET last_seen = ?1"
                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
 
     [ST_BEGIN] = "BEGIN IMMEDIATE",
