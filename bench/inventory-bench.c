@@ -7,8 +7,10 @@
  * the collector lists them), into a new WAL database.
  *
  * Usage: inventory-bench DB CYCLES [VMS]
- * Prints one line per cycle (rows of the cycle, CPU and wall of each part,
- * bytes passed to write(2)) and the medians of the steady cycles (2..).
+ * Prints one line per cycle (rows of the cycle, CPU and wall of each part -
+ * "record" is inv_record_batches + inv_snapshot_daily, as in sdcmond's
+ * debug line, the snapshot's share shown apart - bytes passed to write(2))
+ * and the medians of the steady cycles (2..).
  * Uses only the API both before and after the change, so the same source
  * measures either build (bench/inventory-bench -B).
  */
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
     struct sdc_error err = {0};
     int cycles, vms;
     time_t t0 = 1795000000;
-    double *rec_cpu, *poll_cpu, *rec_wall, *poll_wall, *wr;
+    double *rec_cpu, *snap_cpu, *poll_cpu, *rec_wall, *poll_wall, *wr;
     int ns = 0;
 
     if (argc < 3 || argc > 4) {
@@ -166,11 +168,12 @@ int main(int argc, char **argv)
         return 2;
     }
     rec_cpu = calloc((size_t)cycles, sizeof(double));
+    snap_cpu = calloc((size_t)cycles, sizeof(double));
     poll_cpu = calloc((size_t)cycles, sizeof(double));
     rec_wall = calloc((size_t)cycles, sizeof(double));
     poll_wall = calloc((size_t)cycles, sizeof(double));
     wr = calloc((size_t)cycles, sizeof(double));
-    if (!rec_cpu || !poll_cpu || !rec_wall || !poll_wall || !wr)
+    if (!rec_cpu || !snap_cpu || !poll_cpu || !rec_wall || !poll_wall || !wr)
         return 1;
     if (inv_open(argv[1], &db, &err) != SDC_OK) {
         fprintf(stderr, "inventory-bench: %s\n", err.msg);
@@ -179,7 +182,7 @@ int main(int argc, char **argv)
     for (int c = 0; c < cycles; c++) {
         time_t t = t0 + 10 * c;
         struct sdc_batch *b = make_batch(vms, c == 0, t);
-        double c0, c1, c2, w0, w1, w2;
+        double c0, cs, c1, c2, w0, w1, w2;
         long long io0, io1;
 
         if (!b) {
@@ -190,7 +193,8 @@ int main(int argc, char **argv)
         w0 = clock_s(CLOCK_MONOTONIC);
         c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         if (inv_record_batches(db, &b, 1, t, &err) != SDC_OK ||
-            inv_snapshot_daily(db, t, &err) != SDC_OK) {
+            (cs = clock_s(CLOCK_THREAD_CPUTIME_ID),
+             inv_snapshot_daily(db, t, &err) != SDC_OK)) {
             fprintf(stderr, "inventory-bench: %s\n", err.msg);
             return 1;
         }
@@ -204,13 +208,14 @@ int main(int argc, char **argv)
         c2 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         io1 = wchar();
         printf("cycle %d: %zu VMs %zu disks %zu NICs %zu volumes: record "
-               "%.2f ms CPU (%.2f wall), poll status %.3f ms CPU (%.3f "
-               "wall), %lld bytes written\n",
+               "%.2f ms CPU (%.2f wall; snapshot %.2f ms CPU), poll status "
+               "%.3f ms CPU (%.3f wall), %lld bytes written\n",
                c + 1, b->vms.len, b->disks.len, b->nics.len, b->volumes.len,
-               (c1 - c0) * 1e3, (w1 - w0) * 1e3, (c2 - c1) * 1e3,
-               (w2 - w1) * 1e3, io1 - io0);
+               (c1 - c0) * 1e3, (w1 - w0) * 1e3, (c1 - cs) * 1e3,
+               (c2 - c1) * 1e3, (w2 - w1) * 1e3, io1 - io0);
         if (c > 0) {
             rec_cpu[ns] = (c1 - c0) * 1e3;
+            snap_cpu[ns] = (c1 - cs) * 1e3;
             rec_wall[ns] = (w1 - w0) * 1e3;
             poll_cpu[ns] = (c2 - c1) * 1e3;
             poll_wall[ns] = (w2 - w1) * 1e3;
@@ -219,12 +224,14 @@ int main(int argc, char **argv)
         }
         sdc_batch_free(b);
     }
-    printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall), "
-           "poll status %.3f ms CPU (%.3f wall), %.0f bytes written\n",
-           ns, median(rec_cpu, ns), median(rec_wall, ns), median(poll_cpu, ns),
-           median(poll_wall, ns), median(wr, ns));
+    printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall; "
+           "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), %.0f "
+           "bytes written\n",
+           ns, median(rec_cpu, ns), median(rec_wall, ns), median(snap_cpu, ns),
+           median(poll_cpu, ns), median(poll_wall, ns), median(wr, ns));
     inv_close(db);
     free(rec_cpu);
+    free(snap_cpu);
     free(poll_cpu);
     free(rec_wall);
     free(poll_wall);
