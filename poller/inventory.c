@@ -286,6 +286,13 @@ enum inv_stmt {
     ST_SEEN_POOL,
     ST_SEEN_POOL_HOST,
     ST_SEEN_VOL,
+    ST_ROWID_HV,
+    ST_ROWID_VM,
+    ST_ROWID_DISK,
+    ST_ROWID_NIC,
+    ST_ROWID_POOL,
+    ST_ROWID_POOL_HOST,
+    ST_ROWID_VOL,
     ST_COUNT
 };
 
@@ -333,6 +340,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " WHERE rowid IN (SELECT value FROM json_each(?2))",
     [ST_SEEN_POOL_HOST] = "UPDATE OR FAIL pool_hosts SET last_seen = ?1"
                           " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    /* the rowid of an updated row (an inserted one's is known at once) */
+    [ST_ROWID_HV] = "SELECT rowid FROM hypervisors WHERE name = ?1",
+    [ST_ROWID_VM] = "SELECT rowid FROM vms WHERE uuid = ?1",
+    [ST_ROWID_DISK] = "SELECT rowid FROM disks WHERE vm_uuid = ?1"
+                      " AND target = ?2",
+    [ST_ROWID_NIC] = "SELECT rowid FROM nics WHERE vm_uuid = ?1 AND mac = ?2",
+    [ST_ROWID_POOL] = "SELECT rowid FROM pools WHERE key = ?1",
+    [ST_ROWID_POOL_HOST] = "SELECT rowid FROM pool_hosts WHERE pool_key = ?1"
+                           " AND host = ?2",
+    [ST_ROWID_VOL] = "SELECT rowid FROM volumes WHERE pool_key = ?1"
+                     " AND name = ?2",
     [ST_SEEN_VOL] = "UPDATE OR FAIL volumes SET last_seen = ?1"
                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
 
@@ -348,7 +366,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " uri = excluded.uri, hostname = excluded.hostname,"
         " model = excluded.model, cpus = excluded.cpus,"
         " cores = excluded.cores, memory = excluded.memory,"
-        " last_seen = excluded.last_seen RETURNING rowid",
+        " last_seen = excluded.last_seen",
 
     [ST_VM_OLD] = "SELECT name, host, state, deleted_at FROM vms"
                   " WHERE uuid = ?1",
@@ -370,7 +388,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " state = excluded.state, active = excluded.active,"
         " vcpus = excluded.vcpus, max_vcpus = excluded.max_vcpus,"
         " memory = excluded.memory, max_memory = excluded.max_memory,"
-        " last_seen = excluded.last_seen, deleted_at = NULL RETURNING rowid",
+        " last_seen = excluded.last_seen, deleted_at = NULL",
 
     [ST_VM_NAME_ADD] = "INSERT OR IGNORE INTO vm_names(uuid, name, since)"
                        " VALUES (?1, ?2, ?3)",
@@ -402,14 +420,14 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ON CONFLICT(vm_uuid, target) DO UPDATE SET source = excluded.source,"
         " backing = excluded.backing, capacity = excluded.capacity,"
         " allocation = excluded.allocation, last_seen = excluded.last_seen"
-        " RETURNING rowid",
+        "",
 
     [ST_NIC_UPSERT] =
         "INSERT INTO nics(vm_uuid, mac, target, network, first_seen,"
         " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
         " ON CONFLICT(vm_uuid, mac) DO UPDATE SET target = excluded.target,"
         " network = excluded.network, last_seen = excluded.last_seen"
-        " RETURNING rowid",
+        "",
 
     [ST_POOL_UPSERT] =
         "INSERT INTO pools(key, name, type, source, shared, active, capacity,"
@@ -420,14 +438,14 @@ static const char *const stmt_sql[ST_COUNT] = {
         " shared = excluded.shared, active = excluded.active,"
         " capacity = excluded.capacity, allocation = excluded.allocation,"
         " available = excluded.available, last_seen = excluded.last_seen"
-        " RETURNING rowid",
+        "",
 
     [ST_POOL_HOST_UPSERT] =
         "INSERT INTO pool_hosts(pool_key, host, pool_name, last_seen)"
         " VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT(pool_key, host) DO UPDATE SET"
         " pool_name = excluded.pool_name, last_seen = excluded.last_seen"
-        " RETURNING rowid",
+        "",
 
     /* a volume of a pool never reported is skipped, not an error */
     [ST_VOL_UPSERT] =
@@ -437,7 +455,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE EXISTS (SELECT 1 FROM pools WHERE key = ?1)"
         " ON CONFLICT(pool_key, name) DO UPDATE SET path = excluded.path,"
         " capacity = excluded.capacity, allocation = excluded.allocation,"
-        " last_seen = excluded.last_seen RETURNING rowid",
+        " last_seen = excluded.last_seen",
 
     [ST_VM_GET] = "SELECT uuid, name, host, state, vcpus, memory, first_seen,"
                   " last_seen, state_since, deleted_at FROM vms"
@@ -691,6 +709,14 @@ struct inv {
     size_t listed;              /* rows listed in the cycle being recorded */
     sqlite3_int64 data_version; /* after our last cycle; -1: unknown */
     struct inv_stats stats;
+};
+
+/* The rowid SELECT of each remembered table. */
+static const enum inv_stmt rowid_stmt[INV_ROW_TABLES] = {
+    [INV_ROW_HV] = ST_ROWID_HV,      [INV_ROW_VM] = ST_ROWID_VM,
+    [INV_ROW_DISK] = ST_ROWID_DISK,  [INV_ROW_NIC] = ST_ROWID_NIC,
+    [INV_ROW_POOL] = ST_ROWID_POOL,  [INV_ROW_POOL_HOST] = ST_ROWID_POOL_HOST,
+    [INV_ROW_VOLUME] = ST_ROWID_VOL,
 };
 
 /* The last_seen UPDATE of each remembered table. */
@@ -1073,29 +1099,40 @@ static void row_written(struct inv *inv, enum inv_row_table table,
 }
 
 /*
- * run_rowid - run an upsert that ends in RETURNING rowid and reset it.
- * *@rowid is the row written, or -1 when the statement wrote none.
+ * run_rowid - run the upsert @id of the row of @table keyed @k1/@k2 (like
+ * run()) and find the row it wrote: *@rowid is its rowid, or -1 when the
+ * statement wrote none.  An insert's rowid is sqlite3_last_insert_rowid();
+ * when that did not move (the upsert updated a row, or an insert into
+ * another table happened to leave the same number), the row is looked up
+ * by its key.  (RETURNING rowid would do it in one statement, but costs an
+ * ephemeral table per execution: it doubled the first cycle's CPU.)
  */
 static enum sdc_rc run_rowid(struct inv *inv, enum inv_stmt id, int brc,
-                             const char *what, int64_t *rowid,
+                             const char *what, enum inv_row_table table,
+                             const char *k1, const char *k2, int64_t *rowid,
                              struct sdc_error *err)
 {
-    sqlite3_stmt *st = inv->st[id];
-    enum sdc_rc rc = SDC_OK;
+    sqlite3_int64 before = sqlite3_last_insert_rowid(inv->db);
+    sqlite3_stmt *st;
+    enum sdc_rc rc;
     int src;
 
     *rowid = -1;
-    if (brc != SQLITE_OK) {
-        rc = db_error(inv, err, what);
-        stmt_done(st);
+    rc = run(inv, id, brc, what, err);
+    if (rc != SDC_OK || sqlite3_changes(inv->db) == 0)
         return rc;
+    if (sqlite3_last_insert_rowid(inv->db) != before) {
+        *rowid = (int64_t)sqlite3_last_insert_rowid(inv->db);
+        return SDC_OK;
     }
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
+    st = inv->st[rowid_stmt[table]];
+    brc = bind_text(st, 1, k1);
+    if (k2)
+        brc |= bind_text(st, 2, k2);
+    src = brc == SQLITE_OK ? sqlite3_step(st) : brc;
+    if (src == SQLITE_ROW)
         *rowid = (int64_t)sqlite3_column_int64(st, 0);
-        src = sqlite3_step(st);
-    }
-    if (src != SQLITE_DONE)
+    else if (src != SQLITE_DONE)
         rc = db_error(inv, err, what);
     stmt_done(st);
     return rc;
@@ -1183,7 +1220,8 @@ static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
     brc |= sqlite3_bind_int(st, 7, hv->cores);
     brc |= bind_u64(st, 8, hv->memory);
     brc |= bind_time(st, 9, now);
-    rc = run_rowid(inv, ST_HV_UPSERT, brc, "record hypervisor", &rowid, err);
+    rc = run_rowid(inv, ST_HV_UPSERT, brc, "record hypervisor", INV_ROW_HV,
+                   name, NULL, &rowid, err);
     if (rc == SDC_OK)
         row_written(inv, INV_ROW_HV, name, NULL, content, rowid, true, now);
     return rc;
@@ -1339,7 +1377,8 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
     brc |= bind_u64(st, 11, vm->memory);
     brc |= bind_u64(st, 12, vm->max_memory);
     brc |= bind_time(st, 13, now);
-    rc = run_rowid(inv, ST_VM_UPSERT, brc, "record VM", &rowid, err);
+    rc = run_rowid(inv, ST_VM_UPSERT, brc, "record VM", INV_ROW_VM, vm->uuid,
+                   NULL, &rowid, err);
     if (rc != SDC_OK)
         return rc;
     row_written(inv, INV_ROW_VM, vm->uuid, NULL, content, rowid, known, now);
@@ -1483,7 +1522,8 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 5, d->capacity);
         brc |= bind_u64(st, 6, d->allocation);
         brc |= bind_time(st, 7, now);
-        rc = run_rowid(inv, ST_DISK_UPSERT, brc, "record disk", &rowid, err);
+        rc = run_rowid(inv, ST_DISK_UPSERT, brc, "record disk", INV_ROW_DISK,
+                       d->vm_uuid, d->target, &rowid, err);
         if (rc != SDC_OK)
             return rc;
         row_written(inv, INV_ROW_DISK, d->vm_uuid, d->target, content, rowid,
@@ -1510,7 +1550,8 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_text(st, 3, nic->target);
         brc |= bind_text(st, 4, nic->network);
         brc |= bind_time(st, 5, now);
-        rc = run_rowid(inv, ST_NIC_UPSERT, brc, "record NIC", &rowid, err);
+        rc = run_rowid(inv, ST_NIC_UPSERT, brc, "record NIC", INV_ROW_NIC,
+                       nic->vm_uuid, nic->mac, &rowid, err);
         if (rc != SDC_OK)
             return rc;
         row_written(inv, INV_ROW_NIC, nic->vm_uuid, nic->mac, content, rowid,
@@ -1555,8 +1596,8 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
             brc |= bind_u64(st, 8, p->allocation);
             brc |= bind_u64(st, 9, p->available);
             brc |= bind_time(st, 10, now);
-            rc =
-                run_rowid(inv, ST_POOL_UPSERT, brc, "record pool", &rowid, err);
+            rc = run_rowid(inv, ST_POOL_UPSERT, brc, "record pool",
+                           INV_ROW_POOL, p->key, NULL, &rowid, err);
             if (rc != SDC_OK)
                 return rc;
             row_written(inv, INV_ROW_POOL, p->key, NULL, content, rowid, true,
@@ -1576,7 +1617,7 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_text(st, 3, p->name);
         brc |= bind_time(st, 4, now);
         rc = run_rowid(inv, ST_POOL_HOST_UPSERT, brc, "record pool host",
-                       &rowid, err);
+                       INV_ROW_POOL_HOST, p->key, host, &rowid, err);
         if (rc != SDC_OK)
             return rc;
         row_written(inv, INV_ROW_POOL_HOST, p->key, host, content, rowid, true,
@@ -1613,7 +1654,8 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 5, v->allocation);
         brc |= bind_time(st, 6, now);
         /* no row when the pool was never reported: nothing to remember */
-        rc = run_rowid(inv, ST_VOL_UPSERT, brc, "record volume", &rowid, err);
+        rc = run_rowid(inv, ST_VOL_UPSERT, brc, "record volume", INV_ROW_VOLUME,
+                       v->pool_key, v->name, &rowid, err);
         if (rc != SDC_OK)
             return rc;
         row_written(inv, INV_ROW_VOLUME, v->pool_key, v->name, content, rowid,
