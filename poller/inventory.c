@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "inv_rowcache.h"
 #include "inventory.h"
 
 #define INV_BUSY_TIMEOUT_MS 5000
@@ -313,6 +314,21 @@ enum inv_stmt {
     ST_POLL_STATUS_GET,
     ST_POLL_STATUS_SET,
     ST_POLL_TRANSITION,
+    ST_DATA_VERSION,
+    ST_SEEN_HV,
+    ST_SEEN_VM,
+    ST_SEEN_DISK,
+    ST_SEEN_NIC,
+    ST_SEEN_POOL,
+    ST_SEEN_POOL_HOST,
+    ST_SEEN_VOL,
+    ST_ROWID_HV,
+    ST_ROWID_VM,
+    ST_ROWID_DISK,
+    ST_ROWID_NIC,
+    ST_ROWID_POOL,
+    ST_ROWID_POOL_HOST,
+    ST_ROWID_VOL,
     ST_COUNT
 };
 
@@ -341,6 +357,40 @@ static const char *const stmt_sql[ST_COUNT] = {
         " up = excluded.up, since = excluded.since, error = excluded.error",
     [ST_POLL_TRANSITION] = "INSERT INTO poll_transitions(t, target, kind, up,"
                            " error) VALUES (?4, ?1, ?2, ?3, ?5)",
+
+    /* changes when another connection commits: what we remember is stale */
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    /*
+     * ?1 now, ?2 JSON array of the rowids listed unchanged this cycle.  OR
+     * FAIL: a failure rolls the whole cycle back anyway, and without it
+     * SQLite keeps a statement journal of every page the UPDATE touches
+     * (a temporary file past 64 KiB: it doubled the bytes written).
+     */
+    [ST_SEEN_HV] = "UPDATE OR FAIL hypervisors SET last_seen = ?1"
+                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_VM] = "UPDATE OR FAIL vms SET last_seen = ?1"
+                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_DISK] = "UPDATE OR FAIL disks SET last_seen = ?1"
+                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_NIC] = "UPDATE OR FAIL nics SET last_seen = ?1"
+                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_POOL] = "UPDATE OR FAIL pools SET last_seen = ?1"
+                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_POOL_HOST] = "UPDATE OR FAIL pool_hosts SET last_seen = ?1"
+                          " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    /* the rowid of an updated row (an inserted one's is known at once) */
+    [ST_ROWID_HV] = "SELECT rowid FROM hypervisors WHERE name = ?1",
+    [ST_ROWID_VM] = "SELECT rowid FROM vms WHERE uuid = ?1",
+    [ST_ROWID_DISK] = "SELECT rowid FROM disks WHERE vm_uuid = ?1"
+                      " AND target = ?2",
+    [ST_ROWID_NIC] = "SELECT rowid FROM nics WHERE vm_uuid = ?1 AND mac = ?2",
+    [ST_ROWID_POOL] = "SELECT rowid FROM pools WHERE key = ?1",
+    [ST_ROWID_POOL_HOST] = "SELECT rowid FROM pool_hosts WHERE pool_key = ?1"
+                           " AND host = ?2",
+    [ST_ROWID_VOL] = "SELECT rowid FROM volumes WHERE pool_key = ?1"
+                     " AND name = ?2",
+    [ST_SEEN_VOL] = "UPDATE OR FAIL volumes SET last_seen = ?1"
+                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
 
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -407,13 +457,15 @@ static const char *const stmt_sql[ST_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
         " ON CONFLICT(vm_uuid, target) DO UPDATE SET source = excluded.source,"
         " backing = excluded.backing, capacity = excluded.capacity,"
-        " allocation = excluded.allocation, last_seen = excluded.last_seen",
+        " allocation = excluded.allocation, last_seen = excluded.last_seen"
+        "",
 
     [ST_NIC_UPSERT] =
         "INSERT INTO nics(vm_uuid, mac, target, network, first_seen,"
         " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
         " ON CONFLICT(vm_uuid, mac) DO UPDATE SET target = excluded.target,"
-        " network = excluded.network, last_seen = excluded.last_seen",
+        " network = excluded.network, last_seen = excluded.last_seen"
+        "",
 
     [ST_POOL_UPSERT] =
         "INSERT INTO pools(key, name, type, source, shared, active, capacity,"
@@ -423,13 +475,15 @@ static const char *const stmt_sql[ST_COUNT] = {
         " type = excluded.type, source = excluded.source,"
         " shared = excluded.shared, active = excluded.active,"
         " capacity = excluded.capacity, allocation = excluded.allocation,"
-        " available = excluded.available, last_seen = excluded.last_seen",
+        " available = excluded.available, last_seen = excluded.last_seen"
+        "",
 
     [ST_POOL_HOST_UPSERT] =
         "INSERT INTO pool_hosts(pool_key, host, pool_name, last_seen)"
         " VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT(pool_key, host) DO UPDATE SET"
-        " pool_name = excluded.pool_name, last_seen = excluded.last_seen",
+        " pool_name = excluded.pool_name, last_seen = excluded.last_seen"
+        "",
 
     /* a volume of a pool never reported is skipped, not an error */
     [ST_VOL_UPSERT] =
@@ -672,10 +726,50 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ON CONFLICT(day, pool_key) DO NOTHING",
 };
 
+/* Rowids as a JSON array under construction: "[1,2,3" (closed on use). */
+struct idlist {
+    char *buf;
+    size_t len;
+    size_t cap;
+    size_t n;
+};
+
 struct inv {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    /*
+     * What the recorder wrote (inv_rowcache.h): a row listed with the
+     * content it was last written with is not upserted again; its rowid
+     * goes to seen[] and one UPDATE per table moves last_seen.
+     */
+    struct rowcache *rows;
+    struct idlist seen[INV_ROW_TABLES];
+    size_t listed;              /* rows listed in the cycle being recorded */
+    sqlite3_int64 data_version; /* after our last cycle; -1: unknown */
+    struct inv_stats stats;
 };
+
+/* The rowid SELECT of each remembered table. */
+static const enum inv_stmt rowid_stmt[INV_ROW_TABLES] = {
+    [INV_ROW_HV] = ST_ROWID_HV,      [INV_ROW_VM] = ST_ROWID_VM,
+    [INV_ROW_DISK] = ST_ROWID_DISK,  [INV_ROW_NIC] = ST_ROWID_NIC,
+    [INV_ROW_POOL] = ST_ROWID_POOL,  [INV_ROW_POOL_HOST] = ST_ROWID_POOL_HOST,
+    [INV_ROW_VOLUME] = ST_ROWID_VOL,
+};
+
+/* The last_seen UPDATE of each remembered table. */
+static const enum inv_stmt seen_stmt[INV_ROW_TABLES] = {
+    [INV_ROW_HV] = ST_SEEN_HV,      [INV_ROW_VM] = ST_SEEN_VM,
+    [INV_ROW_DISK] = ST_SEEN_DISK,  [INV_ROW_NIC] = ST_SEEN_NIC,
+    [INV_ROW_POOL] = ST_SEEN_POOL,  [INV_ROW_POOL_HOST] = ST_SEEN_POOL_HOST,
+    [INV_ROW_VOLUME] = ST_SEEN_VOL,
+};
+
+static void idlist_free(struct idlist *l)
+{
+    free(l->buf);
+    memset(l, 0, sizeof(*l));
+}
 
 /* A VM chosen for this cycle: batch index and position in its vms. */
 struct vm_pick {
@@ -868,6 +962,12 @@ enum sdc_rc inv_open(const char *path, struct inv **out, struct sdc_error *err)
     inv = calloc(1, sizeof(*inv));
     if (!inv)
         return sdc_error_set(err, SDC_ERR_NOMEM, "inventory: out of memory");
+    inv->data_version = -1;
+    inv->rows = rowcache_new();
+    if (!inv->rows) {
+        free(inv);
+        return sdc_error_set(err, SDC_ERR_NOMEM, "inventory: out of memory");
+    }
 
     if (sqlite3_open_v2(path, &inv->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -936,6 +1036,9 @@ void inv_close(struct inv *inv)
         sqlite3_exec(inv->db, "PRAGMA optimize", NULL, NULL, NULL);
         sqlite3_close(inv->db);
     }
+    rowcache_free(inv->rows);
+    for (int t = 0; t < INV_ROW_TABLES; t++)
+        idlist_free(&inv->seen[t]);
     free(inv);
 }
 
@@ -952,15 +1055,199 @@ static const char *batch_host(const struct sdc_batch *b, const char *fallback)
     return b->source ? b->source : fallback;
 }
 
+/* ---- rows remembered between cycles (inv_rowcache.h) ------------------- */
+
+/* Append @id; false when out of memory (the list is then unchanged). */
+static bool idlist_add(struct idlist *l, int64_t id)
+{
+    char digits[24];
+    size_t nd = 0;
+    uint64_t v = id < 0 ? 0 : (uint64_t)id;
+
+    if (l->cap - l->len < sizeof(digits) + 2) {
+        size_t cap = l->cap ? l->cap * 2 : 4096;
+        char *buf = realloc(l->buf, cap);
+        if (!buf)
+            return false;
+        l->buf = buf;
+        l->cap = cap;
+    }
+    if (l->len == 0)
+        l->buf[l->len++] = '[';
+    else
+        l->buf[l->len++] = ',';
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (nd > 0)
+        l->buf[l->len++] = digits[--nd];
+    l->n++;
+    return true;
+}
+
+/* Forget every remembered row: the next cycle writes them all. */
+static void rows_forget(struct inv *inv)
+{
+    if (rowcache_len(inv->rows) > 0)
+        inv->stats.resets++;
+    rowcache_clear(inv->rows);
+}
+
+/*
+ * row_unchanged - whether the row of @table keyed @k1/@k2 was last written
+ * by this connection with @content.  If so it is counted as seen this
+ * cycle: its rowid joins the table's last_seen update and no upsert is
+ * needed.  Any doubt (not remembered, out of memory) answers false: the
+ * caller writes the row, which is always right.
+ */
+static bool row_unchanged(struct inv *inv, enum inv_row_table table,
+                          const char *k1, const char *k2, uint64_t content,
+                          time_t now)
+{
+    struct rowcache_row *r;
+
+    inv->listed++;
+    r = rowcache_lookup(inv->rows, table, k1, k2);
+    if (!r || r->content != content || !idlist_add(&inv->seen[table], r->rowid))
+        return false;
+    r->seen = now;
+    inv->stats.rows_unchanged++;
+    return true;
+}
+
+/*
+ * row_written - after an upsert of the row keyed @k1/@k2: remember that it
+ * holds @content at @rowid, if @remember.  Without @remember, with no row
+ * written (@rowid negative) or without memory for it, what was remembered
+ * of the row is dropped instead, so a stale entry can never make a later
+ * cycle skip a write.
+ */
+static void row_written(struct inv *inv, enum inv_row_table table,
+                        const char *k1, const char *k2, uint64_t content,
+                        int64_t rowid, bool remember, time_t now)
+{
+    struct rowcache_row r = {content, rowid, now};
+
+    if (rowid >= 0)
+        inv->stats.rows_written++;
+    if (rowid < 0 || !remember ||
+        rowcache_put(inv->rows, table, k1, k2, &r) != SDC_OK)
+        rowcache_remove(inv->rows, table, k1, k2);
+}
+
+/*
+ * run_rowid - run the upsert @id of the row of @table keyed @k1/@k2 (like
+ * run()) and find the row it wrote: *@rowid is its rowid, or -1 when the
+ * statement wrote none.  An insert's rowid is sqlite3_last_insert_rowid();
+ * when that did not move (the upsert updated a row, or an insert into
+ * another table happened to leave the same number), the row is looked up
+ * by its key.  (RETURNING rowid would do it in one statement, but costs an
+ * ephemeral table per execution: it doubled the first cycle's CPU.)
+ */
+static enum sdc_rc run_rowid(struct inv *inv, enum inv_stmt id, int brc,
+                             const char *what, enum inv_row_table table,
+                             const char *k1, const char *k2, int64_t *rowid,
+                             struct sdc_error *err)
+{
+    sqlite3_int64 before = sqlite3_last_insert_rowid(inv->db);
+    sqlite3_stmt *st;
+    enum sdc_rc rc;
+    int src;
+
+    *rowid = -1;
+    rc = run(inv, id, brc, what, err);
+    if (rc != SDC_OK || sqlite3_changes(inv->db) == 0)
+        return rc;
+    if (sqlite3_last_insert_rowid(inv->db) != before) {
+        *rowid = (int64_t)sqlite3_last_insert_rowid(inv->db);
+        return SDC_OK;
+    }
+    st = inv->st[rowid_stmt[table]];
+    brc = bind_text(st, 1, k1);
+    if (k2)
+        brc |= bind_text(st, 2, k2);
+    src = brc == SQLITE_OK ? sqlite3_step(st) : brc;
+    if (src == SQLITE_ROW)
+        *rowid = (int64_t)sqlite3_column_int64(st, 0);
+    else if (src != SQLITE_DONE)
+        rc = db_error(inv, err, what);
+    stmt_done(st);
+    return rc;
+}
+
+/* Set last_seen = @now on every row listed unchanged this cycle. */
+static enum sdc_rc rows_mark_seen(struct inv *inv, time_t now,
+                                  struct sdc_error *err)
+{
+    for (int t = 0; t < INV_ROW_TABLES; t++) {
+        struct idlist *l = &inv->seen[t];
+        sqlite3_stmt *st = inv->st[seen_stmt[t]];
+        enum sdc_rc rc;
+        int brc;
+
+        if (l->n == 0)
+            continue;
+        /* idlist_add left room for the closing bracket */
+        l->buf[l->len] = ']';
+        brc =
+            bind_time(st, 1, now) |
+            sqlite3_bind_text(st, 2, l->buf, (int)(l->len + 1), SQLITE_STATIC);
+        rc = run(inv, seen_stmt[t], brc, "record last_seen", err);
+        if (rc != SDC_OK)
+            return rc;
+    }
+    return SDC_OK;
+}
+
+/*
+ * Drop what is remembered when another connection committed since our last
+ * cycle (an import, a repair by hand, VACUUM renumbering rowids): the rows
+ * may no longer hold what we wrote.  Called inside the cycle's IMMEDIATE
+ * transaction, so nobody can commit between this check and our writes.
+ */
+static enum sdc_rc rows_check_version(struct inv *inv, struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_DATA_VERSION];
+    sqlite3_int64 v;
+    int src = sqlite3_step(st);
+
+    if (src != SQLITE_ROW) {
+        stmt_done(st);
+        return db_error(inv, err, "read data_version");
+    }
+    v = sqlite3_column_int64(st, 0);
+    stmt_done(st);
+    if (v != inv->data_version)
+        rows_forget(inv);
+    inv->data_version = v;
+    return SDC_OK;
+}
+
 static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
                              time_t now, struct sdc_error *err)
 {
     sqlite3_stmt *st = inv->st[ST_HV_UPSERT];
     const struct sdc_hv_info *hv = &b->hv;
     const char *name = hv->name ? hv->name : b->source;
+    struct rowhash h;
+    uint64_t content;
+    int64_t rowid;
+    enum sdc_rc rc;
     int brc = 0;
 
     if (!name)
+        return SDC_OK;
+    rowhash_begin(&h, inv->rows);
+    rowhash_str(&h, hv->cluster);
+    rowhash_str(&h, hv->uri);
+    rowhash_str(&h, hv->hostname);
+    rowhash_str(&h, hv->model);
+    rowhash_u64(&h, (uint64_t)(int64_t)hv->cpus);
+    rowhash_u64(&h, (uint64_t)(int64_t)hv->cores);
+    rowhash_u64(&h, hv->memory);
+    content = rowhash_end(&h);
+    if (row_unchanged(inv, INV_ROW_HV, name, NULL, content, now))
         return SDC_OK;
     brc |= bind_text(st, 1, name);
     brc |= bind_text(st, 2, hv->cluster);
@@ -971,7 +1258,11 @@ static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
     brc |= sqlite3_bind_int(st, 7, hv->cores);
     brc |= bind_u64(st, 8, hv->memory);
     brc |= bind_time(st, 9, now);
-    return run(inv, ST_HV_UPSERT, brc, "record hypervisor", err);
+    rc = run_rowid(inv, ST_HV_UPSERT, brc, "record hypervisor", INV_ROW_HV,
+                   name, NULL, &rowid, err);
+    if (rc == SDC_OK)
+        row_written(inv, INV_ROW_HV, name, NULL, content, rowid, true, now);
+    return rc;
 }
 
 static enum sdc_rc add_event(struct inv *inv, time_t now, const char *kind,
@@ -1074,9 +1365,38 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
     const char *host = batch_host(b, vm->host);
     const char *state = sdc_vm_state_name(vm->state);
     const char *cluster = b->has_hv ? b->hv.cluster : NULL;
-    bool existed;
+    const char *hv_name = b->hv.name ? b->hv.name : b->source;
+    struct rowhash h;
+    uint64_t content = 0;
+    int64_t rowid;
+    bool existed, known;
     enum sdc_rc rc;
     int brc = 0;
+
+    /*
+     * The stored cluster is the batch's, else that of the hypervisor row
+     * named like the VM's host.  Only when the batch itself decides it
+     * (its hypervisor row, written just before, is that host's) is the
+     * row's content known from the batch alone and worth remembering.
+     */
+    known = b->has_hv && (cluster || str_eq(hv_name, host));
+    if (known) {
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, name);
+        rowhash_str(&h, host);
+        rowhash_str(&h, cluster);
+        rowhash_str(&h, vm->title);
+        rowhash_str(&h, vm->owner);
+        rowhash_str(&h, state);
+        rowhash_u64(&h, (uint64_t)(int64_t)vm->vcpus);
+        rowhash_u64(&h, (uint64_t)(int64_t)vm->max_vcpus);
+        rowhash_u64(&h, vm->memory);
+        rowhash_u64(&h, vm->max_memory);
+        content = rowhash_end(&h);
+        /* same name, host and state, not deleted since: no event either */
+        if (row_unchanged(inv, INV_ROW_VM, vm->uuid, NULL, content, now))
+            return SDC_OK;
+    }
 
     rc = vm_changes(inv, vm, name, host, state, now, &existed, err);
     if (rc != SDC_OK)
@@ -1095,8 +1415,12 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
     brc |= bind_u64(st, 11, vm->memory);
     brc |= bind_u64(st, 12, vm->max_memory);
     brc |= bind_time(st, 13, now);
-    rc = run(inv, ST_VM_UPSERT, brc, "record VM", err);
-    if (rc != SDC_OK || existed)
+    rc = run_rowid(inv, ST_VM_UPSERT, brc, "record VM", INV_ROW_VM, vm->uuid,
+                   NULL, &rowid, err);
+    if (rc != SDC_OK)
+        return rc;
+    row_written(inv, INV_ROW_VM, vm->uuid, NULL, content, rowid, known, now);
+    if (existed)
         return rc;
 
     /* a new VM: its first name starts the rename history */
@@ -1214,8 +1538,20 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->disks.len; i++) {
         const struct sdc_disk_info *d = &b->disks.items[i];
         sqlite3_stmt *st = inv->st[ST_DISK_UPSERT];
+        struct rowhash h;
+        uint64_t content;
+        int64_t rowid;
         int brc = 0;
         if (!d->target || !vm_chosen_in(picks, np, d->vm_uuid, bi))
+            continue;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, d->source);
+        rowhash_str(&h, d->backing);
+        rowhash_u64(&h, d->capacity);
+        rowhash_u64(&h, d->allocation);
+        content = rowhash_end(&h);
+        if (row_unchanged(inv, INV_ROW_DISK, d->vm_uuid, d->target, content,
+                          now))
             continue;
         brc |= bind_text(st, 1, d->vm_uuid);
         brc |= bind_text(st, 2, d->target);
@@ -1224,24 +1560,40 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 5, d->capacity);
         brc |= bind_u64(st, 6, d->allocation);
         brc |= bind_time(st, 7, now);
-        rc = run(inv, ST_DISK_UPSERT, brc, "record disk", err);
+        rc = run_rowid(inv, ST_DISK_UPSERT, brc, "record disk", INV_ROW_DISK,
+                       d->vm_uuid, d->target, &rowid, err);
         if (rc != SDC_OK)
             return rc;
+        row_written(inv, INV_ROW_DISK, d->vm_uuid, d->target, content, rowid,
+                    true, now);
     }
     for (size_t i = 0; i < b->nics.len; i++) {
         const struct sdc_nic_info *nic = &b->nics.items[i];
         sqlite3_stmt *st = inv->st[ST_NIC_UPSERT];
+        struct rowhash h;
+        uint64_t content;
+        int64_t rowid;
         int brc = 0;
         if (!nic->mac || !vm_chosen_in(picks, np, nic->vm_uuid, bi))
+            continue;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, nic->target);
+        rowhash_str(&h, nic->network);
+        content = rowhash_end(&h);
+        if (row_unchanged(inv, INV_ROW_NIC, nic->vm_uuid, nic->mac, content,
+                          now))
             continue;
         brc |= bind_text(st, 1, nic->vm_uuid);
         brc |= bind_text(st, 2, nic->mac);
         brc |= bind_text(st, 3, nic->target);
         brc |= bind_text(st, 4, nic->network);
         brc |= bind_time(st, 5, now);
-        rc = run(inv, ST_NIC_UPSERT, brc, "record NIC", err);
+        rc = run_rowid(inv, ST_NIC_UPSERT, brc, "record NIC", INV_ROW_NIC,
+                       nic->vm_uuid, nic->mac, &rowid, err);
         if (rc != SDC_OK)
             return rc;
+        row_written(inv, INV_ROW_NIC, nic->vm_uuid, nic->mac, content, rowid,
+                    true, now);
     }
     return SDC_OK;
 }
@@ -1255,23 +1607,46 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         const struct sdc_pool_info *p = &b->pools.items[i];
         sqlite3_stmt *st = inv->st[ST_POOL_UPSERT];
         const char *host = p->host ? p->host : b->source;
+        struct rowhash h;
+        uint64_t content;
+        int64_t rowid;
         int brc = 0;
         if (!p->key)
             continue;
-        brc |= bind_text(st, 1, p->key);
-        brc |= bind_text(st, 2, p->name);
-        brc |= bind_text(st, 3, p->type);
-        brc |= bind_text(st, 4, p->source);
-        brc |= sqlite3_bind_int(st, 5, p->shared ? 1 : 0);
-        brc |= sqlite3_bind_int(st, 6, p->active ? 1 : 0);
-        brc |= bind_u64(st, 7, p->capacity);
-        brc |= bind_u64(st, 8, p->allocation);
-        brc |= bind_u64(st, 9, p->available);
-        brc |= bind_time(st, 10, now);
-        rc = run(inv, ST_POOL_UPSERT, brc, "record pool", err);
-        if (rc != SDC_OK)
-            return rc;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, p->name);
+        rowhash_str(&h, p->type);
+        rowhash_str(&h, p->source);
+        rowhash_u64(&h, p->shared ? 1 : 0);
+        rowhash_u64(&h, p->active ? 1 : 0);
+        rowhash_u64(&h, p->capacity);
+        rowhash_u64(&h, p->allocation);
+        rowhash_u64(&h, p->available);
+        content = rowhash_end(&h);
+        if (!row_unchanged(inv, INV_ROW_POOL, p->key, NULL, content, now)) {
+            brc |= bind_text(st, 1, p->key);
+            brc |= bind_text(st, 2, p->name);
+            brc |= bind_text(st, 3, p->type);
+            brc |= bind_text(st, 4, p->source);
+            brc |= sqlite3_bind_int(st, 5, p->shared ? 1 : 0);
+            brc |= sqlite3_bind_int(st, 6, p->active ? 1 : 0);
+            brc |= bind_u64(st, 7, p->capacity);
+            brc |= bind_u64(st, 8, p->allocation);
+            brc |= bind_u64(st, 9, p->available);
+            brc |= bind_time(st, 10, now);
+            rc = run_rowid(inv, ST_POOL_UPSERT, brc, "record pool",
+                           INV_ROW_POOL, p->key, NULL, &rowid, err);
+            if (rc != SDC_OK)
+                return rc;
+            row_written(inv, INV_ROW_POOL, p->key, NULL, content, rowid, true,
+                        now);
+        }
         if (!host)
+            continue;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, p->name);
+        content = rowhash_end(&h);
+        if (row_unchanged(inv, INV_ROW_POOL_HOST, p->key, host, content, now))
             continue;
         st = inv->st[ST_POOL_HOST_UPSERT];
         brc = 0;
@@ -1279,9 +1654,12 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_text(st, 2, host);
         brc |= bind_text(st, 3, p->name);
         brc |= bind_time(st, 4, now);
-        rc = run(inv, ST_POOL_HOST_UPSERT, brc, "record pool host", err);
+        rc = run_rowid(inv, ST_POOL_HOST_UPSERT, brc, "record pool host",
+                       INV_ROW_POOL_HOST, p->key, host, &rowid, err);
         if (rc != SDC_OK)
             return rc;
+        row_written(inv, INV_ROW_POOL_HOST, p->key, host, content, rowid, true,
+                    now);
     }
     return SDC_OK;
 }
@@ -1292,9 +1670,20 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->volumes.len; i++) {
         const struct sdc_volume_info *v = &b->volumes.items[i];
         sqlite3_stmt *st = inv->st[ST_VOL_UPSERT];
+        struct rowhash h;
+        uint64_t content;
+        int64_t rowid;
         enum sdc_rc rc;
         int brc = 0;
         if (!v->pool_key || !v->name)
+            continue;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, v->path);
+        rowhash_u64(&h, v->capacity);
+        rowhash_u64(&h, v->allocation);
+        content = rowhash_end(&h);
+        if (row_unchanged(inv, INV_ROW_VOLUME, v->pool_key, v->name, content,
+                          now))
             continue;
         brc |= bind_text(st, 1, v->pool_key);
         brc |= bind_text(st, 2, v->name);
@@ -1302,9 +1691,13 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 4, v->capacity);
         brc |= bind_u64(st, 5, v->allocation);
         brc |= bind_time(st, 6, now);
-        rc = run(inv, ST_VOL_UPSERT, brc, "record volume", err);
+        /* no row when the pool was never reported: nothing to remember */
+        rc = run_rowid(inv, ST_VOL_UPSERT, brc, "record volume", INV_ROW_VOLUME,
+                       v->pool_key, v->name, &rowid, err);
         if (rc != SDC_OK)
             return rc;
+        row_written(inv, INV_ROW_VOLUME, v->pool_key, v->name, content, rowid,
+                    true, now);
     }
     return SDC_OK;
 }
@@ -1373,6 +1766,8 @@ static enum sdc_rc sweep_host(struct inv *inv, const char *host,
             break;
         brc = bind_time(up, 1, now) | bind_text(up, 2, gone[i]);
         rc = run(inv, ST_VM_MARK_DELETED, brc, "mark VM deleted", err);
+        /* its row now has deleted_at: a return must be written and told */
+        rowcache_remove(inv->rows, INV_ROW_VM, gone[i], NULL);
     }
 cleanup:
     stmt_done(st);
@@ -1624,6 +2019,9 @@ static enum sdc_rc record_cycle(struct inv *inv,
         if (rc != SDC_OK)
             return rc;
     }
+    rc = rows_mark_seen(inv, now, err);
+    if (rc != SDC_OK)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         if (!batch_usable(batches[i]) || !batches[i]->has_snmp_device)
             continue;
@@ -1662,14 +2060,42 @@ enum sdc_rc inv_record_batches(struct inv *inv,
     rc = run(inv, ST_BEGIN, SQLITE_OK, "begin cycle", err);
     if (rc != SDC_OK)
         goto cleanup;
-    rc = record_cycle(inv, batches, n, picks, np, now, err);
+    rc = rows_check_version(inv, err);
+    if (rc == SDC_OK) {
+        inv->listed = 0;
+        for (int t = 0; t < INV_ROW_TABLES; t++)
+            inv->seen[t].len = inv->seen[t].n = 0;
+        rc = record_cycle(inv, batches, n, picks, np, now, err);
+    }
     if (rc == SDC_OK)
         rc = run(inv, ST_COMMIT, SQLITE_OK, "commit cycle", err);
-    if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
-        run(inv, ST_ROLLBACK, SQLITE_OK, "rollback cycle", NULL);
+    if (rc != SDC_OK) {
+        if (!sqlite3_get_autocommit(inv->db))
+            run(inv, ST_ROLLBACK, SQLITE_OK, "rollback cycle", NULL);
+        /* what was remembered during the cycle was rolled back with it */
+        rows_forget(inv);
+        goto cleanup;
+    }
+    inv->stats.cycles++;
+    /* rows no longer listed (VMs gone, a host not answering) are only
+     * forgotten once they outnumber the listed ones: memory stays bounded
+     * and a host that misses a cycle is not rewritten for it */
+    if (rowcache_len(inv->rows) > 2 * inv->listed + 1024)
+        rowcache_prune(inv->rows, now);
 cleanup:
     free(picks);
     return rc;
+}
+
+void inv_get_stats(const struct inv *inv, struct inv_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (!inv)
+        return;
+    *out = inv->stats;
+    out->remembered = rowcache_len(inv->rows);
 }
 
 /* ---- daily snapshot ---------------------------------------------------- */
@@ -1876,6 +2302,8 @@ enum sdc_rc inv_import_begin(struct inv *inv, struct sdc_error *err)
 {
     if (!inv)
         return sdc_error_set(err, SDC_ERR_INVALID, "inventory: no database");
+    /* imported facts may replace what the poller wrote */
+    rows_forget(inv);
     return run(inv, ST_BEGIN, SQLITE_OK, "begin import", err);
 }
 

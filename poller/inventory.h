@@ -76,9 +76,32 @@ void inv_close(struct inv *db);
  * VMs of an ok batch's source that no ok batch lists get deleted_at = @now.
  * Disks and NICs are taken from the batch whose VM listing was kept; rows no
  * longer listed keep their old last_seen.  A VM's host is its batch's source.
+ *
+ * A row is upserted only when it is new to this connection or its content
+ * differs from what this connection last wrote to it; every other listed
+ * row only has its last_seen set to @now, by one UPDATE per table.  Readers
+ * see the same rows, values and last_seen either way.  What is remembered
+ * is dropped (and the next cycle writes every row once, as after a
+ * restart) when another connection has committed to the database since
+ * (PRAGMA data_version), when a cycle fails, and on inv_import_begin().
  */
 enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
                                size_t n, time_t now, struct sdc_error *err);
+
+/* What inv_record_batches() did since inv_open(), for tests and logs. */
+struct inv_stats {
+    uint64_t cycles;         /* cycles recorded (committed) */
+    uint64_t rows_written;   /* hypervisor, VM, disk, NIC, pool, pool-host
+                                and volume rows upserted */
+    uint64_t rows_unchanged; /* rows listed as last written: only last_seen
+                                moved */
+    uint64_t resets;         /* times what was remembered was dropped while
+                                it held rows */
+    uint64_t remembered;     /* rows remembered now */
+};
+
+/* inv_get_stats - copy the counters of @db into @out (zeros for NULL). */
+void inv_get_stats(const struct inv *db, struct inv_stats *out);
 
 /*
  * inv_record_poll - the poll status of one cycle at @cycle: for every batch

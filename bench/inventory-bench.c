@@ -1,0 +1,240 @@
+/*
+ * inventory-bench.c - CPU of recording the inventory per cycle, as sdcmond
+ * does after writing the archives: inv_record_batches() and
+ * inv_snapshot_daily(), then inv_record_poll(), on one hypervisor's batch
+ * shaped like bench/libvirt-cycle's fixture (1,000 VMs, 900 running, 2
+ * disks and 2 NICs each, 2 pools; 2,003 volumes in the first cycle only, as
+ * the collector lists them), into a new WAL database.
+ *
+ * Usage: inventory-bench DB CYCLES [VMS]
+ * Prints one line per cycle (rows of the cycle, CPU and wall of each part -
+ * "record" is inv_record_batches + inv_snapshot_daily, as in sdcmond's
+ * debug line, the snapshot's share shown apart - bytes passed to write(2))
+ * and the medians of the steady cycles (2..).
+ * Uses only the API both before and after the change, so the same source
+ * measures either build (bench/inventory-bench -B).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "inventory.h"
+#include "sdc/sample.h"
+
+#define GiB (1024ULL * 1024 * 1024)
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Bytes this process passed to write(2) so far (/proc/self/io wchar). */
+static long long wchar(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128];
+    long long v = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "wchar: %lld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct sdc_batch *make_batch(int vms, bool volumes, time_t t)
+{
+    struct sdc_batch *b = sdc_batch_new("hv01", t);
+    struct sdc_hv_info hv = {0};
+    char uuid[48], name[64], path[160], mac[32];
+
+    if (!b)
+        return NULL;
+    b->ok = true;
+    b->kind = "libvirt";
+    hv.name = "hv01";
+    hv.uri = "test:///bench1000-hv01.xml";
+    hv.model = "x86_64";
+    hv.hostname = "hv01.bench";
+    hv.cpus = 256;
+    hv.cores = 128;
+    hv.memory = 2048 * GiB;
+    if (sdc_batch_set_hv(b, &hv) != SDC_OK)
+        goto fail;
+    for (int i = 0; i < vms; i++) {
+        struct sdc_vm_info vm = {0};
+        snprintf(uuid, sizeof(uuid), "6b1c%04x-0d5e-4a8f-9c1d-%012d", i, i);
+        snprintf(name, sizeof(name), "bench-vm-%04d", i);
+        vm.uuid = uuid;
+        vm.name = name;
+        vm.host = "hv01";
+        vm.owner = "dept-bench";
+        vm.state = i % 10 == 9 ? SDC_VM_SHUTOFF : SDC_VM_RUNNING;
+        vm.vcpus = 1 + i % 8;
+        vm.max_vcpus = 8;
+        vm.memory = (uint64_t)(1 + i % 16) * GiB;
+        vm.max_memory = 16 * GiB;
+        if (sdc_batch_add_vm(b, &vm) != SDC_OK)
+            goto fail;
+        for (int d = 0; d < 2; d++) {
+            struct sdc_disk_info disk = {0};
+            snprintf(path, sizeof(path),
+                     "/var/lib/libvirt/images/bench-vm-%04d-%d.qcow2", i, d);
+            disk.vm_uuid = uuid;
+            disk.target = d ? "vdb" : "vda";
+            disk.source = path;
+            disk.capacity = (uint64_t)(20 + 80 * d) * GiB;
+            disk.allocation = (uint64_t)(5 + d) * GiB;
+            if (sdc_batch_add_disk(b, &disk) != SDC_OK)
+                goto fail;
+        }
+        for (int n = 0; n < 2; n++) {
+            struct sdc_nic_info nic = {0};
+            snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", n,
+                     (i >> 8) & 0xff, i & 0xff);
+            nic.vm_uuid = uuid;
+            nic.mac = mac;
+            nic.target = "vnet0";
+            nic.network = n ? "br-storage" : "default";
+            if (sdc_batch_add_nic(b, &nic) != SDC_OK)
+                goto fail;
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        struct sdc_pool_info pool = {0};
+        pool.key = p ? "hv01.data" : "hv01.default";
+        pool.name = p ? "data" : "default";
+        pool.host = "hv01";
+        pool.type = "dir";
+        pool.active = true;
+        pool.capacity = 100000 * GiB;
+        pool.allocation = 30000 * GiB;
+        pool.available = 70000 * GiB;
+        if (sdc_batch_add_pool(b, &pool) != SDC_OK)
+            goto fail;
+    }
+    for (int v = 0; volumes && v < 2 * vms + 3; v++) {
+        struct sdc_volume_info vol = {0};
+        snprintf(name, sizeof(name), "vol-%05d.qcow2", v);
+        snprintf(path, sizeof(path), "/var/lib/libvirt/images/%s", name);
+        vol.pool_key = v % 2 ? "hv01.data" : "hv01.default";
+        vol.name = name;
+        vol.path = path;
+        vol.capacity = 20 * GiB;
+        vol.allocation = 5 * GiB;
+        if (sdc_batch_add_volume(b, &vol) != SDC_OK)
+            goto fail;
+    }
+    return b;
+fail:
+    sdc_batch_free(b);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct inv *db = NULL;
+    struct sdc_error err = {0};
+    int cycles, vms;
+    time_t t0 = 1795000000;
+    double *rec_cpu, *snap_cpu, *poll_cpu, *rec_wall, *poll_wall, *wr;
+    int ns = 0;
+
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: inventory-bench DB CYCLES [VMS]\n");
+        return 2;
+    }
+    cycles = atoi(argv[2]);
+    vms = argc > 3 ? atoi(argv[3]) : 1000;
+    if (cycles < 2 || vms < 1) {
+        fprintf(stderr, "inventory-bench: CYCLES >= 2 and VMS >= 1\n");
+        return 2;
+    }
+    rec_cpu = calloc((size_t)cycles, sizeof(double));
+    snap_cpu = calloc((size_t)cycles, sizeof(double));
+    poll_cpu = calloc((size_t)cycles, sizeof(double));
+    rec_wall = calloc((size_t)cycles, sizeof(double));
+    poll_wall = calloc((size_t)cycles, sizeof(double));
+    wr = calloc((size_t)cycles, sizeof(double));
+    if (!rec_cpu || !snap_cpu || !poll_cpu || !rec_wall || !poll_wall || !wr)
+        return 1;
+    if (inv_open(argv[1], &db, &err) != SDC_OK) {
+        fprintf(stderr, "inventory-bench: %s\n", err.msg);
+        return 1;
+    }
+    for (int c = 0; c < cycles; c++) {
+        time_t t = t0 + 10 * c;
+        struct sdc_batch *b = make_batch(vms, c == 0, t);
+        double c0, cs, c1, c2, w0, w1, w2;
+        long long io0, io1;
+
+        if (!b) {
+            fprintf(stderr, "inventory-bench: out of memory\n");
+            return 1;
+        }
+        io0 = wchar();
+        w0 = clock_s(CLOCK_MONOTONIC);
+        c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        if (inv_record_batches(db, &b, 1, t, &err) != SDC_OK ||
+            (cs = clock_s(CLOCK_THREAD_CPUTIME_ID),
+             inv_snapshot_daily(db, t, &err) != SDC_OK)) {
+            fprintf(stderr, "inventory-bench: %s\n", err.msg);
+            return 1;
+        }
+        w1 = clock_s(CLOCK_MONOTONIC);
+        c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        if (inv_record_poll(db, &b, 1, t, &err) != SDC_OK) {
+            fprintf(stderr, "inventory-bench: %s\n", err.msg);
+            return 1;
+        }
+        w2 = clock_s(CLOCK_MONOTONIC);
+        c2 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        io1 = wchar();
+        printf("cycle %d: %zu VMs %zu disks %zu NICs %zu volumes: record "
+               "%.2f ms CPU (%.2f wall; snapshot %.2f ms CPU), poll status "
+               "%.3f ms CPU (%.3f wall), %lld bytes written\n",
+               c + 1, b->vms.len, b->disks.len, b->nics.len, b->volumes.len,
+               (c1 - c0) * 1e3, (w1 - w0) * 1e3, (c1 - cs) * 1e3,
+               (c2 - c1) * 1e3, (w2 - w1) * 1e3, io1 - io0);
+        if (c > 0) {
+            rec_cpu[ns] = (c1 - c0) * 1e3;
+            snap_cpu[ns] = (c1 - cs) * 1e3;
+            rec_wall[ns] = (w1 - w0) * 1e3;
+            poll_cpu[ns] = (c2 - c1) * 1e3;
+            poll_wall[ns] = (w2 - w1) * 1e3;
+            wr[ns] = (double)(io1 - io0);
+            ns++;
+        }
+        sdc_batch_free(b);
+    }
+    printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall; "
+           "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), %.0f "
+           "bytes written\n",
+           ns, median(rec_cpu, ns), median(rec_wall, ns), median(snap_cpu, ns),
+           median(poll_cpu, ns), median(poll_wall, ns), median(wr, ns));
+    inv_close(db);
+    free(rec_cpu);
+    free(snap_cpu);
+    free(poll_cpu);
+    free(rec_wall);
+    free(poll_wall);
+    free(wr);
+    return 0;
+}
