@@ -13,9 +13,11 @@
  *     hypervisors writing through it (each with its own data directory and
  *     inventory); the archives on disk lack what the daemon holds, yet
  *     sdcmon-report monthly for the current month (pulling agent B's
- *     inventory over HTTPS) and `rrdtool fetch --daemon` see every entity
+ *     inventory from B's own web view, /api/v1/inventory over TLS with
+ *     basic auth) and `rrdtool fetch --daemon` see every entity
  *     of both agents, with the values of the last cycles; a failing peer
- *     is named in the report, which is still written; --no-peers;
+ *     (a wrong password: B's 401) is named in the report, which is still
+ *     written; --no-peers;
  *  3. SIGTERM in the middle of a cycle through rrdcached: the cycle
  *     finishes, sdcmond flushes and exits 0; rrdcached is then killed with
  *     SIGKILL (it cannot flush anything itself) and every update of the
@@ -518,7 +520,7 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
     char *base = it_path(c->dir, "store"); /* rrdcached's -b: the archives */
     char *adir = it_path(c->dir, "a"), *bdir = it_path(c->dir, "b");
     char *aconf, *bconf, *ca, *passf, *out = NULL, *bdb, *rep_path, *f;
-    char *bdb_a;
+    char *bdb_a, *users;
     char body[4096], month[16], outdir[600];
     struct peer_srv srv = {0};
     pid_t rc_pid, a_pid, b_pid;
@@ -535,18 +537,28 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
     passf = it_path(c->dir, "peer-b.secret");
     assert_true(tu_write_file(passf, PEER_PASS "\n", 0600));
     rc_pid = start_rrdcached(c->dir, base, &port);
-    /* B's JSON API (the web view's route): its inventory at each request */
     bdb = it_path(bdir, "inventory.db");
-    peer_start(&srv, c->dir, bdb);
+    /* B serves its inventory from its own web view (/api/v1/inventory)
+     * over TLS with basic auth: a users file hashed by openssl (SHA-512
+     * crypt, as sdcmon-passwd makes) */
+    users = it_path(c->dir, "b-users");
+    assert_int_equal(tu_runf(NULL,
+                             "printf '%%s:%%s\\n' " PEER_USER
+                             " \"$(openssl passwd -6 " PEER_PASS ")\" > '%s'",
+                             users),
+                     0);
+    srv.port = tu_free_port();
 
     /* B: its own data directory (inventory, pid file) on "its" machine;
      * its archives go to the store through rrdcached, as relative paths */
     snprintf(body, sizeof(body),
              "data_dir = \"%s\";\nstep = 4;\nrrdcached = "
              "\"127.0.0.1:%d\";\n" SMALL_RETENTION
+             "web = { listen = \"127.0.0.1:%d\"; tls_cert = \"%s/srv.pem\";"
+             " tls_key = \"%s/srv.key\"; users_file = \"%s\"; };\n"
              "hypervisors = ( { name = \"hv-b\"; uri = \"test://%s/hv-b.xml\"; "
              "cluster = \"prod-b\"; } );\n",
-             bdir, port, FIX);
+             bdir, port, srv.port, c->dir, c->dir, users, FIX);
     bconf = it_path(bdir, "sdcmon.conf");
     assert_true(tu_write_file(bconf, body, 0600));
     b_pid = start_sdcmond(bdir, bconf);
@@ -560,11 +572,12 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
              "\"127.0.0.1:%d\";\n" SMALL_RETENTION
              "hypervisors = ( { name = \"hv-a\"; uri = \"test://%s/hv-a.xml\"; "
              "cluster = \"prod-a\"; } );\n"
+             "web = { listen = \"\"; };\n"
              "peers = (\n"
-             "  { name = \"agent-b\"; url = \"https://127.0.0.1:%d/ok\";\n"
+             "  { name = \"agent-b\"; url = \"https://127.0.0.1:%d\";\n"
              "    user = \"" PEER_USER "\"; password_file = \"%s\"; ca_file = "
              "\"%s\"; timeout = 10; },\n"
-             "  { name = \"agent-c\"; url = \"https://127.0.0.1:%d/ok/\";\n"
+             "  { name = \"agent-c\"; url = \"https://127.0.0.1:%d/\";\n"
              "    user = \"" PEER_USER "\"; password = \"nope\"; ca_file = "
              "\"%s\"; }\n"
              ");\n",
@@ -575,6 +588,7 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
 
     assert_true(it_wait_log(adir, "1/1 hypervisors answered", 3, 60000));
     assert_true(it_wait_log(bdir, "1/1 hypervisors answered", 3, 60000));
+    assert_true(it_wait_log(bdir, "(TLS) (basic auth)", 1, 10000));
 
     /* both agents' archives are in the one store, none where B lives */
     {
@@ -712,7 +726,7 @@ static __attribute__((unused)) void test_two_agents_one_rrdcached(void **state)
     assert_int_equal(tu_stop(a_pid, 30000), 0);
     assert_int_equal(tu_stop(b_pid, 30000), 0);
     assert_int_equal(tu_stop(rc_pid, 10000), 0);
-    peer_stop(&srv);
+    free(users);
     free(bdb_a);
     free(rep_path);
     free(bdb);
