@@ -35,6 +35,11 @@ struct agent {
     double last_cycle_seconds;
     time_t last_cycle;
     char last_summary[256]; /* the last cycle's one-line summary (STATUS=) */
+    /* where the last cycle's time went: how late it started, the wait for
+     * the targets (and the slowest one), the archives, the inventory, and
+     * the CPU the process used meanwhile; quoted by the overrun warning so
+     * a slow cycle tells our work apart from a machine that ran us late */
+    char last_timing[256];
 
     /* where each cycle's snapshot is published for the web view; NULL:
      * none is built (set by the program, outlives the agent) */

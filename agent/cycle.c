@@ -30,6 +30,52 @@ static double thread_cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole process (every thread), seconds. */
+static double process_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The wall clock, seconds with a fraction. */
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Where the cycle's time went, into a->last_timing: @late how long after
+ * its scheduled start the cycle began, @ph the monotonic times at the start,
+ * after the targets, after the archives and after the inventory, @cpu the
+ * process's and @tcpu this thread's CPU time over the cycle.  The slowest
+ * target is the scheduler's own measure of its read.
+ */
+static void note_timing(struct agent *a, double late, const double ph[4],
+                        double cpu, double tcpu)
+{
+    const char *slow = "";
+    double slow_s = 0;
+    size_t nt = sched_count(a->sched);
+
+    for (size_t i = 0; i < nt; i++) {
+        struct sched_target_stats st;
+        sched_get_stats(a->sched, i, &st);
+        if (st.last_seconds > slow_s || !*slow) {
+            slow_s = st.last_seconds;
+            slow = st.name;
+        }
+    }
+    snprintf(a->last_timing, sizeof(a->last_timing),
+             "started %.2f s late; targets %.2f s (slowest %s %.2f s), "
+             "archives %.2f s, inventory %.2f s; CPU %.2f s (this thread "
+             "%.2f s) in %.2f s",
+             late, ph[1] - ph[0], *slow ? slow : "-", slow_s, ph[2] - ph[1],
+             ph[3] - ph[2], cpu, tcpu, ph[3] - ph[0]);
+}
+
 /* mkdir -p with mode 0755 */
 static enum sdc_rc make_dirs(const char *path, struct sdc_error *err)
 {
@@ -263,6 +309,9 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     size_t n_hv = 0, ok_hv = 0, n_snmp = 0, ok_snmp = 0;
     char snmp_part[64] = "";
     double t0 = mono_now();
+    double late = wall_now() - (double)cycle;
+    double cpu0 = process_cpu_now(), tcpu0 = thread_cpu_now();
+    double ph[4];
     struct rrdw_stats before, after;
     struct sdc_error werr;
     unsigned write_errors = 0;
@@ -273,9 +322,11 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     enum sdc_rc rc;
 
     rrdw_get_stats(a->writer, &before);
+    ph[0] = t0;
     rc = sched_run_cycle(a->sched, cycle, &batches, &n, err);
     if (rc != SDC_OK)
         return rc;
+    ph[1] = mono_now();
 
     for (size_t i = 0; i < n; i++) {
         struct sdc_batch *b = batches[i];
@@ -354,6 +405,7 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
         SDC_ERROR("rrd: clusters: %s", werr.msg);
     }
 
+    ph[2] = mono_now();
     inv_get_stats(a->inv, &inv0);
     tw[0] = mono_now();
     tc[0] = thread_cpu_now();
@@ -381,7 +433,11 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     rrdw_get_stats(a->writer, &after);
     a->cycles++;
     a->last_cycle = cycle;
-    a->last_cycle_seconds = mono_now() - t0;
+    ph[3] = mono_now();
+    a->last_cycle_seconds = ph[3] - t0;
+    note_timing(a, late, ph, process_cpu_now() - cpu0,
+                thread_cpu_now() - tcpu0);
+    SDC_DEBUG("cycle %lld: %s", (long long)cycle, a->last_timing);
     if (a->cfg->n_snmp > 0)
         snprintf(snmp_part, sizeof(snmp_part),
                  ", %zu/%zu SNMP devices answered", ok_snmp, n_snmp);

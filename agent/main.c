@@ -516,9 +516,9 @@ int main(int argc, char **argv)
             if (missed > 0) {
                 a->overruns++;
                 SDC_WARN("cycle %lld took %.1f s, more than the step of %d s: "
-                         "%ld cycle start(s) missed (overrun %" PRIu64 ")",
+                         "%ld cycle start(s) missed (overrun %" PRIu64 "); %s",
                          (long long)cycle, end - (double)cycle, a->cfg->step,
-                         missed, a->overruns);
+                         missed, a->overruns, a->last_timing);
             }
         }
         /* SIGTERM during the cycle: the cycle is finished, stop now. */

@@ -1514,6 +1514,182 @@ static __attribute__((unused)) void test_failures_and_recovery(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The cycle's time bound through v3 engine changes (the soak's overrun) */
+
+/* The SNMP target's bounds at STEP (agent/cycle.c): the engine's budget and
+ * the scheduler's timeout; the slack is for a busy machine's late wake-ups
+ * (CI runs two tests at once on 2 cores), still under the 4 s a lost v3
+ * request takes at timeout 1, retries 1. */
+#define SNMP_BUDGET (STEP * 0.6 > 0.5 ? STEP * 0.6 : 0.5)
+#define SNMP_TIMEOUT (SNMP_BUDGET + (STEP * 0.2 > 1.0 ? STEP * 0.2 : 1.0))
+#define BOUND_SLACK 1.5
+
+/* Log lines from @from on holding @what. */
+static int lines_from(const char *log, size_t from, const char *what)
+{
+    const char *must[] = {what, NULL};
+    return strlen(log) > from ? count_lines(log + from, must, NULL) : 0;
+}
+
+static size_t log_len(struct ctx *c)
+{
+    char *log = read_log(c);
+    size_t n = strlen(log);
+    free(log);
+    return n;
+}
+
+/*
+ * Check every cycle's timing line (debug) against the bounds, and against
+ * the cycle's info line; the SNMP engine's own time against its budget.
+ * Returns the cycles checked.
+ */
+static int check_timings(const char *log, char **problems)
+{
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, "]: debug: cycle ")); p++) {
+        long long cyc;
+        double late, tg, slow, ar, inv, cpu, tcpu, total, logged = -1;
+        char name[64], key[64];
+        const char *info;
+        if (sscanf(p,
+                   "]: debug: cycle %lld: started %lf s late; targets %lf "
+                   "s (slowest %63s %lf s), archives %lf s, inventory %lf "
+                   "s; CPU %lf s (this thread %lf s) in %lf s",
+                   &cyc, &late, &tg, name, &slow, &ar, &inv, &cpu, &tcpu,
+                   &total) != 10)
+            continue;
+        n++;
+        if (tg > SNMP_TIMEOUT + BOUND_SLACK)
+            problem(problems,
+                    "cycle %lld waited %.2f s for its targets, more than "
+                    "the SNMP target's timeout %.2f s",
+                    cyc, tg, SNMP_TIMEOUT);
+        if (tg + ar + inv > total + 0.015 || total < tg)
+            problem(problems,
+                    "cycle %lld: phases %.2f + %.2f + %.2f s do not fit in "
+                    "%.2f s",
+                    cyc, tg, ar, inv, total);
+        if (late < -0.01 || cpu < 0 || tcpu < 0 || tcpu > cpu + 0.01)
+            problem(problems, "cycle %lld: odd figures late %.2f CPU %.2f/%.2f",
+                    cyc, late, cpu, tcpu);
+        /* the info line of the same cycle says the same total */
+        snprintf(key, sizeof(key), "]: info: cycle %lld: ", cyc);
+        info = strstr(log, key);
+        if (info) {
+            const char *s = strstr(info, " write errors, ");
+            if (s)
+                logged = strtod(s + strlen(" write errors, "), NULL);
+        }
+        if (logged < 0 || fabs(logged - total) > 0.011)
+            problem(problems,
+                    "cycle %lld: timing line says %.2f s, the cycle line %.2f",
+                    cyc, total, logged);
+        (void)slow;
+    }
+    for (const char *p = log; (p = strstr(p, "]: debug: snmp: cycle ")); p++) {
+        const char *eol = strchr(p, '\n'), *q;
+        long long cyc = strtoll(p + strlen("]: debug: snmp: cycle "), NULL, 10);
+        double t;
+        if (!eol)
+            break;
+        for (q = eol; q > p && *q != ','; q--)
+            ;
+        t = strtod(q + 1, NULL);
+        if (t > SNMP_BUDGET + BOUND_SLACK)
+            problem(problems,
+                    "cycle %lld: the SNMP engine took %.3f s, its budget is "
+                    "%.2f s",
+                    cyc, t, SNMP_BUDGET);
+    }
+    return n;
+}
+
+static __attribute__((unused)) void test_v3_engine_changes_bound(void **state)
+{
+    struct ctx *c = *state;
+    int port = agent_start(c, "agentR", "--v3");
+    char *devs = NULL, *conf, *log, *logp, *problems = NULL, portarg[64];
+    char *argv[8];
+    size_t mark[4];
+    int n;
+
+    dev_v3(&devs, "r-v3", port, "sdcmon", "SHA", "authpass-sha1", "AES",
+           "privpass-aes1", "storage");
+    dev_v2c(&devs, "r-v2c", port, "public", "host");
+    conf = conf_write(c, devs);
+    free(devs);
+    logp = pathf("%s/sdcmond.log", c->dir);
+    argv[0] = (char *)tu_sdcmond();
+    argv[1] = "-c";
+    argv[2] = conf;
+    argv[3] = "--foreground";
+    argv[4] = "--log-level";
+    argv[5] = "debug";
+    argv[6] = NULL;
+    c->sdcmond = tu_spawn(argv, logp);
+    assert_true(c->sdcmond > 0);
+    free(logp);
+    if (!wait_log(c, "2/2 SNMP devices answered", 2, 30000))
+        fail_with_log(c, "the devices did not answer twice");
+
+    /* 1: the same engine rebooted (engineBoots + 1, time from 0): the v3
+     * device resynchronises within the cycle, no cycle fails */
+    mark[0] = log_len(c);
+    agent_cmd("restart", c->agents[0], "");
+    if (!wait_log(c, "2/2 SNMP devices answered", 5, 30000))
+        fail_with_log(c, "no 3 cycles after the agent's restart");
+    /* 2: agent down, then up again on its port (what the soak does) */
+    mark[1] = log_len(c);
+    agent_cmd("stop", c->agents[0], "");
+    if (!wait_log(c, "0/2 SNMP devices answered", 2, 30000))
+        fail_with_log(c, "the devices' failure was not seen twice");
+    snprintf(portarg, sizeof(portarg), "--v3 --port %d", port);
+    agent_cmd("start", c->agents[0], portarg);
+    if (!wait_log(c, "snmp: r-v3: answering again", 1, 30000))
+        fail_with_log(c, "r-v3 did not recover");
+    /* 3: a reload (new sessions, a new discovery) two cycles later */
+    if (!wait_log(c, "2/2 SNMP devices answered", 7, 30000))
+        fail_with_log(c, "no 2 cycles after the recovery");
+    mark[2] = log_len(c);
+    assert_int_equal(kill(c->sdcmond, SIGHUP), 0);
+    if (!wait_log(c, "notice: reload:", 1, 30000))
+        fail_with_log(c, "no reload");
+    if (!wait_log(c, "2/2 SNMP devices answered", 10, 30000))
+        fail_with_log(c, "no 3 cycles after the reload");
+    assert_int_equal(tu_stop(c->sdcmond, 20000), 0);
+    c->sdcmond = 0;
+
+    log = read_log(c);
+    mark[3] = strlen(log);
+    n = check_timings(log, &problems);
+    if (n < 10)
+        problem(&problems, "%d timing lines, want one a cycle (10 or more)", n);
+    /* a restart with engineBoots + 1 and the reload cost no cycle */
+    if (lines_from(log, mark[0], "SNMP devices answered") -
+            lines_from(log, mark[1], "SNMP devices answered") !=
+        lines_from(log, mark[0], "2/2 SNMP devices answered") -
+            lines_from(log, mark[1], "2/2 SNMP devices answered"))
+        problem(&problems, "a cycle failed after the agent's restart");
+    if (lines_from(log, mark[2], "SNMP devices answered") !=
+        lines_from(log, mark[2], "2/2 SNMP devices answered"))
+        problem(&problems, "a cycle failed after the reload");
+    /* an overrun, if the machine makes one, says where the time went */
+    {
+        const char *must[] = {"more than the step", NULL};
+        const char *why[] = {"more than the step", "; started ", "; CPU ",
+                             NULL};
+        if (count_lines(log, must, NULL) != count_lines(log, why, NULL))
+            problem(&problems, "an overrun warning without its timing");
+    }
+    (void)mark[3];
+    free(log);
+    free(conf);
+    if (problems)
+        fail_with_log(c, "%s", problems);
+}
+
+/* ------------------------------------------------------------------ */
 /* Group 2: hostile responders (also under ASan) */
 
 static const char *const HOSTILE_MODES[] = {"garbage", "truncated", "wrongid"};
@@ -1787,6 +1963,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_wrap_and_reset, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failures_and_recovery, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_v3_engine_changes_bound, setup,
                                         teardown),
     };
 #else
