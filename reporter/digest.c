@@ -577,17 +577,8 @@ static char **list_names(struct d_ctx *c, const char *dir, const char *prefix,
 static bool is_uplink(struct d_ctx *c, const char *dev, const char *inst)
 {
     char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
-    for (size_t i = 0; i < c->cfg->n_snmp; i++) {
-        const struct sdc_snmp_cfg *d = &c->cfg->snmp[i];
-        sdc_name_sanitize(d->name, sd, sizeof(sd));
-        if (strcmp(sd, dev) != 0)
-            continue;
-        for (size_t k = 0; k < d->n_uplinks; k++) {
-            sdc_name_sanitize(d->uplinks[k], si, sizeof(si));
-            if (strcmp(si, inst) == 0)
-                return true;
-        }
-    }
+    if (sdc_config_uplink_archive(c->cfg, dev, inst))
+        return true;
     if (c->db) {
         sqlite3_stmt *st = NULL;
         bool yes = false;

@@ -1512,23 +1512,6 @@ static void add_archive_pools(struct m_ctx *c, size_t *cap)
     fs_names_free(names, nn);
 }
 
-static bool cfg_uplink(const struct m_ctx *c, const char *dev, const char *inst)
-{
-    char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
-    for (size_t i = 0; i < c->cfg->n_snmp; i++) {
-        const struct sdc_snmp_cfg *d = &c->cfg->snmp[i];
-        sdc_name_sanitize(d->name, sd, sizeof(sd));
-        if (strcmp(sd, dev) != 0)
-            continue;
-        for (size_t k = 0; k < d->n_uplinks; k++) {
-            sdc_name_sanitize(d->uplinks[k], si, sizeof(si));
-            if (strcmp(si, inst) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
 /* SNMP interfaces and storages: every archive under rrd/snmp/, named and
  * flagged (uplink) from the inventory and the config. */
 static void add_snmp(struct m_ctx *c, const struct inv_ifaces *inv)
@@ -1562,7 +1545,8 @@ static void add_snmp(struct m_ctx *c, const struct inv_ifaces *inv)
             f->name = m_strdup(c, e ? e->name : ifs[i]);
             f->alias = m_strdup(c, e ? e->alias : "");
             f->inv_speed = e && e->speed > 0 ? e->speed : NAN;
-            f->uplink = (e && e->uplink) || cfg_uplink(c, devs[d], ifs[i]);
+            f->uplink = (e && e->uplink) ||
+                        sdc_config_uplink_archive(c->cfg, devs[d], ifs[i]);
         }
         fs_names_free(ifs, ni);
         sts = list_dir(c, ddir, "storage-", ".rrd", &ns);
