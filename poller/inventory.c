@@ -332,6 +332,12 @@ enum inv_stmt {
     ST_COUNT
 };
 
+/* The statement of one ST_SEEN_*: table @t's rows listed unchanged this
+ * cycle (?2, a JSON array of rowids) were seen at ?1. */
+#define INV_SEEN_SQL(t)                                                        \
+    "UPDATE OR FAIL " t " SET last_seen = ?1"                                  \
+    " WHERE rowid IN (SELECT value FROM json_each(?2))"
+
 static const char *const stmt_sql[ST_COUNT] = {
     /* ?1 target, ?2 day, ?3 kind, ?4 ok (0/1), ?5 t, ?6 error or NULL */
     [ST_POLL_DAY] =
@@ -366,18 +372,12 @@ static const char *const stmt_sql[ST_COUNT] = {
      * SQLite keeps a statement journal of every page the UPDATE touches
      * (a temporary file past 64 KiB: it doubled the bytes written).
      */
-    [ST_SEEN_HV] = "UPDATE OR FAIL hypervisors SET last_seen = ?1"
-                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_VM] = "UPDATE OR FAIL vms SET last_seen = ?1"
-                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_DISK] = "UPDATE OR FAIL disks SET last_seen = ?1"
-                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_NIC] = "UPDATE OR FAIL nics SET last_seen = ?1"
-                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL] = "UPDATE OR FAIL pools SET last_seen = ?1"
-                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL_HOST] = "UPDATE OR FAIL pool_hosts SET last_seen = ?1"
-                          " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_HV] = INV_SEEN_SQL("hypervisors"),
+    [ST_SEEN_VM] = INV_SEEN_SQL("vms"),
+    [ST_SEEN_DISK] = INV_SEEN_SQL("disks"),
+    [ST_SEEN_NIC] = INV_SEEN_SQL("nics"),
+    [ST_SEEN_POOL] = INV_SEEN_SQL("pools"),
+    [ST_SEEN_POOL_HOST] = INV_SEEN_SQL("pool_hosts"),
     /* the rowid of an updated row (an inserted one's is known at once) */
     [ST_ROWID_HV] = "SELECT rowid FROM hypervisors WHERE name = ?1",
     [ST_ROWID_VM] = "SELECT rowid FROM vms WHERE uuid = ?1",
@@ -389,8 +389,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                            " AND host = ?2",
     [ST_ROWID_VOL] = "SELECT rowid FROM volumes WHERE pool_key = ?1"
                      " AND name = ?2",
-    [ST_SEEN_VOL] = "UPDATE OR FAIL volumes SET last_seen = ?1"
-                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_VOL] = INV_SEEN_SQL("volumes"),
 
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
