@@ -17,6 +17,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "json_util.h"
 #include "figure.h"
 #include "sdc/schema.h"
 #include "stats.h"
@@ -44,13 +45,13 @@ static void d_oom(struct d_ctx *c)
 /* json_object_set_new that marks the context out of memory on failure. */
 static void jset(struct d_ctx *c, json_t *o, const char *k, json_t *v)
 {
-    if (!o || !v || json_object_set_new(o, k, v) != 0)
+    if (!ju_set_new(o, k, v))
         d_oom(c);
 }
 
 static void jpush(struct d_ctx *c, json_t *a, json_t *v)
 {
-    if (!a || !v || json_array_append_new(a, v) != 0)
+    if (!ju_append_new(a, v))
         d_oom(c);
 }
 
