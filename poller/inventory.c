@@ -2099,10 +2099,30 @@ void inv_get_stats(const struct inv *inv, struct inv_stats *out)
 
 /* ---- daily snapshot ---------------------------------------------------- */
 
+/*
+ * local_day - the local calendar day of @t as "YYYY-MM-DD", the key of the
+ * daily tables.
+ * @t:   the time
+ * @day: where to write it (16 bytes are enough)
+ * @len: the size of @day
+ * @err: set on failure
+ *
+ * Return: SDC_OK, or SDC_ERR_INVALID when @t has no local date.
+ */
+static enum sdc_rc local_day(time_t t, char *day, size_t len,
+                             struct sdc_error *err)
+{
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || strftime(day, len, "%Y-%m-%d", &tm) == 0)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: time %lld has no local date",
+                             (long long)t);
+    return SDC_OK;
+}
+
 enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
                                struct sdc_error *err)
 {
-    struct tm tm;
     char day[16];
     time_t since = now - INV_DAY_SECONDS;
     enum sdc_rc rc;
@@ -2111,11 +2131,9 @@ enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
     if (!inv)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "inventory: inv_snapshot_daily needs a database");
-    if (!localtime_r(&now, &tm) ||
-        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "inventory: time %lld has no local date",
-                             (long long)now);
+    rc = local_day(now, day, sizeof(day), err);
+    if (rc != SDC_OK)
+        return rc;
 
     rc = run(inv, ST_BEGIN, SQLITE_OK, "begin snapshot", err);
     if (rc != SDC_OK)
@@ -2186,18 +2204,15 @@ static enum sdc_rc poll_one(struct inv *inv, const struct sdc_batch *b,
 enum sdc_rc inv_record_poll(struct inv *inv, struct sdc_batch *const *batches,
                             size_t n, time_t cycle, struct sdc_error *err)
 {
-    struct tm tm;
     char day[16];
     enum sdc_rc rc;
 
     if (!inv)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "inventory: inv_record_poll needs a database");
-    if (!localtime_r(&cycle, &tm) ||
-        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "inventory: time %lld has no local date",
-                             (long long)cycle);
+    rc = local_day(cycle, day, sizeof(day), err);
+    if (rc != SDC_OK)
+        return rc;
     rc = run(inv, ST_BEGIN, SQLITE_OK, "begin poll status", err);
     if (rc != SDC_OK)
         return rc;
