@@ -22,6 +22,7 @@
 
 #include "delivery.h"
 #include "sdc/log.h"
+#include "thread_util.h"
 
 extern char **environ;
 
@@ -88,13 +89,7 @@ static bool pause_or_stop(struct delivery *d, double seconds)
 {
     struct timespec until;
     bool stop;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = agent_deadline_after(seconds);
     pthread_mutex_lock(&d->lock);
     while (!d->stop &&
            pthread_cond_timedwait(&d->cond, &d->lock, &until) != ETIMEDOUT)
@@ -540,16 +535,10 @@ static void send_mail(struct delivery *d, const struct item *it)
 static void *run(void *arg)
 {
     struct delivery *d = arg;
-    sigset_t set;
     /* Signals are main()'s (sigtimedwait) whatever the thread that started
      * this one blocked; SIGPIPE too: a sendmail or a receiver that goes
      * away is an EPIPE here, not the end of sdcmond. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    agent_thread_block_signals();
     for (;;) {
         struct item *it = NULL;
         pthread_mutex_lock(&d->lock);

@@ -25,6 +25,7 @@
 #include "render.h"
 #include "reports.h"
 #include "sdc/log.h"
+#include "thread_util.h"
 
 /* Test instrumentation: SDCMON_TEST_REPORT_PAUSE=SECONDS holds each report
  * between building and writing it, so a test can kill sdcmond mid-report.
@@ -344,13 +345,7 @@ static bool wait_or_stop(struct reports *r, double seconds)
     bool stop;
     if (seconds < 0)
         seconds = 0;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = agent_deadline_after(seconds);
     pthread_mutex_lock(&r->lock);
     while (!r->stop && !r->reload &&
            pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
@@ -804,16 +799,10 @@ static void check_clock(struct reports *r, time_t now)
 static void *run(void *arg)
 {
     struct reports *r = arg;
-    sigset_t set;
 
     /* signals are main()'s (sigtimedwait), whoever started this thread;
      * the reporter's worker threads inherit this mask */
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    agent_thread_block_signals();
     /* below the poller: reports may wait, cycles may not */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
         SDC_INFO("reports: cannot lower the report thread's priority: %s",

@@ -2305,3 +2305,21 @@ sdc_config_find_cluster(const struct sdc_config *cfg, const char *name)
             return &cfg->clusters[i];
     return NULL;
 }
+
+bool sdc_config_uplink_archive(const struct sdc_config *cfg, const char *dev,
+                               const char *inst)
+{
+    char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
+    for (size_t i = 0; i < cfg->n_snmp; i++) {
+        const struct sdc_snmp_cfg *d = &cfg->snmp[i];
+        sdc_name_sanitize(d->name, sd, sizeof(sd));
+        if (strcmp(sd, dev) != 0)
+            continue;
+        for (size_t k = 0; k < d->n_uplinks; k++) {
+            sdc_name_sanitize(d->uplinks[k], si, sizeof(si));
+            if (strcmp(si, inst) == 0)
+                return true;
+        }
+    }
+    return false;
+}

@@ -332,6 +332,12 @@ enum inv_stmt {
     ST_COUNT
 };
 
+/* The statement of one ST_SEEN_*: table @t's rows listed unchanged this
+ * cycle (?2, a JSON array of rowids) were seen at ?1. */
+#define INV_SEEN_SQL(t)                                                        \
+    "UPDATE OR FAIL " t " SET last_seen = ?1"                                  \
+    " WHERE rowid IN (SELECT value FROM json_each(?2))"
+
 static const char *const stmt_sql[ST_COUNT] = {
     /* ?1 target, ?2 day, ?3 kind, ?4 ok (0/1), ?5 t, ?6 error or NULL */
     [ST_POLL_DAY] =
@@ -366,18 +372,12 @@ static const char *const stmt_sql[ST_COUNT] = {
      * SQLite keeps a statement journal of every page the UPDATE touches
      * (a temporary file past 64 KiB: it doubled the bytes written).
      */
-    [ST_SEEN_HV] = "UPDATE OR FAIL hypervisors SET last_seen = ?1"
-                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_VM] = "UPDATE OR FAIL vms SET last_seen = ?1"
-                   " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_DISK] = "UPDATE OR FAIL disks SET last_seen = ?1"
-                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_NIC] = "UPDATE OR FAIL nics SET last_seen = ?1"
-                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL] = "UPDATE OR FAIL pools SET last_seen = ?1"
-                     " WHERE rowid IN (SELECT value FROM json_each(?2))",
-    [ST_SEEN_POOL_HOST] = "UPDATE OR FAIL pool_hosts SET last_seen = ?1"
-                          " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_HV] = INV_SEEN_SQL("hypervisors"),
+    [ST_SEEN_VM] = INV_SEEN_SQL("vms"),
+    [ST_SEEN_DISK] = INV_SEEN_SQL("disks"),
+    [ST_SEEN_NIC] = INV_SEEN_SQL("nics"),
+    [ST_SEEN_POOL] = INV_SEEN_SQL("pools"),
+    [ST_SEEN_POOL_HOST] = INV_SEEN_SQL("pool_hosts"),
     /* the rowid of an updated row (an inserted one's is known at once) */
     [ST_ROWID_HV] = "SELECT rowid FROM hypervisors WHERE name = ?1",
     [ST_ROWID_VM] = "SELECT rowid FROM vms WHERE uuid = ?1",
@@ -389,8 +389,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                            " AND host = ?2",
     [ST_ROWID_VOL] = "SELECT rowid FROM volumes WHERE pool_key = ?1"
                      " AND name = ?2",
-    [ST_SEEN_VOL] = "UPDATE OR FAIL volumes SET last_seen = ?1"
-                    " WHERE rowid IN (SELECT value FROM json_each(?2))",
+    [ST_SEEN_VOL] = INV_SEEN_SQL("volumes"),
 
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -2100,10 +2099,30 @@ void inv_get_stats(const struct inv *inv, struct inv_stats *out)
 
 /* ---- daily snapshot ---------------------------------------------------- */
 
+/*
+ * local_day - the local calendar day of @t as "YYYY-MM-DD", the key of the
+ * daily tables.
+ * @t:   the time
+ * @day: where to write it (16 bytes are enough)
+ * @len: the size of @day
+ * @err: set on failure
+ *
+ * Return: SDC_OK, or SDC_ERR_INVALID when @t has no local date.
+ */
+static enum sdc_rc local_day(time_t t, char *day, size_t len,
+                             struct sdc_error *err)
+{
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || strftime(day, len, "%Y-%m-%d", &tm) == 0)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: time %lld has no local date",
+                             (long long)t);
+    return SDC_OK;
+}
+
 enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
                                struct sdc_error *err)
 {
-    struct tm tm;
     char day[16];
     time_t since = now - INV_DAY_SECONDS;
     enum sdc_rc rc;
@@ -2112,11 +2131,9 @@ enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
     if (!inv)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "inventory: inv_snapshot_daily needs a database");
-    if (!localtime_r(&now, &tm) ||
-        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "inventory: time %lld has no local date",
-                             (long long)now);
+    rc = local_day(now, day, sizeof(day), err);
+    if (rc != SDC_OK)
+        return rc;
 
     rc = run(inv, ST_BEGIN, SQLITE_OK, "begin snapshot", err);
     if (rc != SDC_OK)
@@ -2187,18 +2204,15 @@ static enum sdc_rc poll_one(struct inv *inv, const struct sdc_batch *b,
 enum sdc_rc inv_record_poll(struct inv *inv, struct sdc_batch *const *batches,
                             size_t n, time_t cycle, struct sdc_error *err)
 {
-    struct tm tm;
     char day[16];
     enum sdc_rc rc;
 
     if (!inv)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "inventory: inv_record_poll needs a database");
-    if (!localtime_r(&cycle, &tm) ||
-        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
-        return sdc_error_set(err, SDC_ERR_INVALID,
-                             "inventory: time %lld has no local date",
-                             (long long)cycle);
+    rc = local_day(cycle, day, sizeof(day), err);
+    if (rc != SDC_OK)
+        return rc;
     rc = run(inv, ST_BEGIN, SQLITE_OK, "begin poll status", err);
     if (rc != SDC_OK)
         return rc;

@@ -4,7 +4,6 @@
  * (augment.h).  The document is built in augment_doc.c.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "augment_priv.h"
+#include "fsutil.h"
 #include "sdc/schema.h"
 
 #define DAY 86400
@@ -157,63 +157,11 @@ enum sdc_rc aug_parse_horizons(const char *s, int *out, size_t *n,
 static char **list_dir(struct a_ctx *c, const char *dir, bool dirs,
                        const char *prefix, size_t *n)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cap = 0, lp = strlen(prefix);
-    *n = 0;
-    if (!d)
-        return NULL;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        char *s;
-        if (de->d_name[0] == '.')
-            continue;
-        if (dirs) {
-            char p[4096];
-            struct stat st;
-            snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-            if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-                continue;
-            s = strdup(de->d_name);
-        } else {
-            if (l <= lp + 4 || strncmp(de->d_name, prefix, lp) != 0 ||
-                strcmp(de->d_name + l - 4, ".rrd") != 0)
-                continue;
-            s = strndup(de->d_name + lp, l - lp - 4);
-        }
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **q = realloc(v, nc * sizeof(*q));
-            if (!q) {
-                free(s);
-                set_oom(c);
-                break;
-            }
-            v = q;
-            cap = nc;
-        }
-        if (!s) {
-            set_oom(c);
-            break;
-        }
-        v[(*n)++] = s;
-    }
-    closedir(d);
-    for (size_t i = 1; i < *n; i++)
-        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-            char *t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    char **v;
+    if (fs_list_names(dir, dirs ? "" : prefix, dirs ? "" : ".rrd", dirs, 0, &v,
+                      n) != SDC_OK)
+        set_oom(c);
     return v;
-}
-
-static void names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 static char *xstrdup(struct a_ctx *c, const char *s)
@@ -469,7 +417,7 @@ static enum sdc_rc discover(struct a_ctx *c, struct sdc_error *err)
         if (!seen)
             add_cluster(c, &rcap, &ccap, &inv, names[i]);
     }
-    names_free(names, n);
+    fs_names_free(names, n);
 
     /* pools: archives and the inventory */
     inv_pools(c, &inv, &keys, &pnames, &np);
@@ -502,9 +450,9 @@ static enum sdc_rc discover(struct a_ctx *c, struct sdc_error *err)
         if (!seen)
             res_add(c, &rcap, A_POOL, names[i], names[i], "");
     }
-    names_free(names, n);
-    names_free(keys, np);
-    names_free(pnames, np);
+    fs_names_free(names, n);
+    fs_names_free(keys, np);
+    fs_names_free(pnames, np);
 
     /* SNMP storages and uplinks of the configured devices */
     for (size_t i = 0; i < c->cfg->n_snmp; i++) {
@@ -517,7 +465,7 @@ static enum sdc_rc discover(struct a_ctx *c, struct sdc_error *err)
             snprintf(id, sizeof(id), "%s/%s", d->name, names[k]);
             res_add(c, &rcap, A_STORAGE, id, id, "");
         }
-        names_free(names, n);
+        fs_names_free(names, n);
         for (size_t k = 0; k < d->n_uplinks; k++) {
             snprintf(id, sizeof(id), "%s/%s", d->name, d->uplinks[k]);
             res_add(c, &rcap, A_UPLINK, id, id, "");
@@ -1054,7 +1002,7 @@ static void find_monthly(struct a_ctx *c)
                 break;
             }
         }
-        names_free(names, n);
+        fs_names_free(names, n);
         if (!*c->monthly_path) {
             a_note(c,
                    "No monthly report under %s: purchases are shown without "

@@ -13,6 +13,7 @@
 #include "augment_priv.h"
 #include "chart_svg.h"
 #include "figure.h"
+#include "json_util.h"
 
 #define DAY 86400
 #define TEXT_LEN 512
@@ -42,10 +43,8 @@ static json_t *arr(struct a_ctx *c)
 
 static void set(struct a_ctx *c, json_t *o, const char *k, json_t *v)
 {
-    if (!o || !v || json_object_set_new(o, k, v)) {
-        json_decref(v);
+    if (!ju_set_new(o, k, v))
         oom(c);
-    }
 }
 
 static void set_s(struct a_ctx *c, json_t *o, const char *k, const char *s)
@@ -69,10 +68,8 @@ static void set_f(struct a_ctx *c, json_t *o, const char *k, const char *fmt,
 
 static void push(struct a_ctx *c, json_t *a, json_t *v)
 {
-    if (!a || !v || json_array_append_new(a, v)) {
-        json_decref(v);
+    if (!ju_append_new(a, v))
         oom(c);
-    }
 }
 
 /* A number, or null when it is not finite. */

@@ -5,7 +5,6 @@
  * can run in sdcmond's report thread beside the poller's writer: WAL lets a
  * reader see the last committed cycle) and the archives with fetch.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 
 #include "digest.h"
 #include "fetch.h"
+#include "fsutil.h"
+#include "json_util.h"
 #include "figure.h"
 #include "sdc/schema.h"
 #include "stats.h"
@@ -44,13 +45,13 @@ static void d_oom(struct d_ctx *c)
 /* json_object_set_new that marks the context out of memory on failure. */
 static void jset(struct d_ctx *c, json_t *o, const char *k, json_t *v)
 {
-    if (!o || !v || json_object_set_new(o, k, v) != 0)
+    if (!ju_set_new(o, k, v))
         d_oom(c);
 }
 
 static void jpush(struct d_ctx *c, json_t *a, json_t *v)
 {
-    if (!a || !v || json_array_append_new(a, v) != 0)
+    if (!ju_append_new(a, v))
         d_oom(c);
 }
 
@@ -566,51 +567,10 @@ static json_t *peak_entry(struct d_ctx *c, enum d_res r, const char *id,
 static char **list_names(struct d_ctx *c, const char *dir, const char *prefix,
                          const char *suffix, size_t *n)
 {
-    DIR *dh = opendir(dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cap = 0, lp = strlen(prefix), ls = strlen(suffix);
-    *n = 0;
-    if (!dh)
-        return NULL;
-    while ((de = readdir(dh)) && *n < D_MAX_NAMES) {
-        size_t l = strlen(de->d_name);
-        if (de->d_name[0] == '.' || l <= lp + ls ||
-            strncmp(de->d_name, prefix, lp) != 0 ||
-            strcmp(de->d_name + l - ls, suffix) != 0)
-            continue;
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **q = realloc(v, nc * sizeof(*q));
-            if (!q) {
-                d_oom(c);
-                break;
-            }
-            v = q;
-            cap = nc;
-        }
-        v[*n] = strndup(de->d_name + lp, l - lp - ls);
-        if (!v[*n]) {
-            d_oom(c);
-            break;
-        }
-        (*n)++;
-    }
-    closedir(dh);
-    for (size_t i = 1; i < *n; i++)
-        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-            char *t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    char **v;
+    if (fs_list_names(dir, prefix, suffix, false, D_MAX_NAMES, &v, n) != SDC_OK)
+        d_oom(c);
     return v;
-}
-
-static void names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* Whether interface archive @inst of device @dev is an uplink: the
@@ -618,17 +578,8 @@ static void names_free(char **v, size_t n)
 static bool is_uplink(struct d_ctx *c, const char *dev, const char *inst)
 {
     char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
-    for (size_t i = 0; i < c->cfg->n_snmp; i++) {
-        const struct sdc_snmp_cfg *d = &c->cfg->snmp[i];
-        sdc_name_sanitize(d->name, sd, sizeof(sd));
-        if (strcmp(sd, dev) != 0)
-            continue;
-        for (size_t k = 0; k < d->n_uplinks; k++) {
-            sdc_name_sanitize(d->uplinks[k], si, sizeof(si));
-            if (strcmp(si, inst) == 0)
-                return true;
-        }
-    }
+    if (sdc_config_uplink_archive(c->cfg, dev, inst))
+        return true;
     if (c->db) {
         sqlite3_stmt *st = NULL;
         bool yes = false;
@@ -677,19 +628,19 @@ static void add_peaks(struct d_ctx *c, json_t *doc)
         add_peak(c, peaks, gcl, R_CLUSTER_CPU, names[i], NULL, names[i]);
         add_peak(c, peaks, gcl, R_CLUSTER_MEM, names[i], NULL, names[i]);
     }
-    names_free(names, n);
+    fs_names_free(names, n);
     snprintf(dir, sizeof(dir), "%s/rrd/hv", c->cfg->data_dir);
     names = list_names(c, dir, "", "", &n);
     for (size_t i = 0; i < n; i++) {
         add_peak(c, peaks, ghv, R_HOST_CPU, names[i], NULL, names[i]);
         add_peak(c, peaks, ghv, R_HOST_MEM, names[i], NULL, names[i]);
     }
-    names_free(names, n);
+    fs_names_free(names, n);
     snprintf(dir, sizeof(dir), "%s/rrd/pool", c->cfg->data_dir);
     names = list_names(c, dir, "", "", &n);
     for (size_t i = 0; i < n; i++)
         add_peak(c, peaks, gpo, R_POOL, names[i], NULL, names[i]);
-    names_free(names, n);
+    fs_names_free(names, n);
     snprintf(dir, sizeof(dir), "%s/rrd/snmp", c->cfg->data_dir);
     names = list_names(c, dir, "", "", &n);
     for (size_t i = 0; i < n; i++) {
@@ -702,7 +653,7 @@ static void add_peaks(struct d_ctx *c, json_t *doc)
             snprintf(label, sizeof(label), "%s %s", names[i], inst[k]);
             add_peak(c, peaks, gst, R_STORAGE, names[i], inst[k], label);
         }
-        names_free(inst, ni);
+        fs_names_free(inst, ni);
         inst = list_names(c, ddir, "if-", ".rrd", &ni);
         for (size_t k = 0; k < ni; k++) {
             if (!is_uplink(c, names[i], inst[k]))
@@ -710,9 +661,9 @@ static void add_peaks(struct d_ctx *c, json_t *doc)
             snprintf(label, sizeof(label), "%s %s", names[i], inst[k]);
             add_peak(c, peaks, gup, R_UPLINK, names[i], inst[k], label);
         }
-        names_free(inst, ni);
+        fs_names_free(inst, ni);
     }
-    names_free(names, n);
+    fs_names_free(names, n);
     jset(c, groups, "clusters", gcl);
     jset(c, groups, "hosts", ghv);
     jset(c, groups, "pools", gpo);

@@ -4,7 +4,6 @@
  * few threads, each entity summarised with stats.h.  The judging and the
  * document are in monthly_doc.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "fsutil.h"
 #include "monthly_priv.h"
 
 /* A VM first seen within this long after the month began, or last seen
@@ -160,7 +160,6 @@ static struct m_host *host_add(struct m_ctx *c, size_t *cap, const char *name,
 /* The archive directories (below). */
 static char **list_dir(struct m_ctx *c, const char *dir, const char *prefix,
                        const char *suffix, size_t *n);
-static void names_free(char **v, size_t n);
 static void archive_dir(const struct m_ctx *c, const char *kind, const char *id,
                         char *buf, size_t len);
 
@@ -216,7 +215,7 @@ archives:
         if (!known)
             host_add(c, &cap, names[i], NULL);
     }
-    names_free(names, nn);
+    fs_names_free(names, nn);
     return SDC_OK;
 }
 
@@ -701,54 +700,10 @@ static enum sdc_rc read_inv_ifaces(struct m_ctx *c, sqlite3 *db,
 static char **list_dir(struct m_ctx *c, const char *dir, const char *prefix,
                        const char *suffix, size_t *n)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cap = 0;
-    size_t lp = strlen(prefix), ls = strlen(suffix);
-
-    *n = 0;
-    if (!d)
-        return NULL;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        char *s;
-        if (de->d_name[0] == '.' || l <= lp + ls ||
-            strncmp(de->d_name, prefix, lp) != 0 ||
-            strcmp(de->d_name + l - ls, suffix) != 0)
-            continue;
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **q = realloc(v, nc * sizeof(*q));
-            if (!q) {
-                m_set_oom(c);
-                break;
-            }
-            v = q;
-            cap = nc;
-        }
-        s = strndup(de->d_name + lp, l - lp - ls);
-        if (!s) {
-            m_set_oom(c);
-            break;
-        }
-        v[(*n)++] = s;
-    }
-    closedir(d);
-    for (size_t i = 1; i < *n; i++) /* few names: insertion sort */
-        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-            char *t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    char **v;
+    if (fs_list_names(dir, prefix, suffix, false, 0, &v, n) != SDC_OK)
+        m_set_oom(c);
     return v;
-}
-
-static void names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* DATA_DIR/rrd/<kind>[/<id>] */
@@ -1187,7 +1142,7 @@ static void gather_vm_net(struct m_ctx *c, struct m_vm *vm)
         vm->net.last = 0;
     }
     free(sum);
-    names_free(files, nf);
+    fs_names_free(files, nf);
 }
 
 static void gather_vm(struct m_ctx *c, size_t idx)
@@ -1482,7 +1437,7 @@ static void add_clusters(struct m_ctx *c)
                 cl->name = m_strdup(c, names[i]);
         }
     }
-    names_free(names, nn);
+    fs_names_free(names, nn);
 }
 
 /* VMs with archives that the inventory does not know. */
@@ -1524,7 +1479,7 @@ static void add_unknown_vms(struct m_ctx *c)
         snprintf(vm->month_note, sizeof(vm->month_note),
                  "not in the inventory");
     }
-    names_free(names, nn);
+    fs_names_free(names, nn);
     fd_refs_free(known);
 }
 
@@ -1554,24 +1509,7 @@ static void add_archive_pools(struct m_ctx *c, size_t *cap)
         pl->inv_capacity = pl->inv_allocation = NAN;
         pl->capacity = pl->allocation = pl->provisioned = NAN;
     }
-    names_free(names, nn);
-}
-
-static bool cfg_uplink(const struct m_ctx *c, const char *dev, const char *inst)
-{
-    char sd[SDC_NAME_MAX], si[SDC_NAME_MAX];
-    for (size_t i = 0; i < c->cfg->n_snmp; i++) {
-        const struct sdc_snmp_cfg *d = &c->cfg->snmp[i];
-        sdc_name_sanitize(d->name, sd, sizeof(sd));
-        if (strcmp(sd, dev) != 0)
-            continue;
-        for (size_t k = 0; k < d->n_uplinks; k++) {
-            sdc_name_sanitize(d->uplinks[k], si, sizeof(si));
-            if (strcmp(si, inst) == 0)
-                return true;
-        }
-    }
-    return false;
+    fs_names_free(names, nn);
 }
 
 /* SNMP interfaces and storages: every archive under rrd/snmp/, named and
@@ -1607,9 +1545,10 @@ static void add_snmp(struct m_ctx *c, const struct inv_ifaces *inv)
             f->name = m_strdup(c, e ? e->name : ifs[i]);
             f->alias = m_strdup(c, e ? e->alias : "");
             f->inv_speed = e && e->speed > 0 ? e->speed : NAN;
-            f->uplink = (e && e->uplink) || cfg_uplink(c, devs[d], ifs[i]);
+            f->uplink = (e && e->uplink) ||
+                        sdc_config_uplink_archive(c->cfg, devs[d], ifs[i]);
         }
-        names_free(ifs, ni);
+        fs_names_free(ifs, ni);
         sts = list_dir(c, ddir, "storage-", ".rrd", &ns);
         for (size_t i = 0; i < ns; i++) {
             struct m_storage *s = grow(c, (void **)&c->storages, &c->n_storages,
@@ -1619,9 +1558,9 @@ static void add_snmp(struct m_ctx *c, const struct inv_ifaces *inv)
             s->device = m_strdup(c, devs[d]);
             s->descr = m_strdup(c, sts[i]);
         }
-        names_free(sts, ns);
+        fs_names_free(sts, ns);
     }
-    names_free(devs, nd);
+    fs_names_free(devs, nd);
 }
 
 /* ----------------------------------------------------------------- main */

@@ -14,6 +14,7 @@
 
 #include "chart_svg.h"
 #include "figure.h"
+#include "json_util.h"
 #include "monthly_priv.h"
 
 #define TEXT_LEN 512
@@ -72,7 +73,7 @@ static json_t *jstr(struct m_ctx *c, const char *s)
 
 static void set(struct m_ctx *c, json_t *o, const char *k, json_t *v)
 {
-    if (!o || !v || json_object_set_new(o, k, v))
+    if (!ju_set_new(o, k, v))
         c->oom = true;
 }
 
@@ -97,7 +98,7 @@ static void set_f(struct m_ctx *c, json_t *o, const char *k, const char *fmt,
 
 static void push(struct m_ctx *c, json_t *a, json_t *v)
 {
-    if (!a || !v || json_array_append_new(a, v))
+    if (!ju_append_new(a, v))
         c->oom = true;
 }
 

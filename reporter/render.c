@@ -475,6 +475,30 @@ static enum sdc_rc csv_row(struct mst_csv *w, const json_t *row,
     return rc ? rc : mst_csv_end_row(w, err);
 }
 
+/*
+ * close_synced - flush, fsync and close a CSV file written so far with
+ * result @rc.
+ * @f:    the file, closed in every case
+ * @path: its path, for the message
+ * @rc:   the result of writing it
+ * @err:  set when this fails and @rc was SDC_OK
+ *
+ * Return: @rc when it is an error (the first error wins), else SDC_OK or
+ * SDC_ERR_IO ("cannot write PATH: ...").
+ */
+static enum sdc_rc close_synced(FILE *f, const char *path, enum sdc_rc rc,
+                                struct sdc_error *err)
+{
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        int e = errno;
+        fclose(f);
+        return rc ? rc : io_fail(err, "cannot write", path, e);
+    }
+    if (fclose(f) != 0 && rc == SDC_OK)
+        rc = io_fail(err, "cannot write", path, errno);
+    return rc;
+}
+
 /* Write one CSV file from rows produced by @fill into @dir/@name. */
 static enum sdc_rc csv_file(const char *dir, const char *name,
                             const json_t *doc, const struct table *t,
@@ -531,14 +555,7 @@ static enum sdc_rc csv_file(const char *dir, const char *name,
         }
     }
     mst_csv_free(&w);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        int e = errno;
-        fclose(f);
-        return rc ? rc : io_fail(err, "cannot write", path, e);
-    }
-    if (fclose(f) != 0 && rc == SDC_OK)
-        rc = io_fail(err, "cannot write", path, errno);
-    return rc;
+    return close_synced(f, path, rc, err);
 }
 
 /* A caller's columns (render.h) as this file's (NULL: out of memory). */
@@ -621,14 +638,7 @@ static enum sdc_rc csv_table(const char *dir, const json_t *doc,
     mst_csv_free(&w);
     free(cols);
     free(pcols);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        int e = errno;
-        fclose(f);
-        return rc ? rc : io_fail(err, "cannot write", path, e);
-    }
-    if (fclose(f) != 0 && rc == SDC_OK)
-        rc = io_fail(err, "cannot write", path, errno);
-    return rc;
+    return close_synced(f, path, rc, err);
 }
 
 static enum sdc_rc write_csvs(const char *dir, const json_t *doc,

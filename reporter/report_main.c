@@ -134,6 +134,52 @@ static void usage_error(const char *fmt, ...)
     fprintf(stderr, "\nTry 'sdcmon-report --help'.\n");
 }
 
+/*
+ * args_done - check what getopt_long() left: no operand, and a -c FILE.
+ * @argc, @argv: the subcommand's arguments, after getopt_long()
+ * @config:      the -c FILE given, or NULL
+ *
+ * Prints the usage error itself.
+ *
+ * Return: 0 when the arguments are complete, EXIT_USAGE otherwise.
+ */
+static int args_done(int argc, char **argv, const char *config)
+{
+    if (optind < argc) {
+        usage_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!config) {
+        usage_error("%s", "no configuration: give -c FILE");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/*
+ * load_config - load the configuration, printing its warnings to stderr.
+ * @path: the configuration file
+ * @cfg:  set to the loaded configuration (free with sdc_config_free())
+ *
+ * Prints the error itself when the file cannot be loaded.
+ *
+ * Return: 0 when loaded; EXIT_USAGE for a configuration or I/O error,
+ * EXIT_FAILED for any other.
+ */
+static int load_config(const char *path, struct sdc_config **cfg)
+{
+    struct sdc_error err = {0};
+    if (sdc_config_load(path, cfg, &err) != SDC_OK) {
+        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
+        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
+                   ? EXIT_USAGE
+                   : EXIT_FAILED;
+    }
+    for (size_t i = 0; i < (*cfg)->n_warnings; i++)
+        fprintf(stderr, "sdcmon-report: warning: %s\n", (*cfg)->warnings[i]);
+    return 0;
+}
+
 static void on_progress(void *user, const char *what, size_t done, size_t total)
 {
     struct ui *u = user;
@@ -248,14 +294,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        usage_error("unexpected argument '%s'", argv[optind]);
+    if (args_done(argc, argv, o->config) != 0)
         return EXIT_USAGE;
-    }
-    if (!o->config) {
-        usage_error("%s", "no configuration: give -c FILE");
-        return EXIT_USAGE;
-    }
     return -1;
 }
 
@@ -284,14 +324,9 @@ static int run_monthly(int argc, char **argv)
         usage_error("--format: %s", err.msg);
         return EXIT_USAGE;
     }
-    if (sdc_config_load(o.config, &cfg, &err) != SDC_OK) {
-        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
-        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
-                   ? EXIT_USAGE
-                   : EXIT_FAILED;
-    }
-    for (size_t i = 0; i < cfg->n_warnings; i++)
-        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    rc = load_config(o.config, &cfg);
+    if (rc != 0)
+        return rc;
     if (o.month)
         snprintf(month, sizeof(month), "%s", o.month);
     else
@@ -495,14 +530,8 @@ static int run_digest(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        usage_error("unexpected argument '%s'", argv[optind]);
+    if (args_done(argc, argv, config) != 0)
         return EXIT_USAGE;
-    }
-    if (!config) {
-        usage_error("%s", "no configuration: give -c FILE");
-        return EXIT_USAGE;
-    }
     if (format) {
         if (render_formats_parse(format, &formats, &err)) {
             usage_error("--format: %s", err.msg);
@@ -514,14 +543,9 @@ static int run_digest(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (sdc_config_load(config, &cfg, &err) != SDC_OK) {
-        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
-        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
-                   ? EXIT_USAGE
-                   : EXIT_FAILED;
-    }
-    for (size_t i = 0; i < cfg->n_warnings; i++)
-        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    rc = load_config(config, &cfg);
+    if (rc != 0)
+        return rc;
     {
         struct digest_day day;
         time_t now = time(NULL);
@@ -723,22 +747,11 @@ static int run_augmentation(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        usage_error("unexpected argument '%s'", argv[optind]);
+    if (args_done(argc, argv, config) != 0)
         return EXIT_USAGE;
-    }
-    if (!config) {
-        usage_error("%s", "no configuration: give -c FILE");
-        return EXIT_USAGE;
-    }
-    if (sdc_config_load(config, &cfg, &err) != SDC_OK) {
-        fprintf(stderr, "sdcmon-report: %s\n", err.msg);
-        return err.code == SDC_ERR_CONFIG || err.code == SDC_ERR_IO
-                   ? EXIT_USAGE
-                   : EXIT_FAILED;
-    }
-    for (size_t i = 0; i < cfg->n_warnings; i++)
-        fprintf(stderr, "sdcmon-report: warning: %s\n", cfg->warnings[i]);
+    rc = load_config(config, &cfg);
+    if (rc != 0)
+        return rc;
     ui.tty = isatty(STDERR_FILENO);
     ao.cfg = cfg;
     ao.now = now;

@@ -258,4 +258,20 @@ void sdc_config_free(struct sdc_config *cfg);
 const struct sdc_cluster_cfg *
 sdc_config_find_cluster(const struct sdc_config *cfg, const char *name);
 
+/*
+ * sdc_config_uplink_archive - whether an interface archive is of an uplink
+ * the configuration lists.
+ * @cfg:  the configuration
+ * @dev:  the SNMP device's archive directory name (sdc_name_sanitize()d)
+ * @inst: the interface's archive instance name (sdc_name_sanitize()d)
+ *
+ * The configured device and uplink names are sanitised the same way before
+ * they are compared, as the archive paths were made from them.
+ *
+ * Return: true when some [snmp] device whose name gives @dev lists an uplink
+ * whose name gives @inst.
+ */
+bool sdc_config_uplink_archive(const struct sdc_config *cfg, const char *dev,
+                               const char *inst);
+
 #endif

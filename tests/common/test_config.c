@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sdc/config.h"
+#include "sdc/schema.h"
 #include "testutil.h"
 
 struct fx {
@@ -1382,6 +1383,37 @@ static void test_peers_errors(void **state)
                  "pasword");
 }
 
+/* sdc_config_uplink_archive: archive names (sanitised) against the
+ * configured devices' uplinks, sanitised the same way. */
+static void test_uplink_archive(void **state)
+{
+    struct fx *f = *state;
+    char sw[64], sw2[64], up1[64], up2[64], other[64];
+    enum sdc_rc rc =
+        load(f, "snmp = (\n"
+                "  { name = \"core sw/1\"; address = \"udp:127.0.0.1:161\";"
+                " version = \"2c\"; community = \"c\";\n"
+                "    uplinks = [ \"Ethernet1/49\", \"Po 2\" ]; },\n"
+                "  { name = \"edge\"; address = \"udp:127.0.0.1:162\";"
+                " version = \"2c\"; community = \"c\"; }\n"
+                ");\n");
+    assert_loaded(f, rc);
+    sdc_name_sanitize("core sw/1", sw, sizeof(sw));
+    sdc_name_sanitize("edge", sw2, sizeof(sw2));
+    sdc_name_sanitize("Ethernet1/49", up1, sizeof(up1));
+    sdc_name_sanitize("Po 2", up2, sizeof(up2));
+    sdc_name_sanitize("Ethernet1/1", other, sizeof(other));
+    assert_string_not_equal(sw, "core sw/1"); /* the names do change */
+    assert_true(sdc_config_uplink_archive(f->cfg, sw, up1));
+    assert_true(sdc_config_uplink_archive(f->cfg, sw, up2));
+    assert_false(sdc_config_uplink_archive(f->cfg, sw, other));
+    /* the same interface on a device that lists no uplink */
+    assert_false(sdc_config_uplink_archive(f->cfg, sw2, up1));
+    /* unsanitised names are not archive names */
+    assert_false(sdc_config_uplink_archive(f->cfg, "core sw/1", up1));
+    assert_false(sdc_config_uplink_archive(f->cfg, "nope", up1));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1389,6 +1421,7 @@ int main(void)
         T(test_defaults_empty_file),
         T(test_defaults_in_entries),
         T(test_example_file),
+        T(test_uplink_archive),
         T(test_full_config),
         T(test_unknown_top_key),
         T(test_unknown_key_in_hypervisor),

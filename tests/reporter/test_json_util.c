@@ -1,0 +1,84 @@
+/*
+ * test_json_util.c - ju_set_new() and ju_append_new() (reporter/json_util.h)
+ * store the value when they can and take it in every case: run under the
+ * ASan+UBSan build, a leak or a second free of the value fails the test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "json_util.h"
+
+static void test_set_stores(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    assert_non_null(o);
+    assert_true(ju_set_new(o, "a", json_integer(7)));
+    assert_true(ju_set_new(o, "b", json_string("x")));
+    assert_true(ju_set_new(o, "a", json_integer(9))); /* replaces */
+    assert_int_equal(json_object_size(o), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "a")), 9);
+    assert_string_equal(json_string_value(json_object_get(o, "b")), "x");
+    json_decref(o);
+}
+
+static void test_set_failures_take_value(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    json_t *v = json_string("kept?");
+    assert_non_null(o);
+    assert_non_null(v);
+    /* a held reference shows whether the call dropped exactly one */
+    json_incref(v);
+    assert_false(ju_set_new(NULL, "a", v));
+    assert_int_equal(v->refcount, 1);
+    json_incref(v);
+    assert_false(ju_set_new(o, "\xff\xfe", v)); /* jansson refuses the key */
+    assert_int_equal(v->refcount, 1);
+    assert_false(ju_set_new(o, "a", NULL));
+    assert_int_equal(json_object_size(o), 0);
+    json_decref(v);
+    json_decref(o);
+}
+
+static void test_append(void **state)
+{
+    (void)state;
+    json_t *a = json_array();
+    json_t *v = json_integer(3);
+    assert_non_null(a);
+    assert_true(ju_append_new(a, json_integer(1)));
+    assert_true(ju_append_new(a, json_integer(2)));
+    assert_false(ju_append_new(a, NULL));
+    json_incref(v);
+    assert_false(ju_append_new(NULL, v));
+    assert_int_equal(v->refcount, 1);
+    {
+        json_t *o = json_object(); /* not an array: jansson refuses */
+        assert_non_null(o);
+        json_incref(v);
+        assert_false(ju_append_new(o, v));
+        assert_int_equal(v->refcount, 1);
+        json_decref(o);
+    }
+    assert_int_equal(json_array_size(a), 2);
+    assert_int_equal(json_integer_value(json_array_get(a, 1)), 2);
+    json_decref(v);
+    json_decref(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_stores),
+        cmocka_unit_test(test_set_failures_take_value),
+        cmocka_unit_test(test_append),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
