@@ -49,7 +49,7 @@ static void set(struct a_ctx *c, json_t *o, const char *k, json_t *v)
 
 static void set_s(struct a_ctx *c, json_t *o, const char *k, const char *s)
 {
-    set(c, o, k, json_string(s ? s : ""));
+    set(c, o, k, ju_string(s));
 }
 
 static void set_f(struct a_ctx *c, json_t *o, const char *k, const char *fmt,

@@ -57,7 +57,7 @@ static void jpush(struct d_ctx *c, json_t *a, json_t *v)
 
 static json_t *jstr(const char *s)
 {
-    return json_string(s ? s : "");
+    return ju_string(s);
 }
 
 /* "YYYY-MM-DD HH:MM" local time. */

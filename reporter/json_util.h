@@ -46,4 +46,14 @@ static inline bool ju_append_new(json_t *a, json_t *v)
     return v && json_array_append_new(a, v) == 0;
 }
 
+/*
+ * ju_string - a JSON string of @s, with every byte that is not part of a
+ * valid UTF-8 sequence replaced by U+FFFD (jansson refuses invalid UTF-8;
+ * names come from hypervisors, SNMP agents and files).
+ * @s: the text; NULL is ""
+ *
+ * Return: a new reference, or NULL when out of memory.
+ */
+json_t *ju_string(const char *s);
+
 #endif

@@ -26,46 +26,9 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* A copy of @s with invalid UTF-8 replaced by U+FFFD (jansson refuses
- * invalid strings; names come from hypervisors and files). */
-static char *utf8_clean(const char *s)
-{
-    size_t n = strlen(s);
-    char *out = malloc(n * 3 + 1), *o = out;
-    const unsigned char *p = (const unsigned char *)s;
-    if (!out)
-        return NULL;
-    while (*p) {
-        size_t len = *p < 0x80             ? 1
-                     : (*p & 0xE0) == 0xC0 ? 2
-                     : (*p & 0xF0) == 0xE0 ? 3
-                     : (*p & 0xF8) == 0xF0 ? 4
-                                           : 0;
-        bool ok = len > 0;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = (p[k] & 0xC0) == 0x80;
-        if (ok) {
-            memcpy(o, p, len);
-            o += len;
-            p += len;
-        } else {
-            memcpy(o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            p++;
-        }
-    }
-    *o = 0;
-    return out;
-}
-
 static json_t *jstr(struct m_ctx *c, const char *s)
 {
-    json_t *j = json_string(s ? s : "");
-    if (!j && s) {
-        char *clean = utf8_clean(s);
-        j = clean ? json_string(clean) : NULL;
-        free(clean);
-    }
+    json_t *j = ju_string(s);
     if (!j)
         c->oom = true;
     return j;

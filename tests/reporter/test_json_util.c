@@ -73,12 +73,35 @@ static void test_append(void **state)
     json_decref(a);
 }
 
+/* Invalid UTF-8 (an SNMP agent's or a file's bytes) becomes U+FFFD, valid
+ * text is kept as it is, NULL is "". */
+static void test_string_cleans(void **state)
+{
+    json_t *j;
+    (void)state;
+    j = ju_string("ok \xc3\xbc");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "ok \xc3\xbc");
+    json_decref(j);
+    j = ju_string("a\xff"
+                  "b\xc3");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
+                                              "b\xef\xbf\xbd");
+    json_decref(j);
+    j = ju_string(NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_stores),
         cmocka_unit_test(test_set_failures_take_value),
         cmocka_unit_test(test_append),
+        cmocka_unit_test(test_string_cleans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
