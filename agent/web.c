@@ -8,6 +8,9 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +28,28 @@
 #include "web_priv.h"
 
 /* MHD threads: requests are short (a snapshot read, a fetch, a render);
- * I/O is non-blocking, so a slow client holds a connection, not a thread. */
-#define WEB_THREADS 4
+ * I/O is non-blocking, so a slow client holds a connection, not a thread.
+ * One per core of the 2-core target: 4 threads served no more under a
+ * flood and had a p99 ten times longer under a paced load
+ * (bench/README.md). */
+#define WEB_THREADS 2
 #define WEB_MAX_CONNECTIONS 512
 #define WEB_MAX_PER_IP 256
 #define WEB_TIMEOUT_S 15
 /* Per connection: the request line and headers must fit (longer: MHD
- * answers 414/431 by itself). */
-#define WEB_CONN_MEMORY (64 * 1024)
-/* The server's threads run this much nicer than the poller's, so a busy
- * web view takes CPU from itself, not from a poll cycle (the bench in
- * bench/web-bench measures it). */
+ * answers 414/431 by itself); 14 kB of headers do.  MHD clears the pool
+ * after every request of a kept-alive connection, so a bigger one costs a
+ * bigger memset per request (64 kB was 8% of the web's CPU). */
+#define WEB_CONN_MEMORY (32 * 1024)
+/* The server's threads run at SCHED_IDLE (WEB_IDLE 1): they get a core
+ * only when no normal thread wants it and never preempt one, so a busy
+ * web view takes CPU from itself, not from a poll cycle.  When that is
+ * refused, or with -DWEB_IDLE=0, they run WEB_NICE nicer than the poller
+ * (-DWEB_IDLE=0 -DWEB_NICE=0: the poller's priority).  bench/web-bench
+ * measures it. */
+#ifndef WEB_IDLE
+#define WEB_IDLE 1
+#endif
 #ifndef WEB_NICE
 #define WEB_NICE 19
 #endif
@@ -301,17 +315,41 @@ static enum MHD_Result queue(const struct web *w, struct MHD_Connection *c,
 }
 
 /*
- * The overview and /metrics depend only on the snapshot (and p95s cached
- * for a step): rendered once per snapshot, then copied.  Keyed by the
+ * The overview, /metrics and the API summary depend only on the snapshot
+ * (and p95s cached for a step; the summary also on the current second):
+ * rendered once per snapshot (and second), then copied.  Keyed by the
  * snapshot's sequence number, never by its address (which may be reused).
+ * @return: the cache of @kind's answers, or NULL for a route not cached.
  */
-static bool cache_get(struct web *w, enum web_route_kind kind,
-                      const struct snap *s, struct web_resp *resp)
+static struct web_page_cache *cache_of(struct web *w, enum web_route_kind kind)
 {
-    struct web_page_cache *pc = &w->pages[kind == WR_METRICS];
+    switch (kind) {
+    case WR_OVERVIEW:
+        return &w->pages[0];
+    case WR_METRICS:
+        return &w->pages[1];
+    case WR_API_SUMMARY:
+        return &w->pages[2];
+    default:
+        return NULL;
+    }
+}
+
+/* The second a cached answer of @kind is keyed by (0: none). */
+static time_t cache_now(enum web_route_kind kind, time_t now)
+{
+    return kind == WR_API_SUMMARY ? now : 0;
+}
+
+static bool cache_get(struct web *w, enum web_route_kind kind,
+                      const struct snap *s, time_t now, struct web_resp *resp)
+{
+    struct web_page_cache *pc = cache_of(w, kind);
     bool hit = false;
+    if (!pc || !s)
+        return false;
     pthread_mutex_lock(&w->pages_mu);
-    if (pc->body && pc->seq == s->seq) {
+    if (pc->body && pc->seq == s->seq && pc->now == cache_now(kind, now)) {
         resp->body = malloc(pc->len + 1);
         if (resp->body) {
             memcpy(resp->body, pc->body, pc->len + 1);
@@ -326,21 +364,28 @@ static bool cache_get(struct web *w, enum web_route_kind kind,
 }
 
 static void cache_put(struct web *w, enum web_route_kind kind,
-                      const struct snap *s, const struct web_resp *resp)
+                      const struct snap *s, time_t now,
+                      const struct web_resp *resp)
 {
-    struct web_page_cache *pc = &w->pages[kind == WR_METRICS];
-    char *copy = malloc(resp->len + 1);
+    struct web_page_cache *pc = cache_of(w, kind);
+    time_t key = cache_now(kind, now);
+    char *copy;
+    if (!pc || !s || resp->status != 200 || !resp->body)
+        return;
+    copy = malloc(resp->len + 1);
     if (!copy)
         return;
     memcpy(copy, resp->body, resp->len);
     copy[resp->len] = '\0';
     pthread_mutex_lock(&w->pages_mu);
-    if (!pc->body || pc->seq < s->seq) {
+    /* never replace a newer answer (a slower thread finishing late) */
+    if (!pc->body || pc->seq < s->seq || (pc->seq == s->seq && pc->now < key)) {
         free(pc->body);
         pc->body = copy;
         copy = NULL;
         pc->len = resp->len;
         pc->seq = s->seq;
+        pc->now = key;
         pc->ctype = resp->ctype;
     }
     pthread_mutex_unlock(&w->pages_mu);
@@ -378,6 +423,63 @@ static bool authorised(const struct web *w, struct MHD_Connection *c)
     return ok;
 }
 
+/*
+ * Lower the calling MHD thread's priority (see WEB_IDLE), once per thread:
+ * called when a thread takes a connection and when it handles a request,
+ * as MHD has no thread-start hook.  A refusal (a seccomp filter, a
+ * container) is logged once; the thread then serves at the poller's
+ * priority.
+ */
+static void web_thread_lower(void)
+{
+    static __thread bool lowered;
+    static atomic_bool complained;
+    int rc = -1;
+    if (lowered)
+        return;
+    lowered = true;
+#if WEB_IDLE
+    {
+        struct sched_param sp = {.sched_priority = 0};
+        rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    }
+#endif
+#if WEB_NICE
+    if (rc != 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), WEB_NICE) != 0)
+        rc = errno;
+    else
+        rc = 0;
+#endif
+    if (rc != 0 && (WEB_IDLE || WEB_NICE) &&
+        !atomic_exchange(&complained, true))
+        SDC_WARN("web: cannot lower the web threads' priority (%s): a "
+                 "flood of requests may slow poll cycles",
+                 strerror(rc));
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts on this thread. */
+static void notify_connection(void *cls, struct MHD_Connection *c,
+                              void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)c;
+    (void)socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        web_thread_lower();
+}
+
+/* Whether a request carries a body (Content-Length above 0, or chunked). */
+static bool announces_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return true;
+    return cl && strspn(cl, "0 \t") != strlen(cl);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
                                const char *url, const char *method,
                                const char *version, const char *upload_data,
@@ -388,19 +490,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     struct web_route route;
     struct web_req req = {0};
     int st;
-    static __thread bool niced;
     (void)version;
     (void)upload_data;
 
-    if (!niced) {
-        /* once per MHD thread: it has no start hook */
-        setpriority(PRIO_PROCESS, (id_t)gettid(), WEB_NICE);
-        niced = true;
-    }
+    web_thread_lower();
 
     if (*con_cls == NULL) {
-        /* first call: headers only; answer now, never read a body */
+        /* first call: headers only.  A request that announces a body is
+         * answered now (MHD then closes the connection without reading
+         * the body); one without is answered on the next call, so the
+         * connection stays open for the client's next request. */
         *con_cls = (void *)1;
+        if (!announces_body(c))
+            return MHD_YES;
     }
     if (*upload_data_size)
         *upload_data_size = 0; /* a body is discarded, not read */
@@ -429,8 +531,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         return queue(w, c, &resp, false);
     }
     req.snap = snap_acquire(w->store);
-    if ((route.kind == WR_OVERVIEW || route.kind == WR_METRICS) && req.snap &&
-        cache_get(w, route.kind, req.snap, &resp)) {
+    if (cache_get(w, route.kind, req.snap, req.now, &resp)) {
         snap_release(w->store, (struct snap *)req.snap);
         return queue(w, c, &resp, false);
     }
@@ -461,9 +562,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         web_handle_api(w, &req, &resp);
         break;
     }
-    if ((route.kind == WR_OVERVIEW || route.kind == WR_METRICS) && req.snap &&
-        resp.status == 200)
-        cache_put(w, route.kind, req.snap, &resp);
+    cache_put(w, route.kind, req.snap, req.now, &resp);
     snap_release(w->store, (struct snap *)req.snap);
     if (resp.status == 0)
         web_resp_text(&resp, 500, NULL, "internal error\n");
@@ -569,8 +668,8 @@ static void web_free(struct web *w)
     for (size_t i = 0; i < WEB_P95_SLOTS; i++)
         free(w->p95[i].key);
     pthread_mutex_destroy(&w->p95_mu);
-    free(w->pages[0].body);
-    free(w->pages[1].body);
+    for (size_t i = 0; i < sizeof(w->pages) / sizeof(w->pages[0]); i++)
+        free(w->pages[i].body);
     pthread_mutex_destroy(&w->pages_mu);
     free(w);
 }
@@ -666,6 +765,8 @@ static enum sdc_rc server_new(const struct sdc_config *cfg,
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     opts[no++] =
         (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, WEB_THREADS, NULL};
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                         (intptr_t)notify_connection, NULL};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                          WEB_MAX_CONNECTIONS, NULL};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,

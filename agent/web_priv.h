@@ -29,9 +29,11 @@ struct web_p95_entry {
     bool refreshing; /* a thread is computing it; others take the last */
 };
 
-/* A page rendered from one snapshot (its seq), served until the next. */
+/* A page rendered from one snapshot (its seq), served until the next;
+ * one that shows the time (the API summary) also keyed by that second. */
 struct web_page_cache {
     uint64_t seq;
+    time_t now; /* 0 for pages that do not show it */
     char *body;
     size_t len;
     const char *ctype;
@@ -54,7 +56,7 @@ struct web {
     pthread_mutex_t p95_mu;
     struct web_p95_entry p95[WEB_P95_SLOTS];
     pthread_mutex_t pages_mu;
-    struct web_page_cache pages[2]; /* overview, metrics */
+    struct web_page_cache pages[3]; /* overview, metrics, API summary */
 };
 
 /* What a handler answers; the server adds the headers. */

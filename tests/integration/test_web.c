@@ -334,6 +334,155 @@ static void test_methods(void **state)
     http_free(&h);
 }
 
+/* ---- serving: kept-alive connections, cached summary, threads ---- */
+
+/* The MHD worker threads of sdcmond: their count, and how many run at
+ * SCHED_IDLE (policy 5) or, where that is refused, nice 19. */
+static void web_threads(int *n, int *lowered, int *main_policy)
+{
+    char path[128], *out = NULL;
+    *n = *lowered = 0;
+    *main_policy = -1;
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)fx.pid);
+    assert_int_equal(tu_runf(&out, "cat %s/*/stat", path), 0);
+    for (char *ln = out; ln && *ln;) {
+        char *end = strchr(ln, '\n'), *rp, *sp = NULL;
+        long tid = strtol(ln, NULL, 10), policy = -1, nice = 0;
+        int field = 3;
+        bool worker;
+        if (end)
+            *end = '\0';
+        worker = strstr(ln, "(MHD-worker)") != NULL;
+        rp = strrchr(ln, ')');
+        /* after "pid (comm)": field 3 on; nice is 19, policy 41 */
+        for (char *t = rp ? strtok_r(rp + 1, " ", &sp) : NULL; t;
+             t = strtok_r(NULL, " ", &sp), field++) {
+            if (field == 19)
+                nice = strtol(t, NULL, 10);
+            if (field == 41)
+                policy = strtol(t, NULL, 10);
+        }
+        if (tid == (long)fx.pid)
+            *main_policy = (int)policy;
+        if (worker) {
+            (*n)++;
+            *lowered += policy == 5 || (policy == 0 && nice == 19);
+        }
+        ln = end ? end + 1 : NULL;
+    }
+    free(out);
+}
+
+static void test_serving(void **state)
+{
+    char *out = NULL, url[128], *cookie;
+    struct http h;
+    json_t *a, *b;
+    time_t t0, t1;
+    long long now_a, now_b, cyc_a, cyc_b, time_a, time_b;
+    int n, lowered, main_policy;
+    (void)state;
+    snprintf(url, sizeof(url), "%s/api/v1/summary", fx.base);
+    /* two GETs on one connection: the second reuses it */
+    assert_int_equal(tu_runf(&out,
+                             "curl -s -o /dev/null -o /dev/null -w "
+                             "'%%{http_code} %%{num_connects},' '%s' '%s'",
+                             url, url),
+                     0);
+    assert_string_equal(out, "200 1,200 0,");
+    free(out);
+    /* a request with a body is answered without reading it and its
+     * connection closed: the next request connects again */
+    assert_int_equal(tu_runf(&out,
+                             "curl -s -o /dev/null -w "
+                             "'%%{http_code} %%{num_connects},' --data x '%s' "
+                             "--next -s -o /dev/null -w "
+                             "'%%{http_code} %%{num_connects},' '%s'",
+                             url, url),
+                     0);
+    assert_string_equal(out, "405 1,200 1,");
+    free(out);
+
+    /* the summary is cached per snapshot and second: "now" follows the
+     * clock, the cycle follows the poller */
+    t0 = time(NULL);
+    a = get_json("/api/v1/summary");
+    t1 = time(NULL);
+    now_a = (long long)jnum(a, "now");
+    assert_true(now_a >= (long long)t0 && now_a <= (long long)t1);
+    cyc_a = (long long)jnum(json_object_get(a, "cycle"), "cycles");
+    time_a = (long long)jnum(json_object_get(a, "cycle"), "time");
+    b = NULL;
+    for (int i = 0; i < 40; i++) { /* up to 10 s: the step is 2 s */
+        usleep(250 * 1000);
+        json_decref(b);
+        t0 = time(NULL);
+        b = get_json("/api/v1/summary");
+        t1 = time(NULL);
+        now_b = (long long)jnum(b, "now");
+        assert_true(now_b >= (long long)t0 && now_b <= (long long)t1);
+        cyc_b = (long long)jnum(json_object_get(b, "cycle"), "cycles");
+        if (cyc_b > cyc_a && now_b > now_a)
+            break;
+    }
+    assert_true(now_b > now_a);
+    assert_true(cyc_b > cyc_a);
+    time_b = (long long)jnum(json_object_get(b, "cycle"), "time");
+    /* cycles start on the step's grid, later ones later */
+    assert_true(time_b > time_a);
+    assert_int_equal((time_b - time_a) % 2, 0);
+    json_decref(a);
+    json_decref(b);
+
+    /* headers up to 14 kB fit the connection's memory; 40 kB get 431 and
+     * the server goes on */
+    cookie = malloc(40 * 1024);
+    assert_non_null(cookie);
+    memset(cookie, 'c', 40 * 1024 - 1);
+    cookie[40 * 1024 - 1] = '\0';
+    memcpy(cookie, "Cookie: a=", 10);
+    cookie[8 * 1024] = '\0';
+    {
+        char *extra = NULL;
+        assert_true(asprintf(&extra, "-H '%s'", cookie) > 0);
+        http_do(&h, extra, url);
+        assert_int_equal(h.status, 200);
+        http_free(&h);
+        free(extra);
+        cookie[8 * 1024] = 'c';
+        assert_true(asprintf(&extra, "-H '%s'", cookie) > 0);
+        http_do(&h, extra, url);
+        assert_int_equal(h.status, 431);
+        http_free(&h);
+        free(extra);
+    }
+    free(cookie);
+    get(&h, "/api/v1/summary");
+    assert_int_equal(h.status, 200);
+    http_free(&h);
+
+    /* 32 connections at once (wrk): every worker thread takes some, and
+     * each one that has runs below the poller's priority; the poller does
+     * not */
+    if (!tu_which("wrk")) {
+        print_message("skipped: wrk is not installed\n");
+        skip();
+    }
+    assert_int_equal(
+        tu_runf(&out,
+                "wrk -t2 -c32 -d1s '%s' | grep -c 'Non-2xx\\|Socket errors'",
+                url),
+        1); /* grep -c: 0 lines, exit 1 */
+    assert_string_equal(out, "0\n");
+    free(out);
+    web_threads(&n, &lowered, &main_policy);
+    print_message("%d web threads, %d lowered; main thread policy %d\n", n,
+                  lowered, main_policy);
+    assert_int_equal(n, 2); /* WEB_THREADS in agent/web.c */
+    assert_int_equal(lowered, n);
+    assert_int_equal(main_policy, 0);
+}
+
 /* ---- the JSON against the archives and the inventory ---- */
 
 static void test_json_matches_archives(void **state)
@@ -1019,6 +1168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_serving),
         cmocka_unit_test(test_json_matches_archives),
         cmocka_unit_test(test_vms_filters),
         cmocka_unit_test(test_p95_month),
