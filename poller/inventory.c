@@ -266,6 +266,7 @@ enum inv_stmt {
     ST_ROLLBACK,
     ST_HV_UPSERT,
     ST_VM_OLD,
+    ST_VM_ELSEWHERE,
     ST_VM_UPSERT,
     ST_VM_NAME_ADD,
     ST_EVENT_ADD,
@@ -407,6 +408,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 
     [ST_VM_OLD] = "SELECT name, host, state, deleted_at FROM vms"
                   " WHERE uuid = ?1",
+
+    /* vm_runs_elsewhere(): the stored row of a VM listed inactive */
+    [ST_VM_ELSEWHERE] = "SELECT host, active, last_seen, deleted_at FROM vms"
+                        " WHERE uuid = ?1",
 
     /* state_since moves only when the state changes or the VM returns */
     [ST_VM_UPSERT] =
@@ -1946,10 +1951,9 @@ static bool vm_runs_elsewhere(sqlite3_stmt *st,
     const char *host;
     bool keep = false;
 
-    if (!st || vm_claim(vm->state) != 0)
+    if (vm_claim(vm->state) != 0)
         return false;
-    sqlite3_reset(st);
-    if (sqlite3_bind_text(st, 1, vm->uuid, -1, SQLITE_STATIC) != SQLITE_OK ||
+    if (bind_text(st, 1, vm->uuid) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto out;
     host = (const char *)sqlite3_column_text(st, 0);
@@ -1963,7 +1967,7 @@ static bool vm_runs_elsewhere(sqlite3_stmt *st,
             strcmp(batches[i]->source, host) == 0)
             keep = false;
 out:
-    sqlite3_reset(st);
+    stmt_done(st);
     return keep;
 }
 
@@ -1972,7 +1976,7 @@ static enum sdc_rc record_cycle(struct inv *inv,
                                 const struct vm_pick *picks, size_t np,
                                 time_t now, struct sdc_error *err)
 {
-    sqlite3_stmt *elsewhere = NULL;
+    sqlite3_stmt *elsewhere = inv->st[ST_VM_ELSEWHERE];
     enum sdc_rc rc;
 
     /* hypervisors first: VMs take their cluster from them */
@@ -1984,24 +1988,15 @@ static enum sdc_rc record_cycle(struct inv *inv,
         if (rc != SDC_OK)
             return rc;
     }
-    /* (prepared here, not with the others: used only by this loop) */
-    if (sqlite3_prepare_v2(inv->db,
-                           "SELECT host, active, last_seen, deleted_at FROM "
-                           "vms WHERE uuid = ?1",
-                           -1, &elsewhere, NULL) != SQLITE_OK)
-        return db_error(inv, err, "prepare statement");
     for (size_t i = 0; i < np; i++) {
         const struct sdc_batch *b = batches[picks[i].batch];
         const struct sdc_vm_info *vm = &b->vms.items[picks[i].idx];
         if (vm_runs_elsewhere(elsewhere, batches, n, vm, now))
             continue;
         rc = record_vm(inv, b, vm, now, err);
-        if (rc != SDC_OK) {
-            sqlite3_finalize(elsewhere);
+        if (rc != SDC_OK)
             return rc;
-        }
     }
-    sqlite3_finalize(elsewhere);
     for (size_t i = 0; i < n; i++) {
         if (!batch_usable(batches[i]))
             continue;
