@@ -15,34 +15,12 @@
 #include "libvirt.h"
 #include "snmp.h"
 
-static double mono_now(void)
+/* @clock's time, seconds with a fraction: CLOCK_MONOTONIC for phases,
+ * CLOCK_REALTIME for the wall, CLOCK_{PROCESS,THREAD}_CPUTIME_ID for CPU. */
+static double clock_s(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the calling thread, seconds. */
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the whole process (every thread), seconds. */
-static double process_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The wall clock, seconds with a fraction. */
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -308,9 +286,10 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     size_t n = 0, vms = 0, dups;
     size_t n_hv = 0, ok_hv = 0, n_snmp = 0, ok_snmp = 0;
     char snmp_part[64] = "";
-    double t0 = mono_now();
-    double late = wall_now() - (double)cycle;
-    double cpu0 = process_cpu_now(), tcpu0 = thread_cpu_now();
+    double t0 = clock_s(CLOCK_MONOTONIC);
+    double late = clock_s(CLOCK_REALTIME) - (double)cycle;
+    double cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID),
+           tcpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     double ph[4];
     struct rrdw_stats before, after;
     struct sdc_error werr;
@@ -326,7 +305,7 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     rc = sched_run_cycle(a->sched, cycle, &batches, &n, err);
     if (rc != SDC_OK)
         return rc;
-    ph[1] = mono_now();
+    ph[1] = clock_s(CLOCK_MONOTONIC);
 
     for (size_t i = 0; i < n; i++) {
         struct sdc_batch *b = batches[i];
@@ -405,20 +384,20 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
         SDC_ERROR("rrd: clusters: %s", werr.msg);
     }
 
-    ph[2] = mono_now();
+    ph[2] = clock_s(CLOCK_MONOTONIC);
     inv_get_stats(a->inv, &inv0);
-    tw[0] = mono_now();
-    tc[0] = thread_cpu_now();
+    tw[0] = clock_s(CLOCK_MONOTONIC);
+    tc[0] = clock_s(CLOCK_THREAD_CPUTIME_ID);
     if (inv_record_batches(a->inv, batches, n, cycle, &werr) != SDC_OK)
         SDC_ERROR("%s", werr.msg);
     else if (inv_snapshot_daily(a->inv, cycle, &werr) != SDC_OK)
         SDC_ERROR("daily snapshot: %s", werr.msg);
-    tw[1] = mono_now();
-    tc[1] = thread_cpu_now();
+    tw[1] = clock_s(CLOCK_MONOTONIC);
+    tc[1] = clock_s(CLOCK_THREAD_CPUTIME_ID);
     if (inv_record_poll(a->inv, batches, n, cycle, &werr) != SDC_OK)
         SDC_ERROR("poll status: %s", werr.msg);
-    tw[2] = mono_now();
-    tc[2] = thread_cpu_now();
+    tw[2] = clock_s(CLOCK_MONOTONIC);
+    tc[2] = clock_s(CLOCK_THREAD_CPUTIME_ID);
     inv_get_stats(a->inv, &inv1);
     /* this thread's CPU: the inventory's own cost, whatever else runs */
     SDC_DEBUG("inventory: cycle %lld: %llu rows written, %llu unchanged; "
@@ -433,10 +412,10 @@ enum sdc_rc agent_cycle(struct agent *a, time_t cycle, struct sdc_error *err)
     rrdw_get_stats(a->writer, &after);
     a->cycles++;
     a->last_cycle = cycle;
-    ph[3] = mono_now();
+    ph[3] = clock_s(CLOCK_MONOTONIC);
     a->last_cycle_seconds = ph[3] - t0;
-    note_timing(a, late, ph, process_cpu_now() - cpu0,
-                thread_cpu_now() - tcpu0);
+    note_timing(a, late, ph, clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0,
+                clock_s(CLOCK_THREAD_CPUTIME_ID) - tcpu0);
     SDC_DEBUG("cycle %lld: %s", (long long)cycle, a->last_timing);
     if (a->cfg->n_snmp > 0)
         snprintf(snmp_part, sizeof(snmp_part),

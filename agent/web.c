@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "chart_svg.h"
+#include "json_util.h"
 #include "render.h"
 #include "sdc/log.h"
 #include "stats.h"
@@ -109,12 +110,7 @@ void web_resp_json(struct web_resp *resp, json_t *j)
 
 json_t *web_json_str(const char *s)
 {
-    json_t *j = json_string(s ? s : "");
-    if (!j) {
-        char *c = web_utf8_dup(s);
-        j = json_string(c ? c : "");
-        free(c);
-    }
+    json_t *j = ju_string(s);
     return j ? j : json_string("");
 }
 

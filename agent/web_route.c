@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "web_route.h"
 
 static bool seg_ok(const char *s, size_t n)
@@ -314,36 +315,6 @@ const char *web_content_type(const char *name)
     return "application/octet-stream";
 }
 
-/* Length of the valid UTF-8 sequence at @p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p)
-{
-    size_t n;
-    unsigned cp;
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-        cp = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        cp = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        cp = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
 enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
 {
     const char *run = s;
@@ -359,7 +330,7 @@ enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
             esc = "\\\"";
         else if (*p == '\n')
             esc = "\\n";
-        else if (*p != '\0' && (ul = utf8_len((const unsigned char *)p))) {
+        else if (*p != '\0' && (ul = ju_utf8_len((const unsigned char *)p))) {
             p += ul - 1;
             continue;
         } else if (*p != '\0')
@@ -374,28 +345,6 @@ enum sdc_rc web_prom_label(struct mst_buf *b, const char *s)
             return rc;
         run = p + 1;
     }
-}
-
-char *web_utf8_dup(const char *s)
-{
-    size_t n = s ? strlen(s) : 0, k = 0;
-    char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        size_t ul = utf8_len((const unsigned char *)s + i);
-        if (ul) {
-            memcpy(out + k, s + i, ul);
-            k += ul;
-            i += ul;
-        } else {
-            memcpy(out + k, "\xef\xbf\xbd", 3);
-            k += 3;
-            i++;
-        }
-    }
-    out[k] = '\0';
-    return out;
 }
 
 enum sdc_rc web_prom_value(struct mst_buf *b, double v)

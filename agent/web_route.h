@@ -139,13 +139,6 @@ const char *web_content_type(const char *name);
 enum sdc_rc web_prom_label(struct mst_buf *b, const char *s);
 
 /*
- * web_utf8_dup - a copy of @s (NULL: "") with every byte that is not part
- * of valid UTF-8 replaced by U+FFFD (names from SNMP agents are bytes;
- * JSON wants UTF-8).  The caller frees it; NULL when out of memory.
- */
-char *web_utf8_dup(const char *s);
-
-/*
  * web_prom_value - append @v as a sample value: shortest exact form, "NaN",
  * "+Inf", "-Inf".
  */

@@ -7,6 +7,7 @@
 #define SDC_REPORTER_JSON_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -45,6 +46,16 @@ static inline bool ju_append_new(json_t *a, json_t *v)
     }
     return v && json_array_append_new(a, v) == 0;
 }
+
+/*
+ * ju_utf8_len - the length of the valid UTF-8 sequence at @p (1..4), or 0
+ * when it is not one (a stray or truncated byte, an overlong form, a
+ * surrogate, past U+10FFFF: what jansson refuses).
+ * @p: the text, NUL-terminated (a NUL ends any sequence)
+ *
+ * Return: 1..4, or 0.
+ */
+size_t ju_utf8_len(const unsigned char *p);
 
 /*
  * ju_string - a JSON string of @s, with every byte that is not part of a

@@ -89,6 +89,18 @@ static void test_string_cleans(void **state)
     assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
                                               "b\xef\xbf\xbd");
     json_decref(j);
+    /* overlong '/', a surrogate, past U+10FFFF: jansson refuses them */
+    j = ju_string("x\xc0\xaf"
+                  "y\xed\xa0\x80"
+                  "z\xf4\x90\x80\x80");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j),
+                        "x\xef\xbf\xbd\xef\xbf\xbd"
+                        "y\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                        "z\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(j);
+    assert_int_equal(ju_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
+    assert_int_equal(ju_utf8_len((const unsigned char *)"\xe0\x80\x80"), 0);
     j = ju_string(NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(j), "");
