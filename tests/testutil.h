@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* tu_tmpdir - a new directory under $TMPDIR (or /tmp); caller frees. */
 char *tu_tmpdir(const char *tag);
@@ -74,5 +75,9 @@ double tu_rrd_last(const char *file, const char *ds, int seconds);
 /* tu_rrd_info_value - the value of key @key from `rrdtool info FILE`
  * as a string (caller frees), NULL if absent. */
 char *tu_rrd_info(const char *file, const char *key);
+
+/* tu_local_time - @year-@mon-@mday @hour:00:00 local time (@mon 1..12),
+ * daylight saving time as it is on that date. */
+time_t tu_local_time(int year, int mon, int mday, int hour);
 
 #endif
