@@ -348,3 +348,14 @@ time_t tu_local_time(int year, int mon, int mday, int hour)
     tm.tm_isdst = -1;
     return mktime(&tm);
 }
+
+void tu_drop_tmpdir(char *dir)
+{
+    if (!dir)
+        return;
+    if (getenv("SDC_KEEP_TMP"))
+        fprintf(stderr, "kept %s\n", dir);
+    else
+        tu_rmrf(dir);
+    free(dir);
+}

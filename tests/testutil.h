@@ -17,6 +17,10 @@ char *tu_tmpdir(const char *tag);
 /* tu_rmrf - remove a directory tree (used in teardown). */
 void tu_rmrf(const char *path);
 
+/* tu_drop_tmpdir - in teardown: remove @dir's tree, or keep it and print
+ * its path if SDC_KEEP_TMP is set; frees @dir either way. */
+void tu_drop_tmpdir(char *dir);
+
 /* tu_write_file - write @text to @path with @mode; true on success. */
 bool tu_write_file(const char *path, const char *text, unsigned mode);
 
