@@ -336,3 +336,26 @@ char *tu_rrd_info(const char *file, const char *key)
     free(out);
     return res;
 }
+
+time_t tu_local_time(int year, int mon, int mday, int hour)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = mday;
+    tm.tm_hour = hour;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+void tu_drop_tmpdir(char *dir)
+{
+    if (!dir)
+        return;
+    if (getenv("SDC_KEEP_TMP"))
+        fprintf(stderr, "kept %s\n", dir);
+    else
+        tu_rmrf(dir);
+    free(dir);
+}

@@ -9,12 +9,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* tu_tmpdir - a new directory under $TMPDIR (or /tmp); caller frees. */
 char *tu_tmpdir(const char *tag);
 
 /* tu_rmrf - remove a directory tree (used in teardown). */
 void tu_rmrf(const char *path);
+
+/* tu_drop_tmpdir - in teardown: remove @dir's tree, or keep it and print
+ * its path if SDC_KEEP_TMP is set; frees @dir either way. */
+void tu_drop_tmpdir(char *dir);
 
 /* tu_write_file - write @text to @path with @mode; true on success. */
 bool tu_write_file(const char *path, const char *text, unsigned mode);
@@ -74,5 +79,9 @@ double tu_rrd_last(const char *file, const char *ds, int seconds);
 /* tu_rrd_info_value - the value of key @key from `rrdtool info FILE`
  * as a string (caller frees), NULL if absent. */
 char *tu_rrd_info(const char *file, const char *key);
+
+/* tu_local_time - @year-@mon-@mday @hour:00:00 local time (@mon 1..12),
+ * daylight saving time as it is on that date. */
+time_t tu_local_time(int year, int mon, int mday, int hour);
 
 #endif

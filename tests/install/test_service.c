@@ -53,9 +53,7 @@ static int teardown(void **state)
     struct ctx *c = *state;
     if (c->nfd >= 0)
         close(c->nfd);
-    if (getenv("SDC_KEEP_TMP") == NULL)
-        tu_rmrf(c->dir);
-    free(c->dir);
+    tu_drop_tmpdir(c->dir);
     free(c);
     return 0;
 }

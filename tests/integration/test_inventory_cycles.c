@@ -45,9 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    if (getenv("SDC_KEEP_TMP") == NULL)
-        tu_rmrf(c->dir);
-    free(c->dir);
+    tu_drop_tmpdir(c->dir);
     free(c);
     return 0;
 }

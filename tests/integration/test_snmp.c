@@ -91,11 +91,7 @@ static int teardown(void **state)
         free(c->agents[i]);
     }
     traffic_stop(c);
-    if (getenv("SDC_KEEP_TMP") == NULL)
-        tu_rmrf(c->dir);
-    else
-        fprintf(stderr, "test_snmp: kept %s\n", c->dir);
-    free(c->dir);
+    tu_drop_tmpdir(c->dir);
     free(c);
     return 0;
 }

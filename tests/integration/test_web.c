@@ -230,9 +230,7 @@ static int group_teardown(void **state)
         assert_int_equal(tu_stop(fx.pid, 10000), 0);
     tu_runf(NULL, "'%s' stop '%s'", AGENT, fx.snmpdir);
     free(fx.snmpdir);
-    if (!getenv("SDC_KEEP_TMP"))
-        tu_rmrf(fx.dir);
-    free(fx.dir);
+    tu_drop_tmpdir(fx.dir);
     return 0;
 }
 
@@ -1158,9 +1156,7 @@ static void test_tls_auth(void **state)
                                 "is not a loopback address"));
     free(out);
     free(conf);
-    if (!getenv("SDC_KEEP_TMP"))
-        tu_rmrf(dir);
-    free(dir);
+    tu_drop_tmpdir(dir);
 }
 
 int main(void)

@@ -29,14 +29,7 @@ struct fx {
 /* A fixed local time: 2024-03-15 10:00, away from any DST change. */
 static time_t base_time(void)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = 2024 - 1900;
-    tm.tm_mon = 2;
-    tm.tm_mday = 15;
-    tm.tm_hour = 10;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
+    return tu_local_time(2024, 3, 15, 10);
 }
 
 static int setup(void **state)

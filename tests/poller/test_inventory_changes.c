@@ -42,14 +42,7 @@ struct fx {
 
 static time_t base_time(void)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = 2024 - 1900;
-    tm.tm_mon = 4;
-    tm.tm_mday = 14;
-    tm.tm_hour = 11;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
+    return tu_local_time(2024, 5, 14, 11);
 }
 
 static int setup(void **state)

@@ -58,11 +58,9 @@ static int teardown(void **state)
     struct fx *f = *state;
     inv_close(f->a);
     inv_close(f->b);
-    if (!getenv("SDC_KEEP_TMP"))
-        tu_rmrf(f->dir);
+    tu_drop_tmpdir(f->dir);
     free(f->path_a);
     free(f->path_b);
-    free(f->dir);
     free(f);
     return 0;
 }
