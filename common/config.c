@@ -1171,6 +1171,34 @@ static enum sdc_rc get_bool(struct loader *ld, const config_setting_t *grp,
     return SDC_OK;
 }
 
+/*
+ * String member @key of @grp that must be one of the NULL-terminated
+ * @names (case-insensitively when @nocase): its index into *@dst, unchanged
+ * when absent.  @expected lists the choices for the error message.
+ */
+static enum sdc_rc get_choice(struct loader *ld, const config_setting_t *grp,
+                              const char *where, const char *key,
+                              const char *const *names, bool nocase,
+                              const char *expected, int *dst)
+{
+    char *v = NULL;
+    enum sdc_rc rc;
+    if ((rc = get_string(ld, grp, where, key, &v)) || !v)
+        return rc;
+    for (int i = 0; names[i]; i++) {
+        if ((nocase ? strcasecmp(v, names[i]) : strcmp(v, names[i])) == 0) {
+            *dst = i;
+            free(v);
+            return SDC_OK;
+        }
+    }
+    rc = cfg_error(ld, config_setting_get_member(grp, key),
+                   "unknown %s '%s' in %s (expected %s)", key, v, where,
+                   expected);
+    free(v);
+    return rc;
+}
+
 /* A name that can stand in an archive file name as it is. */
 static bool custom_name_ok(const char *s)
 {
@@ -1238,7 +1266,11 @@ static enum sdc_rc parse_custom_one(struct loader *ld,
     static const char *const keys[] = {"name",  "oid", "type",    "table",
                                        "scale", "as",  "storage", NULL};
     const config_setting_t *s;
-    char *type = NULL, *as = NULL;
+    /* in the order of enum sdc_snmp_custom_type and _as */
+    static const char *const type_names[] = {"GAUGE", "DERIVE", NULL};
+    static const char *const as_names[] = {"", "storage_size", "storage_used",
+                                           NULL};
+    int type = SDC_SNMP_CUSTOM_GAUGE, as = SDC_SNMP_AS_NONE;
     const char *why;
     enum sdc_rc rc;
 
@@ -1267,40 +1299,13 @@ static enum sdc_rc parse_custom_one(struct loader *ld,
     if (c->oid[0] == '.' && (rc = set_str(ld, &c->oid, c->oid + 1)))
         return rc;
 
-    if ((rc = get_string(ld, el, where, "type", &type)))
+    if ((rc = get_choice(ld, el, where, "type", type_names, true,
+                         "GAUGE or DERIVE", &type)) ||
+        (rc = get_choice(ld, el, where, "as", as_names, false,
+                         "\"\", \"storage_size\" or \"storage_used\"", &as)))
         return rc;
-    if (type) {
-        if (strcasecmp(type, "GAUGE") == 0)
-            c->type = SDC_SNMP_CUSTOM_GAUGE;
-        else if (strcasecmp(type, "DERIVE") == 0)
-            c->type = SDC_SNMP_CUSTOM_DERIVE;
-        else
-            rc = cfg_error(ld, config_setting_get_member(el, "type"),
-                           "unknown type '%s' in %s (expected GAUGE or "
-                           "DERIVE)",
-                           type, where);
-        free(type);
-        if (rc)
-            return rc;
-    }
-    if ((rc = get_string(ld, el, where, "as", &as)))
-        return rc;
-    if (as) {
-        if (!*as)
-            c->as = SDC_SNMP_AS_NONE;
-        else if (strcmp(as, "storage_size") == 0)
-            c->as = SDC_SNMP_AS_STORAGE_SIZE;
-        else if (strcmp(as, "storage_used") == 0)
-            c->as = SDC_SNMP_AS_STORAGE_USED;
-        else
-            rc = cfg_error(ld, config_setting_get_member(el, "as"),
-                           "unknown as '%s' in %s (expected \"\", "
-                           "\"storage_size\" or \"storage_used\")",
-                           as, where);
-        free(as);
-        if (rc)
-            return rc;
-    }
+    c->type = (enum sdc_snmp_custom_type)type;
+    c->as = (enum sdc_snmp_custom_as)as;
     s = config_setting_get_member(el, "storage");
     if (c->storage && c->as == SDC_SNMP_AS_NONE)
         return cfg_error(ld, s,
@@ -1423,8 +1428,10 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
                                        NULL};
     struct sdc_snmp_cfg *all = base, *d = &all[idx];
     const config_setting_t *s;
-    char where[WHERE_LEN], *role = NULL;
-    int dup;
+    /* in the order of enum sdc_snmp_role */
+    static const char *const role_names[] = {"host", "switch", "storage", NULL};
+    char where[WHERE_LEN];
+    int dup, role = SDC_SNMP_ROLE_HOST;
     const char *dup_name;
     enum sdc_rc rc;
 
@@ -1483,24 +1490,10 @@ static enum sdc_rc parse_snmp(struct loader *ld, const config_setting_t *el,
         (rc = set_str(ld, &d->community, "public")))
         return rc;
 
-    if ((rc = get_string(ld, el, where, "role", &role)))
+    if ((rc = get_choice(ld, el, where, "role", role_names, false,
+                         "host, switch or storage", &role)))
         return rc;
-    if (role) {
-        if (strcmp(role, "host") == 0)
-            d->role = SDC_SNMP_ROLE_HOST;
-        else if (strcmp(role, "switch") == 0)
-            d->role = SDC_SNMP_ROLE_SWITCH;
-        else if (strcmp(role, "storage") == 0)
-            d->role = SDC_SNMP_ROLE_STORAGE;
-        else
-            rc = cfg_error(ld, config_setting_get_member(el, "role"),
-                           "unknown role '%s' in %s (expected host, switch "
-                           "or storage)",
-                           role, where);
-        free(role);
-        if (rc)
-            return rc;
-    }
+    d->role = (enum sdc_snmp_role)role;
     if ((rc =
              get_number(ld, el, where, "timeout", &d->timeout, NUM_POSITIVE)) ||
         (rc = get_int(ld, el, where, "retries", &d->retries, 0, 100)) ||
