@@ -166,11 +166,7 @@ static void dom_stat_reset(struct dom_stat *s)
     unsigned nn = s->n_net_used, nb = s->n_block_used;
     memset(s->net, 0, nn * sizeof(s->net[0]));
     memset(s->block, 0, nb * sizeof(s->block[0]));
-    memset(s, 0, offsetof(struct dom_stat, net));
-    s->n_net = 0;
-    s->n_block = 0;
-    s->n_net_used = 0;
-    s->n_block_used = 0;
+    memset(s, 0, offsetof(struct dom_stat, net)); /* counts included */
 }
 
 /* Note that device entry @idx of @arr may hold data (see dom_stat_reset). */
