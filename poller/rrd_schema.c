@@ -273,3 +273,33 @@ void rrds_daemon_unlock(void)
 {
     pthread_mutex_unlock(&rrds_daemon_mutex);
 }
+
+void rrds_pipe_guard_on(struct rrds_pipe_guard *g)
+{
+    sigset_t set;
+    sigset_t pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+void rrds_pipe_guard_off(struct rrds_pipe_guard *g)
+{
+    sigset_t set;
+    sigset_t pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!g->was_pending) {
+        sigemptyset(&pending);
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+            struct timespec zero = {0, 0};
+            sigtimedwait(&set, NULL, &zero);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}

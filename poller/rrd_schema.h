@@ -13,6 +13,7 @@
 #ifndef SDC_RRD_SCHEMA_H
 #define SDC_RRD_SCHEMA_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -117,5 +118,19 @@ const char *rrds_last_error(void);
  */
 void rrds_daemon_lock(void);
 void rrds_daemon_unlock(void);
+
+/*
+ * rrds_pipe_guard_on / rrds_pipe_guard_off - around librrd's rrdc_* calls.
+ * librrd's client writes with send(..., 0), so a daemon that went away would
+ * raise SIGPIPE and kill the program, and a library must not change the
+ * program's signal handling: SIGPIPE is blocked in this thread between the
+ * two calls, and one raised meanwhile is consumed.
+ */
+struct rrds_pipe_guard {
+    sigset_t old;
+    bool was_pending;
+};
+void rrds_pipe_guard_on(struct rrds_pipe_guard *g);
+void rrds_pipe_guard_off(struct rrds_pipe_guard *g);
 
 #endif

@@ -300,47 +300,6 @@ static time_t too_old_last(const char *msg)
 
 /* ---- rrdcached connection (rrds_daemon_lock held) ---- */
 
-/*
- * librrd's client writes with send(..., 0), so a daemon that went away would
- * raise SIGPIPE and kill the program.  The library must not change the
- * program's signal handling, so SIGPIPE is blocked in this thread around
- * each call and a SIGPIPE raised meanwhile is consumed.
- */
-struct pipe_guard {
-    sigset_t old;
-    bool was_pending;
-};
-
-static void pipe_guard_on(struct pipe_guard *g)
-{
-    sigset_t set;
-    sigset_t pending;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    sigemptyset(&pending);
-    sigpending(&pending);
-    g->was_pending = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void pipe_guard_off(struct pipe_guard *g)
-{
-    sigset_t set;
-    sigset_t pending;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    if (!g->was_pending) {
-        sigemptyset(&pending);
-        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-            struct timespec zero = {0, 0};
-            sigtimedwait(&set, NULL, &zero);
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 /* Connect librrd's connection to our daemon (rrds_daemon_lock held); a no-op
  * when it already is.  @path, if any, is named in the error. */
 static enum sdc_rc daemon_connect(struct rrdw *w, const char *path,
@@ -469,12 +428,12 @@ static enum sdc_rc direct_open(struct rrdw *w,
 static enum sdc_rc daemon_last(struct rrdw *w, const char *path, time_t *last,
                                bool *missing, struct sdc_error *err)
 {
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     enum sdc_rc rc;
     time_t t;
 
     *missing = false;
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
         rrd_clear_error();
@@ -488,7 +447,7 @@ static enum sdc_rc daemon_last(struct rrdw *w, const char *path, time_t *last,
                                "rrdcached: cannot read %s: %s", path, m);
         }
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     return rc;
 }
 
@@ -501,7 +460,7 @@ static enum sdc_rc daemon_create(struct rrdw *w,
 {
     const char *argv[RRDS_MAX_ARGS];
     int argc = rrds_create_args(&w->layout, def->type, argv);
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     enum sdc_rc rc;
 
     *raced = false;
@@ -512,7 +471,7 @@ static enum sdc_rc daemon_create(struct rrdw *w,
         if (rc != SDC_OK)
             return rc;
     }
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
         rrd_clear_error();
@@ -525,7 +484,7 @@ static enum sdc_rc daemon_create(struct rrdw *w,
                                rrd_msg());
         }
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     return rc;
 }
 
@@ -622,9 +581,9 @@ static enum sdc_rc update_one(struct rrdw *w, const char *path,
         return rc;
     }
 
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     rrds_daemon_lock();
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
         rrd_clear_error();
@@ -639,7 +598,7 @@ static enum sdc_rc update_one(struct rrdw *w, const char *path,
                                "rrdcached: cannot update %s: %s", path, m);
         }
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     rrds_daemon_unlock();
     return rc;
 }
@@ -1336,7 +1295,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
 {
     char **dirty = NULL;
     size_t n_dirty = 0;
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     enum sdc_rc rc;
     enum sdc_rc nomem;
 
@@ -1350,7 +1309,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
     /* FLUSH of one file returns once the daemon has written it, so the
      * flush is complete on return (librrd 1.7.2 exports no FLUSHALL). */
     rrds_daemon_lock();
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rc = n_dirty > 0 ? daemon_connect(w, NULL, err) : SDC_OK;
     for (size_t i = 0; rc == SDC_OK && i < n_dirty; i++) {
         rrd_clear_error();
@@ -1363,7 +1322,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
                 cache_mark_dirty(w, dirty[j]);
         }
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     rrds_daemon_unlock();
 
     for (size_t i = 0; i < n_dirty; i++)
@@ -1378,7 +1337,7 @@ enum sdc_rc rrdw_flush(struct rrdw *w, struct sdc_error *err)
 enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
                             struct sdc_error *err)
 {
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     enum sdc_rc rc;
 
     if (!w || !path)
@@ -1392,7 +1351,7 @@ enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
                              "rrd writer: %s is not under %s", path,
                              w->data_dir);
     rrds_daemon_lock();
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rc = daemon_connect(w, path, err);
     if (rc == SDC_OK) {
         rrd_clear_error();
@@ -1403,7 +1362,7 @@ enum sdc_rc rrdw_flush_path(struct rrdw *w, const char *path,
                                "rrdcached: cannot flush %s: %s", path,
                                rrd_msg());
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     rrds_daemon_unlock();
     return rc;
 }
@@ -1461,7 +1420,7 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
     }
 
     if (rrdcached && *rrdcached) {
-        struct pipe_guard g;
+        struct rrds_pipe_guard g;
         w->daemon_addr = strdup(rrdcached);
         w->daemon_remote =
             rrdcached[0] != '/' && strncmp(rrdcached, "unix:", 5) != 0;
@@ -1471,9 +1430,9 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
                                  "rrd writer: out of memory");
         }
         rrds_daemon_lock();
-        pipe_guard_on(&g);
+        rrds_pipe_guard_on(&g);
         rc = daemon_ready(w, err);
-        pipe_guard_off(&g);
+        rrds_pipe_guard_off(&g);
         rrds_daemon_unlock();
         if (rc != SDC_OK) {
             rrdw_free(w);
@@ -1490,11 +1449,11 @@ void rrdw_free(struct rrdw *w)
         return;
     if (w->daemon_addr) {
         /* another writer of the process reconnects on its next call */
-        struct pipe_guard g;
+        struct rrds_pipe_guard g;
         rrds_daemon_lock();
-        pipe_guard_on(&g);
+        rrds_pipe_guard_on(&g);
         rrdc_disconnect();
-        pipe_guard_off(&g);
+        rrds_pipe_guard_off(&g);
         rrds_daemon_unlock();
     }
     conn_close(w);

@@ -63,57 +63,16 @@ static const char *rrd_msg(void)
     return m && *m ? m : "unknown librrd error";
 }
 
-/*
- * librrd's client writes with send(..., 0): a daemon that went away would
- * raise SIGPIPE and kill the program, and a library must not change the
- * program's signal handling.  SIGPIPE is blocked in this thread around the
- * calls and one raised meanwhile is consumed.
- */
-struct pipe_guard {
-    sigset_t old;
-    bool was_pending;
-};
-
-static void pipe_guard_on(struct pipe_guard *g)
-{
-    sigset_t set;
-    sigset_t pending;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    sigemptyset(&pending);
-    sigpending(&pending);
-    g->was_pending = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void pipe_guard_off(struct pipe_guard *g)
-{
-    sigset_t set;
-    sigset_t pending;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    if (!g->was_pending) {
-        sigemptyset(&pending);
-        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-            struct timespec zero = {0, 0};
-            sigtimedwait(&set, NULL, &zero);
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 /* Ask rrdcached at @addr to write what it holds for @path (the daemon's
  * name for it: @name).  Returns once the daemon has written the file. */
 static enum sdc_rc daemon_flush(const char *addr, const char *path,
                                 const char *name, struct sdc_error *err)
 {
-    struct pipe_guard g;
+    struct rrds_pipe_guard g;
     enum sdc_rc rc = SDC_OK;
 
     rrds_daemon_lock();
-    pipe_guard_on(&g);
+    rrds_pipe_guard_on(&g);
     rrd_clear_error();
     if (rrdc_connect(addr) != 0 || !rrdc_is_connected(addr)) {
         rc = sdc_error_set(err, SDC_ERR_RRD,
@@ -126,7 +85,7 @@ static enum sdc_rc daemon_flush(const char *addr, const char *path,
                                "rrdcached at %s: cannot flush %s: %s", addr,
                                path, rrd_msg());
     }
-    pipe_guard_off(&g);
+    rrds_pipe_guard_off(&g);
     rrds_daemon_unlock();
     return rc;
 }
