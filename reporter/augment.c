@@ -18,6 +18,7 @@
 #include "augment_priv.h"
 #include "fsutil.h"
 #include "sdc/schema.h"
+#include "stats.h"
 
 #define DAY 86400
 #define GIB 1073741824.0
@@ -553,17 +554,6 @@ static void to_days(const struct series *s, bool take_max, int64_t d0,
                 out[d] /= cnt[d];
 }
 
-static double last_finite(const double *v, size_t n, int64_t *at)
-{
-    for (size_t i = n; i-- > 0;)
-        if (isfinite(v[i])) {
-            if (at)
-                *at = (int64_t)i;
-            return v[i];
-        }
-    return NAN;
-}
-
 /* Fetch one consolidation of the resource's archive over the history. */
 static enum sdc_rc fetch_cf(struct a_ctx *c, const struct a_res *r,
                             const char *cf, struct series_set *set,
@@ -678,11 +668,11 @@ static void read_res(struct a_ctx *c, struct a_res *r)
                       "forecast instead of the daily peak");
     cq.a = cap_ds;
     daily(&avg, &cq, false, d0, nd, cap, tmp, cnt);
-    r->capacity = last_finite(cap, nd, NULL);
+    r->capacity = stats_last_finite(cap, nd);
     if (alloc) {
         cq.a = alloc_ds;
         daily(&avg, &cq, false, d0, nd, alloc, tmp, cnt);
-        r->alloc_now = last_finite(alloc, nd, NULL);
+        r->alloc_now = stats_last_finite(alloc, nd);
     }
     /* the history runs from the first day with data to yesterday */
     r->fit = r->fit_peak ? peak : mean;

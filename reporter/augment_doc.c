@@ -279,24 +279,14 @@ static const struct a_cluster *cluster_of(const struct a_ctx *c,
 
 static json_t *chart_json(struct a_ctx *c, struct chart *ch)
 {
-    char *svg = NULL;
     struct sdc_error e = {0};
-    json_t *j;
-    if (!ch) {
+    bool no_mem = false;
+    json_t *j = fig_chart(ch, &no_mem, &e);
+    if (no_mem)
         oom(c);
-        return json_null();
-    }
-    if (chart_render(ch, &svg, NULL, &e) != SDC_OK) {
+    else if (!j)
         a_note(c, "A chart could not be drawn: %s", e.msg);
-        chart_free(ch);
-        return json_null();
-    }
-    chart_free(ch);
-    j = json_string(svg);
-    free(svg);
-    if (!j)
-        oom(c);
-    return j;
+    return j ? j : json_null();
 }
 
 static json_t *res_chart(struct a_ctx *c, const struct a_res *r, size_t n_fore)

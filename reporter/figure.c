@@ -3,6 +3,7 @@
  * (figure.h).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -262,4 +263,24 @@ double fig_value(const json_t *fig)
     const json_t *v =
         json_is_object(fig) ? json_object_get(fig, "value") : NULL;
     return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+json_t *fig_chart(struct chart *ch, bool *oom, struct sdc_error *err)
+{
+    char *svg = NULL;
+    json_t *j;
+    if (!ch) {
+        *oom = true;
+        return NULL;
+    }
+    if (chart_render(ch, &svg, NULL, err) != SDC_OK) {
+        chart_free(ch);
+        return NULL;
+    }
+    chart_free(ch);
+    j = json_string(svg);
+    free(svg);
+    if (!j)
+        *oom = true;
+    return j;
 }

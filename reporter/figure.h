@@ -17,9 +17,13 @@
 #ifndef SDC_REPORTER_FIGURE_H
 #define SDC_REPORTER_FIGURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
+
+#include "chart_svg.h"
+#include "sdc/error.h"
 
 #define FIG_TEXT_LEN 48
 #define FIG_NO_DATA "no data"
@@ -53,5 +57,15 @@ json_t *fig_change(double diff, const char *unit, const char *text);
 
 /* fig_value - the value of a figure, NaN for null or not a figure. */
 double fig_value(const json_t *fig);
+
+/*
+ * fig_chart - a chart drawn, as a JSON string of its SVG; frees @ch.
+ * @ch:  the chart; NULL when chart_new() ran out of memory
+ * @oom: set true when memory ran out here (@ch NULL, or the string)
+ * @err: why chart_render() drew nothing, when it did not
+ *
+ * Return: a new reference, or NULL (*@oom or @err set).
+ */
+json_t *fig_chart(struct chart *ch, bool *oom, struct sdc_error *err);
 
 #endif

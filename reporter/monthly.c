@@ -838,15 +838,6 @@ static void summarize(struct m_ctx *c, const double *v, size_t n,
     mark_data(c, out);
 }
 
-/* Last finite value of @v[0..n). */
-static double last_finite(const double *v, size_t n)
-{
-    for (size_t i = n; i-- > 0;)
-        if (isfinite(v[i]))
-            return v[i];
-    return NAN;
-}
-
 static bool series_keep(struct m_ctx *c, struct m_series *s,
                         const struct m_win *w, const double *pct)
 {
@@ -1028,7 +1019,8 @@ static void gather_vm_cpu(struct m_ctx *c, struct m_vm *vm)
         summarize(c, frac, w.n, w.expected, &vm->cpu);
         summarize(c, cpus, w.n, w.expected, &vm->cpu_cpus);
         if (vm->vcpus <= 0) {
-            double n = last_finite(vc ? vc->v + w.i0 : NULL, vc ? w.n : 0);
+            double n =
+                stats_last_finite(vc ? vc->v + w.i0 : NULL, vc ? w.n : 0);
             if (n > 0 && n < 1e6)
                 vm->vcpus = (int)n;
         }

@@ -1577,24 +1577,14 @@ static json_t *owners_arr(struct m_ctx *c)
 
 static json_t *chart_json(struct m_ctx *c, struct chart *ch)
 {
-    char *svg = NULL;
     struct sdc_error e = {0};
-    json_t *j;
-    if (!ch) {
+    bool no_mem = false;
+    json_t *j = fig_chart(ch, &no_mem, &e);
+    if (no_mem)
         c->oom = true;
-        return json_null();
-    }
-    if (chart_render(ch, &svg, NULL, &e) != SDC_OK) {
+    else if (!j)
         m_note(c, "A chart could not be drawn: %s", e.msg);
-        chart_free(ch);
-        return json_null();
-    }
-    chart_free(ch);
-    j = json_string(svg);
-    free(svg);
-    if (!j)
-        c->oom = true;
-    return j;
+    return j ? j : json_null();
 }
 
 static json_t *charts(struct m_ctx *c)

@@ -242,3 +242,11 @@ double safe_div(double a, double b)
         return NAN;
     return a / b;
 }
+
+double stats_last_finite(const double *v, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (isfinite(v[i]))
+            return v[i];
+    return NAN;
+}

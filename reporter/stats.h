@@ -125,4 +125,10 @@ double stats_quantile(const double *v, size_t n, double q, double *scratch);
  */
 double safe_div(double a, double b);
 
+/*
+ * stats_last_finite - the last finite value of @v[0..@n), or NaN when
+ * there is none (@v may be NULL when @n is 0).
+ */
+double stats_last_finite(const double *v, size_t n);
+
 #endif

@@ -206,6 +206,13 @@ static void test_quantile_and_div(void **state)
     assert_true(isnan(safe_div(0, 0)));
     assert_true(isnan(safe_div(NAN, 1)));
     assert_true(isnan(safe_div(1, INFINITY)));
+    {
+        const double w[] = {1, 2, NAN, INFINITY, NAN};
+        assert_near(stats_last_finite(w, 5), 2);
+        assert_near(stats_last_finite(w, 1), 1);
+        assert_true(isnan(stats_last_finite(w + 2, 3)));
+        assert_true(isnan(stats_last_finite(NULL, 0)));
+    }
 }
 
 static int dcmp(const void *a, const void *b)
