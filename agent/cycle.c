@@ -102,6 +102,12 @@ enum sdc_rc agent_open(struct sdc_config *cfg, struct agent **out,
                    cfg->rrdcached, &a->writer, err);
     if (rc != SDC_OK)
         goto fail;
+    /* sdcmond itself, started again as the update process (rrd_proc.h) */
+    if (cfg->write_process && !*cfg->rrdcached) {
+        rc = rrdw_use_process(a->writer, "/proc/self/exe", err);
+        if (rc != SDC_OK)
+            goto fail;
+    }
     snprintf(path, sizeof(path), "%s/inventory.db", cfg->data_dir);
     rc = inv_open(path, &a->inv, err);
     if (rc != SDC_OK)

@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "reports.h"
+#include "rrd_proc.h"
 #include "sdc/config.h"
 #include "service.h"
 #include "sdc/log.h"
@@ -347,6 +348,10 @@ int main(int argc, char **argv)
     long done = 0;
     char *pidpath = NULL;
     double next;
+
+    /* the archives' update process (poller/rrd_proc.h): nothing else */
+    if (argc == 2 && strcmp(argv[1], RRDP_CHILD_ARG) == 0)
+        return rrdp_child_main(STDIN_FILENO);
 
     rc = parse_args(argc, argv, &o);
     if (rc != 0)

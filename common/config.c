@@ -1994,6 +1994,7 @@ static enum sdc_rc parse_globals(struct loader *ld,
     if ((rc = get_nonempty(ld, root, NULL, "data_dir", &cfg->data_dir)) ||
         (rc = get_int(ld, root, NULL, "step", &cfg->step, 1, 86400)) ||
         (rc = get_string(ld, root, NULL, "rrdcached", &cfg->rrdcached)) ||
+        (rc = get_bool(ld, root, NULL, "write_process", &cfg->write_process)) ||
         (rc = get_string(ld, root, NULL, "log_level", &cfg->log_level)) ||
         (rc = get_string(ld, root, NULL, "pidfile", &cfg->pidfile)))
         return rc;
@@ -2037,6 +2038,7 @@ static enum sdc_rc set_defaults(struct loader *ld)
     cfg->thresholds.resize_cpu = 0.70;
     cfg->thresholds.oversized_memory = 0.50;
     cfg->thresholds.resize_memory = 0.80;
+    cfg->write_process = true;
     cfg->thresholds.undersized_cpu = 0.85;
     cfg->thresholds.undersized_memory = 0.90;
     cfg->thresholds.imbalance_points = 30;
@@ -2089,10 +2091,10 @@ static enum sdc_rc resolve_paths(struct loader *ld)
 static enum sdc_rc parse_all(struct loader *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "data_dir",    "step",    "rrdcached", "log_level",  "pidfile",
-        "hypervisors", "snmp",    "capacity",  "clusters",   "web",
-        "reports",     "planned", "retention", "thresholds", "user",
-        "peers",       NULL};
+        "data_dir",    "step",          "rrdcached", "log_level",  "pidfile",
+        "hypervisors", "snmp",          "capacity",  "clusters",   "web",
+        "reports",     "planned",       "retention", "thresholds", "user",
+        "peers",       "write_process", NULL};
     struct sdc_config *cfg = ld->cfg;
     void *arr;
     enum sdc_rc rc;

@@ -59,6 +59,7 @@
 #include <rrd.h>
 #include <rrd_client.h>
 
+#include "rrd_proc.h"
 #include "rrd_schema.h"
 #include "rrd_writer.h"
 #include "sdc/log.h"
@@ -97,6 +98,9 @@ struct rrdw {
     pthread_mutex_t conn_lock; /* the writer's own BATCH connection */
     int conn_fd;               /* -1: closed */
     char conn_base[PATH_MAX];  /* UNIX socket: data_dir resolved */
+
+    pthread_mutex_t proc_lock; /* the update process, one batch at a time */
+    struct rrdp *proc;         /* NULL: direct updates in this process */
 
     pthread_mutex_t stripes[RRDW_STRIPES];
 
@@ -770,8 +774,8 @@ static void pend_failed(struct batch_run *r, size_t i, const char *msg)
     }
     /* The file may have gone or been replaced: look at it again next time. */
     cache_set(r->w, path, p->hash, false, 0, false);
-    sdc_error_set(&e, SDC_ERR_RRD, "rrdcached: cannot update %s: %s", path,
-                  msg);
+    sdc_error_set(&e, SDC_ERR_RRD, "%scannot update %s: %s",
+                  r->w->daemon_addr ? "rrdcached: " : "", path, msg);
     run_fail(r, &e);
 }
 
@@ -782,7 +786,8 @@ static void pend_landed(struct batch_run *r, size_t i)
     if (p->done)
         return;
     p->done = true;
-    cache_set(r->w, r->strs + p->off, p->hash, true, p->t, true);
+    cache_set(r->w, r->strs + p->off, p->hash, true, p->t,
+              r->w->daemon_addr != NULL);
     stat_add(&r->w->updates);
     note_success(r->w);
 }
@@ -1153,25 +1158,59 @@ static void batch_exchange(struct rrdw *w, struct batch_run *r)
         pend_landed(r, i);
 }
 
+static void proc_result(void *ctx, size_t i, const char *msg)
+{
+    struct batch_run *r = ctx;
+
+    if (msg)
+        pend_failed(r, i, msg);
+    else
+        pend_landed(r, i);
+}
+
+/* The updates of @r through the update process (rrd_proc.h). */
+static void proc_exchange(struct rrdw *w, struct batch_run *r)
+{
+    struct rrdp_item *items = malloc(r->n * sizeof(*items));
+
+    if (!items) {
+        fail_rest(r, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        items[i].path = r->strs + r->p[i].off;
+        items[i].line = items[i].path + r->p[i].path_len + 1;
+    }
+    pthread_mutex_lock(&w->proc_lock);
+    rrdp_update(w->proc, items, r->n, proc_result, r);
+    pthread_mutex_unlock(&w->proc_lock);
+    free(items);
+}
+
 static void batch_send(struct batch_run *r)
 {
     if (r->n == 0)
         return;
-    pthread_mutex_lock(&r->w->conn_lock);
-    batch_exchange(r->w, r);
-    pthread_mutex_unlock(&r->w->conn_lock);
+    if (r->w->daemon_addr) {
+        pthread_mutex_lock(&r->w->conn_lock);
+        batch_exchange(r->w, r);
+        pthread_mutex_unlock(&r->w->conn_lock);
+    } else {
+        proc_exchange(r->w, r);
+    }
     r->n = 0;
     r->strs_len = 0;
 }
 
 /*
- * Through rrdcached: each sample is checked (and its archive created) as in
- * rrdw_write, under its stripe lock; the updates then go out in BATCH
- * exchanges of up to RRDW_BATCH_MAX lines.  Two threads writing one archive
- * at once are ordered by the daemon, which refuses the older sample: that is
- * counted as skipped, as under the stripe lock.
+ * Through rrdcached or the update process: each sample is checked (and its
+ * archive created) as in rrdw_write, under its stripe lock; the updates then
+ * go out in BATCH exchanges (or to the process) of up to RRDW_BATCH_MAX
+ * lines.  Two threads writing one archive at once are ordered by the daemon
+ * (the process), which refuses the older sample: that is counted as skipped,
+ * as under the stripe lock.
  */
-static enum sdc_rc daemon_write_batch(struct rrdw *w, const struct sdc_batch *b,
+static enum sdc_rc queued_write_batch(struct rrdw *w, const struct sdc_batch *b,
                                       struct sdc_error *err)
 {
     struct batch_run r = {.w = w, .first = SDC_OK, .err = err};
@@ -1193,7 +1232,7 @@ static enum sdc_rc daemon_write_batch(struct rrdw *w, const struct sdc_batch *b,
         sdc_error_clear(&e);
         rc = sample_prepare(w, s, &def, path, sizeof(path), line, sizeof(line),
                             &e);
-        if (rc == SDC_OK) {
+        if (rc == SDC_OK && w->daemon_addr) {
             /* sanitised names and numbers: one protocol line each */
             assert(!strpbrk(path, "\n\r ") && !strpbrk(line, "\n\r "));
             if (strpbrk(path, "\n\r ") || strpbrk(line, "\n\r "))
@@ -1210,7 +1249,9 @@ static enum sdc_rc daemon_write_batch(struct rrdw *w, const struct sdc_batch *b,
         pthread_mutex_lock(stripe);
         cache_get(w, path, hash, &exists, &last);
         if (!exists) {
-            rc = daemon_open(w, def, path, s->t, &last, &created, &e);
+            rc = w->daemon_addr
+                     ? daemon_open(w, def, path, s->t, &last, &created, &e)
+                     : direct_open(w, def, path, s->t, &last, &created, &e);
             if (rc == SDC_OK) {
                 if (created)
                     stat_add(&w->created);
@@ -1244,8 +1285,8 @@ enum sdc_rc rrdw_write_batch(struct rrdw *w, const struct sdc_batch *b,
     if (!w || !b)
         return sdc_error_set(err, SDC_ERR_INVALID,
                              "rrd writer: no writer or no batch");
-    if (w->daemon_addr)
-        return daemon_write_batch(w, b, err);
+    if (w->daemon_addr || w->proc)
+        return queued_write_batch(w, b, err);
     for (size_t i = 0; i < b->samples.len; i++) {
         struct sdc_error e;
         enum sdc_rc rc = rrdw_write(w, &b->samples.items[i], &e);
@@ -1406,6 +1447,7 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
     w->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     pthread_mutex_init(&w->cache_lock, NULL);
     pthread_mutex_init(&w->conn_lock, NULL);
+    pthread_mutex_init(&w->proc_lock, NULL);
     w->conn_fd = -1;
     for (size_t i = 0; i < RRDW_STRIPES; i++)
         pthread_mutex_init(&w->stripes[i], NULL);
@@ -1457,6 +1499,7 @@ void rrdw_free(struct rrdw *w)
         rrds_daemon_unlock();
     }
     conn_close(w);
+    rrdp_free(w->proc);
     if (w->tab) {
         cache_clear(w);
         free(w->tab);
@@ -1467,9 +1510,42 @@ void rrdw_free(struct rrdw *w)
         pthread_mutex_destroy(&w->stripes[i]);
     pthread_mutex_destroy(&w->cache_lock);
     pthread_mutex_destroy(&w->conn_lock);
+    pthread_mutex_destroy(&w->proc_lock);
     free(w->daemon_addr);
     free(w->data_dir);
     free(w);
+}
+
+enum sdc_rc rrdw_use_process(struct rrdw *w, const char *exe,
+                             struct sdc_error *err)
+{
+    struct rrdp *p;
+    enum sdc_rc rc;
+
+    if (!w || !exe)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "rrd writer: no writer or no program");
+    if (w->daemon_addr || w->proc)
+        return SDC_OK; /* rrdcached writes in a process of its own */
+    rc = rrdp_new(exe, &p, err);
+    if (rc != SDC_OK)
+        return rc;
+    pthread_mutex_lock(&w->proc_lock);
+    w->proc = p;
+    pthread_mutex_unlock(&w->proc_lock);
+    return SDC_OK;
+}
+
+long rrdw_process_pid(struct rrdw *w)
+{
+    long pid;
+
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->proc_lock);
+    pid = (long)rrdp_pid(w->proc);
+    pthread_mutex_unlock(&w->proc_lock);
+    return pid;
 }
 
 void rrdw_get_stats(const struct rrdw *w, struct rrdw_stats *out)

@@ -54,6 +54,20 @@ enum sdc_rc rrdw_open(const char *data_dir, unsigned step,
 void rrdw_free(struct rrdw *w);
 
 /*
+ * rrdw_use_process - do the updates of rrdw_write_batch in a child process
+ * started from @exe with RRDP_CHILD_ARG (see poller/rrd_proc.h: its own
+ * address space keeps librrd's map/unmap of each archive from interrupting
+ * the caller's other threads).  Archives are still checked and created in
+ * this process; rrdw_write still updates here.  A no-op through rrdcached.
+ * Call before the writer is shared between threads.
+ */
+enum sdc_rc rrdw_use_process(struct rrdw *w, const char *exe,
+                             struct sdc_error *err);
+
+/* rrdw_process_pid - the update process's PID, 0 when there is none. */
+long rrdw_process_pid(struct rrdw *w);
+
+/*
  * rrdw_write - create the archive if needed and add @s.
  * Unknown values are written as "U".  A sample not newer than the archive's
  * last update is skipped (counted, not an error).

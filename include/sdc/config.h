@@ -207,10 +207,11 @@ struct sdc_peer_cfg {
 struct sdc_config {
     char *path; /* the file this came from */
     char *data_dir;
-    int step;        /* seconds, >= 1 */
-    char *rrdcached; /* "" = write files directly */
-    char *log_level; /* "info" by default */
-    char *pidfile;   /* default data_dir/sdcmond.pid */
+    int step;           /* seconds, >= 1 */
+    char *rrdcached;    /* "" = write files directly */
+    bool write_process; /* direct: librrd's updates in a child process */
+    char *log_level;    /* "info" by default */
+    char *pidfile;      /* default data_dir/sdcmond.pid */
 
     struct sdc_hypervisor_cfg *hypervisors;
     size_t n_hypervisors;

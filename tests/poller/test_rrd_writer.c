@@ -13,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rrd.h>
 #include <rrd_client.h>
 
+#include "rrd_proc.h"
 #include "rrd_writer.h"
 #include "testutil.h"
 
@@ -1248,7 +1252,313 @@ static void test_update_cost(void **state)
     rrdw_free(w);
 }
 
-int main(void)
+/* ---- 8. the update process (rrd_proc.h) ---------------------------------- */
+
+/* `rrdtool dump` of @file, for comparing two archives byte for byte. */
+static char *dump_of(const char *file)
+{
+    char *out = NULL;
+    if (tu_runf(&out, "rrdtool dump '%s'", file) != 0)
+        fail_msg("rrdtool dump %s failed: %s", file, out ? out : "");
+    return out;
+}
+
+static bool alive(pid_t pid)
+{
+    return pid > 0 && kill(pid, 0) == 0;
+}
+
+/* The same batches through the update process and through this process's
+ * own librrd give the same archives; refusals, lost files, a killed or
+ * signalled child. */
+static void test_process_batch(void **state)
+{
+    struct fx *f = *state;
+    char dp[4096], dd[4096], a[4096], b0[4096], id[64];
+    time_t t0 = aligned(80);
+    struct rrdw *w, *w0;
+    struct rrdw_stats st, st0;
+    struct sdc_error err;
+    struct sdc_batch *b;
+    long pid, pid2;
+
+    snprintf(dp, sizeof(dp), "%s/proc", f->dir);
+    snprintf(dd, sizeof(dd), "%s/direct", f->dir);
+    w = open_writer(dp, STEP, &small_ret, NULL);
+    w0 = open_writer(dd, STEP, &small_ret, NULL);
+    assert_int_equal(rrdw_process_pid(w), 0);
+    if (rrdw_use_process(w, "/proc/self/exe", &err) != SDC_OK)
+        fail_msg("rrdw_use_process: %s", err.msg);
+    pid = rrdw_process_pid(w);
+    assert_true(pid > 0 && pid != getpid());
+    assert_true(alive((pid_t)pid));
+
+    /* 8 archives x 50 samples: created here, updated by the child */
+    b = mem_batch("u", 8, 50, t0);
+    if (rrdw_write_batch(w, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch: %s", err.msg);
+    if (rrdw_write_batch(w0, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch (direct): %s", err.msg);
+    sdc_batch_free(b);
+    rrdw_get_stats(w, &st);
+    rrdw_get_stats(w0, &st0);
+    assert_int_equal(st.created, 8);
+    assert_int_equal(st.updates, 400);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(st.skipped, 0);
+    assert_memory_equal(&st, &st0, sizeof(st));
+    for (int k = 0; k < 8; k++) {
+        char *x, *y;
+        snprintf(id, sizeof(id), "u%02d", k);
+        path_of(w, SDC_AR_HV_MEM, id, NULL, a, sizeof(a));
+        path_of(w0, SDC_AR_HV_MEM, id, NULL, b0, sizeof(b0));
+        assert_true(tu_rrd_last(a, "total", 100 * STEP) == 100 * k + 49);
+        x = dump_of(a);
+        y = dump_of(b0);
+        assert_string_equal(x, y);
+        free(x);
+        free(y);
+    }
+
+    /* u01 written ahead by this process: the child refuses the older samples
+     * (skipped, as in direct mode); u02 removed: one error naming it and
+     * librrd's reason; the rest land; the next batch makes u02 anew */
+    {
+        struct sdc_sample s = mk(SDC_AR_HV_MEM, "u01", NULL, t0 + 50 * STEP);
+        sdc_sample_set_gauge(&s, "total", 7777);
+        for (int k = 50; k <= 52; k++) {
+            s.t = t0 + k * STEP;
+            write_ok(w, &s);
+        }
+        path_of(w, SDC_AR_HV_MEM, "u02", NULL, a, sizeof(a));
+        assert_int_equal(unlink(a), 0);
+        b = mem_batch("u", 8, 1, t0 + 50 * STEP);
+        assert_int_equal(rrdw_write_batch(w, b, &err), SDC_ERR_RRD);
+        sdc_batch_free(b);
+        assert_non_null(strstr(err.msg, a));
+        assert_non_null(strstr(err.msg, "No such file"));
+        assert_null(strstr(err.msg, "rrdcached"));
+        rrdw_get_stats(w, &st);
+        assert_int_equal(st.errors, 1);
+        assert_int_equal(st.skipped, 1);
+        assert_int_equal(st.updates, 400 + 3 + 6);
+        b = mem_batch("u", 8, 1, t0 + 51 * STEP);
+        if (rrdw_write_batch(w, b, &err) != SDC_OK)
+            fail_msg("rrdw_write_batch: %s", err.msg);
+        sdc_batch_free(b);
+        rrdw_get_stats(w, &st);
+        assert_int_equal(st.created, 9);
+        assert_int_equal(st.skipped, 2);
+        assert_int_equal(st.updates, 400 + 3 + 6 + 7);
+        assert_true(tu_rrd_last(a, "total", 100 * STEP) == 200);
+        path_of(w, SDC_AR_HV_MEM, "u01", NULL, a, sizeof(a));
+        assert_true(tu_rrd_last(a, "total", 100 * STEP) == 7777);
+    }
+
+    /* SIGTERM is blocked in the child: it goes on serving */
+    assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+    usleep(200 * 1000);
+    assert_true(alive((pid_t)pid));
+    b = mem_batch("u", 8, 1, t0 + 60 * STEP);
+    if (rrdw_write_batch(w, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch after SIGTERM: %s", err.msg);
+    sdc_batch_free(b);
+    assert_int_equal(rrdw_process_pid(w), pid);
+
+    /* killed between two batches: a new child does the next one whole */
+    assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+    usleep(100 * 1000);
+    b = mem_batch("u", 8, 1, t0 + 61 * STEP);
+    if (rrdw_write_batch(w, b, &err) != SDC_OK)
+        fail_msg("rrdw_write_batch after SIGKILL: %s", err.msg);
+    sdc_batch_free(b);
+    pid2 = rrdw_process_pid(w);
+    assert_true(pid2 > 0 && pid2 != pid);
+    for (int k = 0; k < 8; k++) {
+        snprintf(id, sizeof(id), "u%02d", k);
+        path_of(w, SDC_AR_HV_MEM, id, NULL, a, sizeof(a));
+        assert_true(tu_rrd_last(a, "total", 100 * STEP) == 100 * k);
+    }
+    rrdw_get_stats(w, &st);
+    assert_int_equal(st.errors, 1);
+    assert_int_equal(st.updates, 400 + 3 + 6 + 7 + 8 + 8);
+
+    /* closing the writer ends the child */
+    rrdw_free(w);
+    assert_false(alive((pid_t)pid2));
+    rrdw_free(w0);
+}
+
+struct results {
+    size_t n;
+    size_t next; /* the index expected next: answers come in order */
+    char **msg;  /* NULL: done */
+    bool *answered;
+    struct rrdp *p;
+    size_t kill_at; /* kill the child after this many answers (0: never) */
+    bool out_of_order;
+};
+
+static void collect(void *ctx, size_t i, const char *msg)
+{
+    struct results *r = ctx;
+    if (i != r->next || i >= r->n || r->answered[i])
+        r->out_of_order = true;
+    if (i < r->n) {
+        r->answered[i] = true;
+        r->msg[i] = msg ? strdup(msg) : NULL;
+    }
+    r->next = i + 1;
+    if (r->kill_at && r->next == r->kill_at)
+        kill(rrdp_pid(r->p), SIGKILL);
+}
+
+static void results_init(struct results *r, struct rrdp *p, size_t n)
+{
+    memset(r, 0, sizeof(*r));
+    r->n = n;
+    r->p = p;
+    r->msg = calloc(n, sizeof(*r->msg));
+    r->answered = calloc(n, sizeof(*r->answered));
+    assert_non_null(r->msg);
+    assert_non_null(r->answered);
+}
+
+static void results_free(struct results *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->msg[i]);
+    free(r->msg);
+    free(r->answered);
+}
+
+/* The process interface itself: pipelining far past the socket buffers,
+ * items refused before they travel, the child killed in the middle of a
+ * call, a program that is not an update process. */
+static void test_process_protocol(void **state)
+{
+    struct fx *f = *state;
+    enum { N_ARCH = 40, N_T = 150, N = N_ARCH * N_T };
+    struct rrdp_item *items = calloc(N + 1, sizeof(*items));
+    char(*paths)[512] = calloc(N_ARCH, sizeof(*paths));
+    char(*lines)[64] = calloc(N + 1, sizeof(*lines));
+    time_t t0 = aligned(N_T + 10);
+    struct results r;
+    struct sdc_error err;
+    struct rrdp *p;
+    size_t failed = 0, killed = 0, refused_old = 0, killed_at = 0;
+    pid_t pid;
+
+    assert_non_null(items);
+    assert_non_null(paths);
+    assert_non_null(lines);
+    for (int a = 0; a < N_ARCH; a++) {
+        char *out = NULL;
+        snprintf(paths[a], sizeof(paths[a]), "%s/a%02d.rrd", f->dir, a);
+        assert_int_equal(tu_runf(&out,
+                                 "rrdtool create '%s' --start %lld --step %d "
+                                 "DS:v:GAUGE:%d:0:U RRA:LAST:0:1:%d",
+                                 paths[a], (long long)(t0 - STEP), STEP,
+                                 2 * STEP, N_T + 20),
+                         0);
+        free(out);
+    }
+    /* time-major, so each archive's samples are spread over the call */
+    for (int k = 0; k < N_T; k++)
+        for (int a = 0; a < N_ARCH; a++) {
+            size_t i = (size_t)k * N_ARCH + (size_t)a;
+            snprintf(lines[i], sizeof(lines[i]), "%lld:%d",
+                     (long long)(t0 + k * STEP), 1000 * a + k);
+            items[i].path = paths[a];
+            items[i].line = lines[i];
+        }
+
+    assert_int_equal(rrdp_new("relative/exe", &p, &err), SDC_ERR_INVALID);
+    assert_int_equal(rrdp_new("/nonexistent/sdcmond", &p, &err), SDC_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/sdcmond"));
+    if (rrdp_new("/proc/self/exe", &p, &err) != SDC_OK)
+        fail_msg("rrdp_new: %s", err.msg);
+    pid = rrdp_pid(p);
+    assert_true(pid > 0);
+
+    /* the first half, with a relative path among them: refused in its turn
+     * without travelling; every other update done, in order */
+    {
+        const char *keep = items[7].path;
+        items[7].path = "relative.rrd";
+        results_init(&r, p, N / 2);
+        rrdp_update(p, items, N / 2, collect, &r);
+        items[7].path = keep;
+        assert_false(r.out_of_order);
+        assert_int_equal(r.next, N / 2);
+        assert_non_null(r.msg[7]);
+        assert_non_null(strstr(r.msg[7], "absolute"));
+        for (size_t i = 0; i < N / 2; i++)
+            if (i != 7 && r.msg[i])
+                fail_msg("update %zu: %s", i, r.msg[i]);
+        results_free(&r);
+        assert_int_equal(rrdp_pid(p), pid);
+        assert_int_equal(rrdp_restarts(p), 0);
+    }
+
+    /* the second half; the child is killed after 1,000 answers: the update
+     * in hand fails naming the signal, a new child does the rest; updates
+     * the dead child did without answering come back refused as not newer
+     * (nothing written twice, nothing lost) */
+    results_init(&r, p, N - N / 2);
+    r.kill_at = 1000;
+    rrdp_update(p, items + N / 2, N - N / 2, collect, &r);
+    assert_false(r.out_of_order);
+    assert_int_equal(r.next, N - N / 2);
+    for (size_t i = 0; i < r.n; i++) {
+        if (!r.msg[i])
+            continue;
+        failed++;
+        if (strstr(r.msg[i], "killed by signal 9")) {
+            killed++;
+            killed_at = i;
+        } else if (strstr(r.msg[i], "illegal attempt to update"))
+            refused_old++;
+        else
+            fail_msg("update %zu: unexpected %s", i, r.msg[i]);
+    }
+    assert_int_equal(killed, 1);
+    assert_int_equal(failed, killed + refused_old);
+    /* the one in hand: not one answered before the kill */
+    assert_true(killed_at >= r.kill_at);
+    assert_true(rrdp_pid(p) > 0 && rrdp_pid(p) != pid);
+    assert_int_equal(rrdp_restarts(p), 1);
+    results_free(&r);
+    for (int a = 0; a < N_ARCH; a++)
+        assert_true(tu_rrd_last(paths[a], "v", (N_T + 20) * STEP) ==
+                    1000 * a + N_T - 1);
+    pid = rrdp_pid(p);
+    rrdp_free(p);
+    assert_false(alive(pid));
+
+    /* a program that is not an update process (it exits at once): each
+     * start fails one update, then the rest fail without a child */
+    if (rrdp_new("/bin/true", &p, &err) != SDC_OK)
+        fail_msg("rrdp_new /bin/true: %s", err.msg);
+    results_init(&r, p, 10);
+    rrdp_update(p, items, 10, collect, &r);
+    assert_false(r.out_of_order);
+    assert_int_equal(r.next, 10);
+    for (size_t i = 0; i < 10; i++) {
+        assert_non_null(r.msg[i]);
+        assert_true(strstr(r.msg[i], "exited with status 0") ||
+                    strstr(r.msg[i], "cannot be started"));
+    }
+    assert_non_null(strstr(r.msg[9], "cannot be started"));
+    results_free(&r);
+    rrdp_free(p);
+
+    free(items);
+    free(paths);
+    free(lines);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_default_retention, setup,
@@ -1271,7 +1581,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rrdcached_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_cost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_process_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_process_protocol, setup, teardown),
     };
+
+    /* started again by rrdw_use_process: the update process */
+    if (argc == 2 && strcmp(argv[1], RRDP_CHILD_ARG) == 0)
+        return rrdp_child_main(STDIN_FILENO);
     /* rrdtool would otherwise read through a daemon named in the
      * environment, and the test must see the files themselves */
     unsetenv("RRDCACHED_ADDRESS");
