@@ -41,7 +41,8 @@ struct web_gcache;
 /*
  * struct web_gcache_stats - counters since the cache was made.
  * @hits:      lookups that returned a body
- * @misses:    lookups that did not
+ * @misses:    lookups that did not (a graph of a missing archive too: it
+ *             is looked up, answered 404 and never kept)
  * @evictions: entries dropped to make room (not those of an old snapshot)
  * @entries:   entries held now
  * @bytes:     their bodies' total size
