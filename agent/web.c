@@ -1,7 +1,8 @@
 /*
  * web.c - the web view's server: libmicrohttpd set-up, limits, TLS, basic
  * auth, methods, routing to the handlers, security headers, and the cache
- * of this month's 95th percentiles.  See web.h.
+ * of this month's 95th percentiles.  Rendered graphs are cached per
+ * snapshot in web_gcache.c.  See web.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -529,6 +530,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     req.snap = snap_acquire(w->store);
     if (cache_get(w, route.kind, req.snap, req.now, &resp)) {
         snap_release(w->store, (struct snap *)req.snap);
+        if (route.kind == WR_METRICS)
+            web_metrics_live(w, &resp);
         return queue(w, c, &resp, false);
     }
     switch (route.kind) {
@@ -560,6 +563,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     }
     cache_put(w, route.kind, req.snap, req.now, &resp);
     snap_release(w->store, (struct snap *)req.snap);
+    if (route.kind == WR_METRICS && resp.status == 200)
+        web_metrics_live(w, &resp);
     if (resp.status == 0)
         web_resp_text(&resp, 500, NULL, "internal error\n");
     return queue(w, c, &resp, false);
@@ -667,6 +672,7 @@ static void web_free(struct web *w)
     for (size_t i = 0; i < sizeof(w->pages) / sizeof(w->pages[0]); i++)
         free(w->pages[i].body);
     pthread_mutex_destroy(&w->pages_mu);
+    web_gcache_free(w->graphs);
     free(w);
 }
 
@@ -712,7 +718,9 @@ static enum sdc_rc server_new(const struct sdc_config *cfg,
     w->rrdcached = strdup(cfg->rrdcached);
     w->reports_dir = strdup(cfg->reports.dir);
     w->listen = strdup(cfg->web.listen);
-    if (!w->data_dir || !w->rrdcached || !w->reports_dir || !w->listen) {
+    w->graphs = web_gcache_new(WEB_GCACHE_ENTRIES, WEB_GCACHE_BYTES);
+    if (!w->data_dir || !w->rrdcached || !w->reports_dir || !w->listen ||
+        !w->graphs) {
         rc = sdc_error_set(err, SDC_ERR_NOMEM, "out of memory");
         goto fail;
     }

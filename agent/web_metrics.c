@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -213,5 +214,45 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
     resp->status = 200;
     resp->ctype = "text/plain; version=0.0.4; charset=utf-8";
     resp->body = mst_buf_release(&p.b, &len);
+    resp->len = len;
+}
+
+void web_metrics_live(struct web *w, struct web_resp *resp)
+{
+    struct web_gcache_stats gs;
+    struct prom p = {.rc = SDC_OK};
+    size_t len;
+    char *body;
+
+    if (resp->status != 200 || !resp->body)
+        return;
+    web_gcache_get_stats(w->graphs, &gs);
+    mst_buf_init(&p.b, resp->len + 64 * 1024);
+    p.rc = mst_buf_append(&p.b, resp->body, resp->len);
+    family(&p, "sdcmond_web_graph_cache_hits_total", "counter",
+           "Graph requests answered from the rendered graphs of the current "
+           "snapshot.");
+    sample(&p, "sdcmond_web_graph_cache_hits_total", (double)gs.hits, NULL);
+    family(&p, "sdcmond_web_graph_cache_misses_total", "counter",
+           "Graph requests that read the archive and drew the chart.");
+    sample(&p, "sdcmond_web_graph_cache_misses_total", (double)gs.misses, NULL);
+    family(&p, "sdcmond_web_graph_cache_evictions_total", "counter",
+           "Rendered graphs dropped to stay within the cache's bounds.");
+    sample(&p, "sdcmond_web_graph_cache_evictions_total", (double)gs.evictions,
+           NULL);
+    family(&p, "sdcmond_web_graph_cache_entries", "gauge",
+           "Rendered graphs held for the current snapshot.");
+    sample(&p, "sdcmond_web_graph_cache_entries", (double)gs.entries, NULL);
+    family(&p, "sdcmond_web_graph_cache_bytes", "gauge",
+           "Size of the rendered graphs held.");
+    sample(&p, "sdcmond_web_graph_cache_bytes", (double)gs.bytes, NULL);
+    if (p.rc != SDC_OK) {
+        mst_buf_free(&p.b);
+        web_resp_text(resp, 500, NULL, "out of memory\n");
+        return;
+    }
+    body = mst_buf_release(&p.b, &len);
+    free(resp->body);
+    resp->body = body;
     resp->len = len;
 }

@@ -625,6 +625,8 @@ void web_handle_graph(struct web *w, const struct web_req *r,
     size_t n_ds;
     long range;
     char title[400], *svg = NULL;
+    char key[WEB_GCACHE_KEY];
+    bool cacheable;
     size_t len = 0;
     double scale;
     enum sdc_rc rc;
@@ -642,6 +644,17 @@ void web_handle_graph(struct web *w, const struct web_req *r,
         web_resp_text(resp, 400, NULL,
                       "ds must be data sources of %s%s.rrd, comma separated\n",
                       def->file, def->per_instance ? "*" : "");
+        return;
+    }
+    /* rendered once per snapshot (web_gcache.h); without a snapshot (no
+     * cycle yet) nothing is cached */
+    cacheable =
+        r->snap && web_gcache_key(&g, idx, n_ds, range, key, sizeof(key));
+    if (cacheable && web_gcache_get(w->graphs, key, r->snap->seq, &svg, &len)) {
+        resp->status = 200;
+        resp->ctype = "image/svg+xml";
+        resp->body = svg;
+        resp->len = len;
         return;
     }
     req.type = g.type;
@@ -692,6 +705,8 @@ void web_handle_graph(struct web *w, const struct web_req *r,
         web_resp_text(resp, 500, NULL, "cannot draw the chart\n");
         return;
     }
+    if (cacheable)
+        web_gcache_put(w->graphs, key, r->snap->seq, svg, len);
     resp->status = 200;
     resp->ctype = "image/svg+xml";
     resp->body = svg;

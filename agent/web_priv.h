@@ -17,6 +17,7 @@
 #include "mustache.h"
 #include "snapshot.h"
 #include "web_auth.h"
+#include "web_gcache.h"
 #include "web_route.h"
 
 /* p95-this-month cache: entries kept for `step` seconds. */
@@ -57,6 +58,7 @@ struct web {
     struct web_p95_entry p95[WEB_P95_SLOTS];
     pthread_mutex_t pages_mu;
     struct web_page_cache pages[3]; /* overview, metrics, API summary */
+    struct web_gcache *graphs;      /* rendered graphs of the snapshot */
 };
 
 /* What a handler answers; the server adds the headers. */
@@ -115,6 +117,14 @@ void web_handle_api(struct web *w, const struct web_req *r,
                     struct web_resp *resp);
 void web_handle_metrics(struct web *w, const struct web_req *r,
                         struct web_resp *resp);
+
+/*
+ * web_metrics_live - append to a 200 /metrics answer @resp the families
+ * that change between snapshots (the graph cache's counters), so they are
+ * never served from the per-snapshot page cache.  On failure @resp becomes
+ * a 500.
+ */
+void web_metrics_live(struct web *w, struct web_resp *resp);
 
 /* web_json_str - a JSON string of @s, invalid UTF-8 bytes as U+FFFD. */
 json_t *web_json_str(const char *s);

@@ -811,6 +811,172 @@ static void test_metrics(void **state)
     json_decref(cl);
 }
 
+/* ---- graphs cached per snapshot ---- */
+
+/* The value of the unlabelled sample @name in a /metrics body. */
+static double metric_of(const char *body, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = body; p && *p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+            return strtod(p + nl + 1, NULL);
+    fail_msg("/metrics has no sample %s", name);
+    return NAN;
+}
+
+/* The graph cache's figures and the cycle of the snapshot served. */
+struct gstat {
+    double hits, misses, entries, bytes, cycles;
+};
+
+static struct gstat gstat_get(void)
+{
+    struct http h;
+    struct gstat g;
+    get(&h, "/metrics");
+    assert_int_equal(h.status, 200);
+    g.hits = metric_of(h.body, "sdcmond_web_graph_cache_hits_total");
+    g.misses = metric_of(h.body, "sdcmond_web_graph_cache_misses_total");
+    g.entries = metric_of(h.body, "sdcmond_web_graph_cache_entries");
+    g.bytes = metric_of(h.body, "sdcmond_web_graph_cache_bytes");
+    g.cycles = metric_of(h.body, "sdcmond_cycles_total");
+    http_free(&h);
+    return g;
+}
+
+/* Wait (up to 10 s, the step is 2 s) for a snapshot after @cycles. */
+static struct gstat gstat_next_cycle(double cycles)
+{
+    struct gstat g = gstat_get();
+    for (int i = 0; i < 100 && g.cycles <= cycles; i++) {
+        usleep(100 * 1000);
+        g = gstat_get();
+    }
+    assert_true(g.cycles > cycles);
+    return g;
+}
+
+static void get_graph(struct http *h, const char *path, int want)
+{
+    get(h, path);
+    if (h->status != want)
+        fail_msg("%s: status %d, want %d: %.200s", path, h->status, want,
+                 h->body);
+    if (want == 200) {
+        assert_string_equal(h->ctype, "image/svg+xml");
+        assert_non_null(strstr(h->body, "<svg"));
+    }
+}
+
+static void test_graph_cache(void **state)
+{
+    /* one archive no other test draws; each try its own data sources, so
+     * a try never finds the previous one's graphs */
+    static const char *const ds[] = {"used", "capacity", "allocated",
+                                     "used,allocated", "capacity,allocated"};
+    struct http h;
+    char a[256], a_same[256], b[256], *a_body = NULL;
+    struct gstat g0 = {0}, g1 = {0}, g2 = {0};
+    size_t a_len = 0, b_len = 0;
+    bool done = false;
+    (void)state;
+
+    /* the family names and types, beside the page-cached ones */
+    get(&h, "/metrics");
+    assert_non_null(
+        strstr(h.body, "# TYPE sdcmond_web_graph_cache_hits_total counter\n"));
+    assert_non_null(strstr(
+        h.body, "# TYPE sdcmond_web_graph_cache_misses_total counter\n"));
+    assert_non_null(
+        strstr(h.body, "# HELP sdcmond_web_graph_cache_hits_total "));
+    http_free(&h);
+
+    for (size_t t = 0; t < sizeof(ds) / sizeof(ds[0]) && !done; t++) {
+        struct http h1, h2, h3, hb, hn;
+        /* start just after a cycle: 2 s until the next */
+        g0 = gstat_next_cycle(gstat_get().cycles);
+        snprintf(a, sizeof(a), "/graph/cluster/c1/mem.svg?ds=%s", ds[t]);
+        /* the same request spelled otherwise: range=1d is the default */
+        snprintf(a_same, sizeof(a_same),
+                 "/graph/cluster/c1/mem.svg?range=1d&ds=%s", ds[t]);
+        snprintf(b, sizeof(b), "/graph/cluster/c1/mem.svg?ds=%s&range=7d",
+                 ds[t]);
+        get_graph(&h1, a, 200);
+        get_graph(&h2, a, 200);
+        get_graph(&h3, a_same, 200);
+        get_graph(&hb, b, 200);
+        /* neither an unknown archive (404, a miss each time) nor bad
+         * query values (400, before the cache) are kept */
+        for (int i = 0; i < 2; i++) {
+            get_graph(&hn, "/graph/vm/nope/cpu.svg", 404);
+            http_free(&hn);
+            get_graph(&hn, "/graph/cluster/c1/mem.svg?ds=used,bogus", 400);
+            http_free(&hn);
+            get_graph(&hn, "/graph/cluster/c1/mem.svg?range=2d", 400);
+            http_free(&hn);
+        }
+        g1 = gstat_get();
+        if (g1.cycles != g0.cycles) {
+            /* a cycle came between: the figures are not one snapshot's */
+            print_message("graph cache: cycle %.0f -> %.0f during try %zu, "
+                          "again\n",
+                          g0.cycles, g1.cycles, t);
+            http_free(&h1);
+            http_free(&h2);
+            http_free(&h3);
+            http_free(&hb);
+            continue;
+        }
+        done = true;
+        /* a, b and the 404 twice were misses; a again and a_same hits */
+        assert_float_equal(g1.misses - g0.misses, 4, 0);
+        assert_float_equal(g1.hits - g0.hits, 2, 0);
+        /* the first graph request of the snapshot dropped the last one's:
+         * a and b are held, nothing else */
+        assert_float_equal(g1.entries, 2, 0);
+        assert_float_equal(g1.bytes,
+                           (double)(strlen(h1.body) + strlen(hb.body)), 0);
+        /* byte-identical copies */
+        assert_string_equal(h1.body, h2.body);
+        assert_string_equal(h1.body, h3.body);
+        /* the week is another chart */
+        assert_string_not_equal(h1.body, hb.body);
+        a_body = strdup(h1.body);
+        a_len = strlen(h1.body);
+        b_len = strlen(hb.body);
+        http_free(&h1);
+        http_free(&h2);
+        http_free(&h3);
+        http_free(&hb);
+    }
+    assert_true(done);
+    assert_true(a_len > 0 && b_len > 0);
+
+    /* the next snapshot: the same graph is drawn again from the archive,
+     * and the cache holds only it */
+    g2 = gstat_next_cycle(g1.cycles);
+    get_graph(&h, a, 200);
+    {
+        struct gstat g3 = gstat_get();
+        if (g3.cycles == g2.cycles) {
+            assert_float_equal(g3.misses - g2.misses, 1, 0);
+            assert_float_equal(g3.hits - g2.hits, 0, 0);
+            assert_float_equal(g3.entries, 1, 0);
+            assert_float_equal(g3.bytes, (double)strlen(h.body), 0);
+        } else {
+            /* yet another cycle: still a miss, never a hit */
+            assert_true(g3.misses - g2.misses >= 1);
+            assert_float_equal(g3.hits - g2.hits, 0, 0);
+        }
+    }
+    print_message("graph cache: %zu-byte graph, %s after the next cycle\n",
+                  a_len,
+                  strcmp(a_body, h.body) == 0 ? "same bytes" : "redrawn");
+    http_free(&h);
+    free(a_body);
+}
+
 /* ---- hostile input ---- */
 
 static void test_hostile(void **state)
@@ -1170,6 +1336,7 @@ int main(void)
         cmocka_unit_test(test_p95_month),
         cmocka_unit_test(test_snmp),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_graph_cache),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_reports),
