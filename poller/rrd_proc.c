@@ -125,8 +125,8 @@ static enum sdc_rc spawn(struct rrdp *p, struct sdc_error *err)
     sigdelset(&def, SIGSTOP);
     posix_spawnattr_setsigmask(&at, &mask);
     posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     e = posix_spawn(&p->pid, p->exe, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -335,8 +335,8 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
                 died = true;
         }
         if (!died && (pf.revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = recv(p->fd, in + in_len, sizeof(in) - in_len,
-                             MSG_DONTWAIT);
+            ssize_t r =
+                recv(p->fd, in + in_len, sizeof(in) - in_len, MSG_DONTWAIT);
             if (r > 0)
                 in_len += (size_t)r;
             else if (r == 0 || (errno != EAGAIN && errno != EINTR))

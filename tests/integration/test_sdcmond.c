@@ -686,6 +686,88 @@ static __attribute__((unused)) void test_sighup_reload(void **state)
     free(conf);
 }
 
+/* The update process's PID (a child of @agent started with --rrd-writer),
+ * 0 when there is none. */
+static pid_t writer_child(pid_t agent)
+{
+    char *out = NULL;
+    long v = 0;
+    if (tu_runf(&out, "pgrep -P %ld -f -- --rrd-writer", (long)agent) == 0)
+        v = strtol(out, NULL, 10);
+    free(out);
+    return (pid_t)v;
+}
+
+/* The blocked-signal mask of @pid from /proc. */
+static unsigned long long sig_blocked(pid_t pid)
+{
+    char *out = NULL;
+    unsigned long long m = 0;
+    if (tu_runf(&out, "sed -n 's/^SigBlk:\\t//p' /proc/%ld/status",
+                (long)pid) == 0)
+        m = strtoull(out, NULL, 16);
+    free(out);
+    return m;
+}
+
+/* Direct writes go through sdcmond's update process: it exists, does not
+ * stop on SIGTERM, is replaced when killed without losing a cycle's
+ * writes, and ends with the agent; write_process = false has none. */
+static __attribute__((unused)) void test_update_process(void **state)
+{
+    struct ctx *c = *state;
+    char *conf = fixture_config(c->dir, NULL);
+    char *arch = it_path(c->dir, "data/rrd/hv/hv-a/mem.rrd");
+    char *log;
+    pid_t pid = start_sdcmond(c->dir, conf);
+    pid_t child, child2;
+    long last;
+
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 1, 20000));
+    child = writer_child(pid);
+    assert_true(child > 0);
+    assert_true(sig_blocked(child) & (1ULL << (SIGTERM - 1)));
+    assert_true(sig_blocked(child) & (1ULL << (SIGHUP - 1)));
+    /* killed between cycles: the next cycles write every archive */
+    assert_int_equal(kill(child, SIGKILL), 0);
+    last = it_rrd_lastupdate(arch);
+    assert_true(last > 0);
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 3, 20000));
+    assert_true(it_rrd_lastupdate(arch) > last);
+    child2 = writer_child(pid);
+    assert_true(child2 > 0 && child2 != child);
+    /* SIGTERM to the agent: the agent exits 0, its update process too */
+    assert_int_equal(tu_stop(pid, 20000), 0);
+    for (int i = 0; i < 100 && kill(child2, 0) == 0; i++)
+        usleep(20 * 1000);
+    assert_int_equal(kill(child2, 0), -1);
+    log = it_read_log(c->dir);
+    assert_non_null(strstr(log, " 0 write errors"));
+    assert_null(strstr(log, "cannot update"));
+    free(log);
+    {
+        /* no cycle logged a write error */
+        char *out = NULL, *lp = it_path(c->dir, "sdcmond.log");
+        assert_int_equal(
+            tu_runf(&out, "grep -E ' [1-9][0-9]* write errors' '%s'", lp), 1);
+        free(out);
+        free(lp);
+    }
+    free(conf);
+
+    /* write_process = false: no child, the archives are written all the
+     * same */
+    conf = fixture_config(c->dir, "write_process = false;\n");
+    pid = start_sdcmond(c->dir, conf);
+    last = it_rrd_lastupdate(arch);
+    assert_true(it_wait_log(c->dir, "2/2 hypervisors answered", 6, 20000));
+    assert_int_equal(writer_child(pid), 0);
+    assert_true(it_rrd_lastupdate(arch) > last);
+    assert_int_equal(tu_stop(pid, 20000), 0);
+    free(conf);
+    free(arch);
+}
+
 /* Ask rrdcached for a STATS line's value. */
 static long rrdcached_stat(const char *sock, const char *key)
 {
@@ -844,6 +926,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rrdcached_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_mode, setup, teardown),
     };
 #endif

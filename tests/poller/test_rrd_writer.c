@@ -1438,7 +1438,7 @@ static void results_free(struct results *r)
 static void test_process_protocol(void **state)
 {
     struct fx *f = *state;
-    enum { N_ARCH = 40, N_T = 150, N = N_ARCH * N_T };
+    enum { N_ARCH = 40, N_T = 400, N = N_ARCH * N_T };
     struct rrdp_item *items = calloc(N + 1, sizeof(*items));
     char(*paths)[512] = calloc(N_ARCH, sizeof(*paths));
     char(*lines)[64] = calloc(N + 1, sizeof(*lines));
@@ -1501,10 +1501,10 @@ static void test_process_protocol(void **state)
         assert_int_equal(rrdp_restarts(p), 0);
     }
 
-    /* the second half; the child is killed after 1,000 answers: the update
-     * in hand fails naming the signal, a new child does the rest; updates
-     * the dead child did without answering come back refused as not newer
-     * (nothing written twice, nothing lost) */
+    /* the second half (8,000); the child is killed after 1,000 answers: the
+     * update in hand fails naming the signal, a new child does the rest;
+     * updates the dead child did without answering come back refused as not
+     * newer (nothing written twice, nothing lost) */
     results_init(&r, p, N - N / 2);
     r.kill_at = 1000;
     rrdp_update(p, items + N / 2, N - N / 2, collect, &r);
