@@ -459,10 +459,52 @@ static void page_vm(struct web *w, const struct web_req *r,
     render(w, resp, "web-vm", o, 200);
 }
 
+/* Whether @host is one of @hosts ("a, b": snapshot.c joins them so). */
+static bool host_listed(const char *hosts, const char *host)
+{
+    size_t n = strlen(host);
+    for (const char *h = hosts; h && *h;) {
+        const char *c;
+        size_t hl;
+        while (*h == ' ')
+            h++;
+        c = strchr(h, ',');
+        hl = c ? (size_t)(c - h) : strlen(h);
+        if (hl == n && strncmp(h, host, n) == 0)
+            return true;
+        if (!c)
+            break;
+        h = c + 1;
+    }
+    return false;
+}
+
+/* The pool of @arg: its key, or "host/pool" (the pool named so that the
+ * hypervisor reports, shared or not). */
+static const struct snap_pool *pool_of(const struct snap *s, const char *arg)
+{
+    const char *slash = strchr(arg, '/');
+    char host[SDC_NAME_MAX * 2];
+    size_t hl;
+
+    if (!slash)
+        return snap_find_pool(s, arg);
+    hl = (size_t)(slash - arg);
+    if (hl >= sizeof(host))
+        return NULL;
+    memcpy(host, arg, hl);
+    host[hl] = '\0';
+    for (size_t i = 0; i < s->n_pools; i++)
+        if (strcmp(s->pools[i].name, slash + 1) == 0 &&
+            host_listed(s->pools[i].hosts, host))
+            return &s->pools[i];
+    return NULL;
+}
+
 static void page_pool(struct web *w, const struct web_req *r,
                       struct web_resp *resp)
 {
-    const struct snap_pool *p = snap_find_pool(r->snap, r->route->arg);
+    const struct snap_pool *p = pool_of(r->snap, r->route->arg);
     json_t *o, *graphs;
     char title[300];
     if (!p) {

@@ -113,6 +113,18 @@ int web_route_parse(const char *url, struct web_route *out)
         out->kind = WR_GRAPH;
         return 200;
     }
+    if (strncmp(url, "/pool/", 6) == 0 && strchr(url + 6, '/')) {
+        /* /pool/<host>/<pool>: the pool of that name seen by that host
+         * (arg "host/pool"; every other form is one segment) */
+        const char *host = url + 6;
+        const char *slash = strchr(host, '/');
+        if (!seg_ok(host, (size_t)(slash - host)) ||
+            !one_segment(slash + 1, out->arg))
+            return 404;
+        memcpy(out->arg, host, len - 6 + 1);
+        out->kind = WR_POOL;
+        return 200;
+    }
     for (size_t i = 0; i < sizeof(entity) / sizeof(entity[0]); i++) {
         size_t pl = strlen(entity[i].prefix);
         if (strncmp(url, entity[i].prefix, pl) == 0) {

@@ -111,8 +111,10 @@ static enum sdc_rc spawn(struct rrdp *p, struct sdc_error *err)
                              strerror(errno));
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
-    /* the child's end becomes its standard input (dup2 drops CLOEXEC) */
+    /* the child's end becomes its standard input (dup2 drops CLOEXEC);
+     * it inherits nothing else but standard output and error */
     posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     /* Stopping signals are blocked from birth: the child ends when the
      * agent closes its socket, never in the middle of an update.  Every
      * other signal starts at its default. */

@@ -47,6 +47,16 @@ static void test_routes(void **state)
     assert_int_equal(web_route_parse("/pool/nfs.10.1.0.5.exports.vms", &r),
                      200);
     assert_int_equal(r.kind, WR_POOL);
+    assert_string_equal(r.arg, "nfs.10.1.0.5.exports.vms");
+    /* a pool by host and name */
+    assert_int_equal(web_route_parse("/pool/hv01/default", &r), 200);
+    assert_int_equal(r.kind, WR_POOL);
+    assert_string_equal(r.arg, "hv01/default");
+    assert_int_equal(web_route_parse("/pool/hv01/", &r), 404);
+    assert_int_equal(web_route_parse("/pool//default", &r), 404);
+    assert_int_equal(web_route_parse("/pool/hv01/default/x", &r), 404);
+    assert_int_equal(web_route_parse("/pool/../default", &r), 404);
+    assert_int_equal(web_route_parse("/pool/hv01/..", &r), 404);
     assert_int_equal(web_route_parse("/snmp/core-sw1", &r), 200);
     assert_int_equal(r.kind, WR_SNMP);
     assert_int_equal(web_route_parse("/graph/cluster/prod-a/cpu.svg", &r), 200);

@@ -728,6 +728,17 @@ static __attribute__((unused)) void test_update_process(void **state)
     assert_true(child > 0);
     assert_true(sig_blocked(child) & (1ULL << (SIGTERM - 1)));
     assert_true(sig_blocked(child) & (1ULL << (SIGHUP - 1)));
+    {
+        /* it inherits no descriptor of the agent's (pid file, sockets,
+         * databases) beyond standard input, output and error */
+        char *out = NULL;
+        assert_int_equal(tu_runf(&out,
+                                 "ls /proc/%ld/fd | sort -n | tr '\\n' ' '",
+                                 (long)child),
+                         0);
+        assert_string_equal(out, "0 1 2 ");
+        free(out);
+    }
     /* killed between cycles: the next cycles write every archive */
     assert_int_equal(kill(child, SIGKILL), 0);
     last = it_rrd_lastupdate(arch);

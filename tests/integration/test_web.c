@@ -248,6 +248,10 @@ static void test_routes(void **state)
         {"/hv/hv-a", 200, "text/html; charset=utf-8"},
         {"/vm/" WEB01_UUID, 200, "text/html; charset=utf-8"},
         {"/pool/nfs.10.1.0.5.exports.vms", 200, "text/html; charset=utf-8"},
+        /* by host and name: a local pool, and a shared one from each host */
+        {"/pool/hv-a/default", 200, "text/html; charset=utf-8"},
+        {"/pool/hv-a/san1-vms", 200, "text/html; charset=utf-8"},
+        {"/pool/hv-b/san1-vms", 200, "text/html; charset=utf-8"},
         {"/reports/", 200, "text/html; charset=utf-8"},
         {"/graph/cluster/c1/cpu.svg?ds=used,capacity&range=1d", 200,
          "image/svg+xml"},
@@ -274,6 +278,9 @@ static void test_routes(void **state)
         {"/vm/00000000-0000-0000-0000-000000000000", 404,
          "text/html; charset=utf-8"},
         {"/pool/nope", 404, "text/html; charset=utf-8"},
+        {"/pool/hv-a/nope", 404, "text/html; charset=utf-8"},
+        {"/pool/no-such-host/default", 404, "text/html; charset=utf-8"},
+        {"/pool/hv-a/default/x", 404, "text/html; charset=utf-8"},
         {"/snmp/nope", 404, "text/html; charset=utf-8"},
         {"/api/v1/vms/nope", 404, "application/json"},
         {"/api/v1/nope", 404, "text/html; charset=utf-8"},
@@ -303,6 +310,23 @@ static void test_routes(void **state)
             assert_non_null(strstr(h.body, "</svg>"));
         }
         http_free(&h);
+    }
+    /* /pool/<host>/<pool> is the page of the pool that host reports: the
+     * shared one under its source's key from either host, the local one
+     * under <host>.<pool> */
+    {
+        static const char *const same[][2] = {
+            {"/pool/hv-a/san1-vms", "Pool nfs.10.1.0.5.exports.vms"},
+            {"/pool/hv-b/san1-vms", "Pool nfs.10.1.0.5.exports.vms"},
+            {"/pool/hv-a/default", "Pool hv-a.default"},
+        };
+        for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+            struct http h;
+            get(&h, same[i][0]);
+            if (!strstr(h.body, same[i][1]))
+                fail_msg("%s does not show '%s'", same[i][0], same[i][1]);
+            http_free(&h);
+        }
     }
 }
 
