@@ -215,7 +215,11 @@ static void test_bulk_stats_real_guests(void **state)
         double busy = (user + sys) / 1e9;
         assert_true(cpus >= 1);
         assert_true(busy > 0);
-        assert_true(busy < cpus);
+        /* A rate over one step: on a machine kept fully busy (the QEMU
+         * guests under emulation, and whatever else CI runs) it reads the
+         * whole capacity, give or take the jitter between the moments the
+         * counters were read (a CI run on 2 busy cores read at least 2). */
+        assert_true(busy < cpus * 1.1);
         /* the cluster row comes from the host's own figures */
         assert_float_equal(
             last(c->dir, NULL, "cluster/lab/cpu.rrd", "capacity"), cpus, 0);
