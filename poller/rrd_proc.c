@@ -33,8 +33,9 @@
 
 extern char **environ;
 
-#define RRDP_TIMEOUT_S 60 /* no answer for this long: the child is stuck */
-#define RRDP_RESTARTS 3   /* new children a call may start */
+#define RRDP_TIMEOUT_MS 60000 /* no answer for this long: the child is stuck   \
+                               */
+#define RRDP_RESTARTS 3       /* new children a call may start */
 #define RRDP_OUT_MAX (256 * 1024)
 #define RRDP_IN_LEN (64 * 1024)
 #define RRDP_LINE_MAX (64 * 1024)
@@ -49,6 +50,7 @@ struct rrdp {
     int fd;    /* -1: no child */
     unsigned long restarts;
     bool started_once;
+    int timeout_ms;
 };
 
 /* ------------------------------------------------------------ the parent */
@@ -164,6 +166,7 @@ enum sdc_rc rrdp_new(const char *exe, struct rrdp **out, struct sdc_error *err)
                              "rrd writer process: out of memory");
     }
     p->fd = -1;
+    p->timeout_ms = RRDP_TIMEOUT_MS;
     rc = spawn(p, err);
     if (rc != SDC_OK) {
         rrdp_free(p);
@@ -180,6 +183,12 @@ void rrdp_free(struct rrdp *p)
     reap(p, 10, NULL, 0);
     free(p->exe);
     free(p);
+}
+
+void rrdp_set_timeout(struct rrdp *p, int ms)
+{
+    if (p)
+        p->timeout_ms = ms > 0 ? ms : RRDP_TIMEOUT_MS;
 }
 
 pid_t rrdp_pid(const struct rrdp *p)
@@ -319,7 +328,7 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
         pf.fd = p->fd;
         pf.events = POLLIN | (q.pos < q.len ? POLLOUT : 0);
         pf.revents = 0;
-        pr = poll(&pf, 1, RRDP_TIMEOUT_S * 1000);
+        pr = poll(&pf, 1, p->timeout_ms);
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
@@ -374,8 +383,13 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
             char st[160];
             reap(p, 1, st, sizeof(st));
             /* the update in hand when it ended is the one that failed */
-            snprintf(why, sizeof(why), "the writer process %s%s", st,
-                     pr == 0 ? " after no answer for 60 s" : "");
+            if (pr == 0)
+                snprintf(why, sizeof(why),
+                         "the writer process gave no answer for %.1f s and "
+                         "was killed",
+                         p->timeout_ms / 1000.0);
+            else
+                snprintf(why, sizeof(why), "the writer process %s", st);
             fn(ctx, done++, why);
         } else if (died) {
             reap(p, 1, NULL, 0);

@@ -54,13 +54,17 @@ void rrdp_free(struct rrdp *p);
 
 /*
  * rrdp_update - have the child do @n updates, in order, and call @fn once
- * for each.  A child that dies or stays silent for RRDP_TIMEOUT_S seconds
+ * for each.  A child that dies or stays silent for the timeout (60 s)
  * fails the update it had in hand; a new child does the rest (up to three
  * times a call, then the rest fail).  Not thread-safe: one caller at a
  * time (the writer holds a lock).
  */
 void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
                  rrdp_result_fn fn, void *ctx);
+
+/* rrdp_set_timeout - how long a child may stay silent in a call before it
+ * is killed (@ms <= 0: the default, 60 s). */
+void rrdp_set_timeout(struct rrdp *p, int ms);
 
 /* rrdp_pid - the running child's PID, 0 when none. */
 pid_t rrdp_pid(const struct rrdp *p);

@@ -1396,6 +1396,7 @@ struct results {
     bool *answered;
     struct rrdp *p;
     size_t kill_at; /* kill the child after this many answers (0: never) */
+    int kill_sig;   /* with this signal (0: SIGKILL) */
     bool out_of_order;
 };
 
@@ -1410,7 +1411,7 @@ static void collect(void *ctx, size_t i, const char *msg)
     }
     r->next = i + 1;
     if (r->kill_at && r->next == r->kill_at)
-        kill(rrdp_pid(r->p), SIGKILL);
+        kill(rrdp_pid(r->p), r->kill_sig ? r->kill_sig : SIGKILL);
 }
 
 static void results_init(struct results *r, struct rrdp *p, size_t n)
@@ -1532,6 +1533,32 @@ static void test_process_protocol(void **state)
     for (int a = 0; a < N_ARCH; a++)
         assert_true(tu_rrd_last(paths[a], "v", (N_T + 20) * STEP) ==
                     1000 * a + N_T - 1);
+
+    /* stuck (SIGSTOP) after 1,000 answers, with a 1 s timeout: the update
+     * in hand fails saying so, the stuck child is killed and a new one
+     * does the rest, which are all refused as not newer (done above) */
+    rrdp_set_timeout(p, 1000);
+    pid = rrdp_pid(p);
+    results_init(&r, p, N - N / 2);
+    r.kill_at = 1000;
+    r.kill_sig = SIGSTOP;
+    rrdp_update(p, items + N / 2, N - N / 2, collect, &r);
+    assert_false(r.out_of_order);
+    assert_int_equal(r.next, N - N / 2);
+    killed = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        assert_non_null(r.msg[i]);
+        if (strstr(r.msg[i], "no answer for 1.0 s and was killed"))
+            killed++;
+        else if (!strstr(r.msg[i], "illegal attempt to update"))
+            fail_msg("update %zu: unexpected %s", i, r.msg[i]);
+    }
+    assert_int_equal(killed, 1);
+    assert_false(alive(pid));
+    assert_true(rrdp_pid(p) > 0 && rrdp_pid(p) != pid);
+    assert_int_equal(rrdp_restarts(p), 2);
+    results_free(&r);
+
     pid = rrdp_pid(p);
     rrdp_free(p);
     assert_false(alive(pid));
