@@ -183,6 +183,47 @@ time_t reports_monthly_next(time_t after, int day, int second)
     return t;
 }
 
+size_t reports_monthly_owed(time_t done, time_t last, int day, int second,
+                            time_t *out, size_t max)
+{
+    size_t n = 0;
+    time_t t;
+    if (last <= done)
+        return 0;
+    if (done <= 0) {
+        /* nothing recorded to count from: only the latest */
+        if (max > 0)
+            out[0] = last;
+        return 1;
+    }
+    for (t = reports_monthly_next(done, day, second);
+         t != (time_t)-1 && t <= last && t > done;
+         t = reports_monthly_next(t, day, second)) {
+        if (max > 0) {
+            /* keep the latest @max: shift the oldest out */
+            if (n >= max)
+                memmove(out, out + 1, (max - 1) * sizeof(*out));
+            out[n < max ? n : max - 1] = t;
+        }
+        n++;
+    }
+    return n;
+}
+
+void reports_monthly_period(time_t due, char *buf, size_t len)
+{
+    struct tm tm;
+    int y, m;
+    localtime_r(&due, &tm);
+    y = tm.tm_year + 1900;
+    m = tm.tm_mon; /* 0-based this month = 1-based previous month */
+    if (m == 0) {
+        m = 12;
+        y--;
+    }
+    snprintf(buf, len, "%04d-%02d", y, m);
+}
+
 /* -------------------------------------------------------------- state */
 
 static bool parse_time(const char *s, time_t *out)
@@ -597,9 +638,8 @@ static void run_augmentation(struct reports *r)
 
 /* ------------------------------------------------------------- monthly */
 
-static void run_monthly(struct reports *r, time_t due)
+static void run_monthly(struct reports *r, time_t due, bool project)
 {
-    struct tm tm;
     char month[PERIOD_MONTH_LEN], dir[4096];
     struct period p;
     struct monthly_opts mo = {0};
@@ -608,18 +648,10 @@ static void run_monthly(struct reports *r, time_t due)
     struct sdc_error e = {0};
     size_t files = 0;
     double t0 = (double)time(NULL);
-    int y, m;
     struct peer_result *peer_res = NULL;
     size_t n_peer_res = 0;
 
-    localtime_r(&due, &tm);
-    y = tm.tm_year + 1900;
-    m = tm.tm_mon; /* 0-based this month = 1-based previous month */
-    if (m == 0) {
-        m = 12;
-        y--;
-    }
-    snprintf(month, sizeof(month), "%04d-%02d", y, m);
+    reports_monthly_period(due, month, sizeof(month));
     if (period_month(month, time(NULL), &p, &e) != SDC_OK) {
         SDC_ERROR("monthly report: %s", e.msg);
         return;
@@ -686,7 +718,8 @@ static void run_monthly(struct reports *r, time_t due)
     }
     monthly_report_free(&rep);
 
-    run_augmentation(r);
+    if (project)
+        run_augmentation(r);
 }
 
 /* -------------------------------------------------------------- thread */
@@ -710,13 +743,14 @@ static void do_reload(struct reports *r)
              r->cfg->reports.dir);
 }
 
-/* Run the report of @kind due at @due, recorded before and after. */
+/* Run the report of @kind due at @due, recorded before and after (a
+ * monthly report with the projection after it when @project). */
 static void run_due(struct reports *r, const char *kind, time_t due,
-                    time_t done)
+                    time_t done, bool project)
 {
     char a[32], b[32];
     fmt_local(due, a, sizeof(a));
-    if (done) {
+    if (done && strcmp(kind, "digest") == 0) {
         time_t next =
             strcmp(kind, "digest") == 0
                 ? reports_daily_next(done, r->cfg->reports.daily_digest_second)
@@ -745,7 +779,7 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     if (strcmp(kind, "digest") == 0)
         run_digest(r, due);
     else
-        run_monthly(r, due);
+        run_monthly(r, due, project);
     if (strcmp(kind, "digest") == 0)
         r->st.digest_done = due;
     else
@@ -753,6 +787,74 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     r->st.running[0] = 0;
     r->st.running_due = r->st.running_since = 0;
     save_state(r);
+}
+
+/*
+ * Every monthly report owed, up to the one due at @last: each due time
+ * after the recorded monthly_done, oldest first, at most
+ * REPORTS_MONTHLY_CATCHUP (older ones are given up, recorded as such and
+ * named once in the log with the command that writes them).  Each one is
+ * recorded as it is done, so a kill resumes at the month in hand; the
+ * projection runs once, after the last.
+ */
+static void run_monthly_owed(struct reports *r, time_t last)
+{
+    const struct sdc_reports_cfg *rc = &r->cfg->reports;
+    time_t due[REPORTS_MONTHLY_CATCHUP];
+    size_t total, n, i;
+    char a[32], b[32];
+
+    total = reports_monthly_owed(r->st.monthly_done, last, rc->monthly_day,
+                                 REPORTS_MONTHLY_SECOND, due,
+                                 REPORTS_MONTHLY_CATCHUP);
+    if (total == 0)
+        return;
+    n = total < REPORTS_MONTHLY_CATCHUP ? total : REPORTS_MONTHLY_CATCHUP;
+    if (total > n) {
+        /* the ones given up: from the first after the record to the one
+         * before the first written */
+        char list[1024] = "";
+        size_t len = 0, k = 0;
+        time_t t = reports_monthly_next(r->st.monthly_done, rc->monthly_day,
+                                        REPORTS_MONTHLY_SECOND);
+        time_t gave_up = r->st.monthly_done;
+        for (; t != (time_t)-1 && t < due[0];
+             t = reports_monthly_next(t, rc->monthly_day,
+                                      REPORTS_MONTHLY_SECOND)) {
+            char m[PERIOD_MONTH_LEN];
+            reports_monthly_period(t, m, sizeof(m));
+            if (len + 16 < sizeof(list))
+                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                                        k ? ", " : "", m);
+            else if (len + 5 < sizeof(list) && list[len - 1] != '.')
+                len +=
+                    (size_t)snprintf(list + len, sizeof(list) - len, ", ...");
+            gave_up = t;
+            k++;
+        }
+        SDC_WARN("reports: %zu missed monthly reports are older than the "
+                 "latest %d and are not written: %s; write one with "
+                 "`sdcmon-report monthly -c %s --month YYYY-MM`",
+                 total - n, REPORTS_MONTHLY_CATCHUP, list, r->config_path);
+        r->st.monthly_done = gave_up;
+        save_state(r);
+    }
+    if (n > 1) {
+        char m0[PERIOD_MONTH_LEN], m1[PERIOD_MONTH_LEN];
+        reports_monthly_period(due[0], m0, sizeof(m0));
+        reports_monthly_period(due[n - 1], m1, sizeof(m1));
+        fmt_local(due[0], a, sizeof(a));
+        fmt_local(due[n - 1], b, sizeof(b));
+        SDC_WARN("reports: %zu monthly reports were missed (sdcmond was not "
+                 "running), due from %s to %s: writing them oldest first, "
+                 "%s to %s",
+                 n, a, b, m0, m1);
+    }
+    for (i = 0; i < n; i++) {
+        if (i > 0 && stopping(r))
+            return; /* recorded: the next start resumes here */
+        run_due(r, "monthly", due[i], r->st.monthly_done, i + 1 == n);
+    }
 }
 
 /*
@@ -825,11 +927,11 @@ static void *run(void *arg)
             md = reports_monthly_last(now, r->cfg->reports.monthly_day,
                                       REPORTS_MONTHLY_SECOND);
             if (md > r->st.monthly_done) {
-                run_due(r, "monthly", md, r->st.monthly_done);
+                run_monthly_owed(r, md);
                 continue;
             }
             if (dd > r->st.digest_done) {
-                run_due(r, "digest", dd, r->st.digest_done);
+                run_due(r, "digest", dd, r->st.digest_done, true);
                 continue;
             }
             next = reports_daily_next(now, r->cfg->reports.daily_digest_second);

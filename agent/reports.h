@@ -17,9 +17,13 @@
  * renamed into place): the time each kind of report was last due and done,
  * and the report in progress.  At start, a report whose time has passed
  * since its last recorded run - sdcmond was down at that time, or killed
- * while writing it - is written then (only the latest missed one of each
- * kind).  With no record at all (a first start) nothing is owed: the
- * schedule starts from now.
+ * while writing it - is written then: for the digest, only the latest one
+ * missed; for the monthly report, every month missed, oldest first, up to
+ * REPORTS_MONTHLY_CATCHUP of them (older ones are logged once as given up,
+ * with the command that writes them), each recorded as done before the
+ * next (a kill resumes at the month in hand), the augmentation projection
+ * once after the last.  With no record at all (a first start) nothing is
+ * owed: the schedule starts from now.
  */
 #ifndef SDC_AGENT_REPORTS_H
 #define SDC_AGENT_REPORTS_H
@@ -34,6 +38,10 @@
 /* The monthly report's time on reports.monthly_day: 00:30 local time, when
  * the last cycles of the month are written. */
 #define REPORTS_MONTHLY_SECOND (30 * 60)
+
+/* At most this many missed monthly reports are written at a start (a
+ * year); older ones are named in the log, to be written by hand. */
+#define REPORTS_MONTHLY_CATCHUP 12
 
 struct reports;
 
@@ -77,6 +85,21 @@ time_t reports_daily_next(time_t after, int second);
 time_t reports_monthly_last(time_t now, int day, int second);
 /* The first such time after @after. */
 time_t reports_monthly_next(time_t after, int day, int second);
+
+/*
+ * reports_monthly_owed - the monthly due times (@day, @second as
+ * reports_monthly_last) after @done and up to @last inclusive: the latest
+ * @max of them, oldest first, into @out.  @done 0 (nothing recorded) owes
+ * only @last.
+ * @return: how many are owed in all (more than @max when older ones were
+ * left out; 0 when @last <= @done).
+ */
+size_t reports_monthly_owed(time_t done, time_t last, int day, int second,
+                            time_t *out, size_t max);
+
+/* reports_monthly_period - "YYYY-MM" (local time) of the month the monthly
+ * report due at @due covers: the month before the one @due falls in. */
+void reports_monthly_period(time_t due, char *buf, size_t len);
 
 /*
  * struct reports_state - the schedule record.

@@ -226,6 +226,100 @@ static void test_monthly_dst(void **state)
     set_tz("UTC");
 }
 
+/* The monthly reports owed between a record and the latest due time:
+ * oldest first, across a year end, the latest @max kept when more are
+ * owed, and each one's month the month before its due date. */
+static void test_monthly_owed(void **state)
+{
+    const int s = REPORTS_MONTHLY_SECOND;
+    time_t out[12];
+    char m[16];
+    (void)state;
+
+    /* done the report due 1 Nov 2025; latest due 1 Feb 2026: Dec, Jan,
+     * Feb due times, i.e. November, December and January */
+    memset(out, 0, sizeof(out));
+    assert_int_equal(reports_monthly_owed(utc(2025, 11, 1, 0, 30, 0),
+                                          utc(2026, 2, 1, 0, 30, 0), 1, s, out,
+                                          12),
+                     3);
+    assert_int_equal(out[0], utc(2025, 12, 1, 0, 30, 0));
+    assert_int_equal(out[1], utc(2026, 1, 1, 0, 30, 0));
+    assert_int_equal(out[2], utc(2026, 2, 1, 0, 30, 0));
+    assert_int_equal(out[3], 0);
+    reports_monthly_period(out[0], m, sizeof(m));
+    assert_string_equal(m, "2025-11");
+    reports_monthly_period(out[1], m, sizeof(m));
+    assert_string_equal(m, "2025-12");
+    reports_monthly_period(out[2], m, sizeof(m));
+    assert_string_equal(m, "2026-01");
+    /* a second before 00:30 is still the month before's */
+    reports_monthly_period(utc(2026, 3, 1, 0, 29, 59), m, sizeof(m));
+    assert_string_equal(m, "2026-02");
+    reports_monthly_period(utc(2026, 3, 31, 23, 59, 59), m, sizeof(m));
+    assert_string_equal(m, "2026-02");
+
+    /* nothing owed: the latest done, or a record ahead of it */
+    assert_int_equal(reports_monthly_owed(utc(2026, 2, 1, 0, 30, 0),
+                                          utc(2026, 2, 1, 0, 30, 0), 1, s, out,
+                                          12),
+                     0);
+    assert_int_equal(reports_monthly_owed(utc(2026, 3, 1, 0, 30, 0),
+                                          utc(2026, 2, 1, 0, 30, 0), 1, s, out,
+                                          12),
+                     0);
+    /* one owed; a record taken mid-month (not on a due time) */
+    assert_int_equal(reports_monthly_owed(utc(2026, 1, 17, 9, 0, 0),
+                                          utc(2026, 2, 28, 0, 30, 0), 28, s,
+                                          out, 12),
+                     2);
+    assert_int_equal(out[0], utc(2026, 1, 28, 0, 30, 0));
+    assert_int_equal(out[1], utc(2026, 2, 28, 0, 30, 0));
+    /* nothing recorded (0): only the latest */
+    assert_int_equal(
+        reports_monthly_owed(0, utc(2026, 2, 1, 0, 30, 0), 1, s, out, 12), 1);
+    assert_int_equal(out[0], utc(2026, 2, 1, 0, 30, 0));
+
+    /* 15 owed: the latest 12 kept, oldest first */
+    memset(out, 0, sizeof(out));
+    assert_int_equal(reports_monthly_owed(utc(2024, 11, 1, 0, 30, 0),
+                                          utc(2026, 2, 1, 0, 30, 0), 1, s, out,
+                                          12),
+                     15);
+    assert_int_equal(out[0], utc(2025, 3, 1, 0, 30, 0));
+    for (int i = 1; i < 12; i++) {
+        struct tm a, b;
+        gmtime_r(&out[i - 1], &a);
+        gmtime_r(&out[i], &b);
+        assert_int_equal(
+            (b.tm_year * 12 + b.tm_mon) - (a.tm_year * 12 + a.tm_mon), 1);
+        assert_int_equal(b.tm_mday, 1);
+        assert_int_equal(b.tm_hour * 3600 + b.tm_min * 60 + b.tm_sec, s);
+    }
+    assert_int_equal(out[11], utc(2026, 2, 1, 0, 30, 0));
+    /* a smaller buffer keeps the latest too */
+    assert_int_equal(reports_monthly_owed(utc(2024, 11, 1, 0, 30, 0),
+                                          utc(2026, 2, 1, 0, 30, 0), 1, s, out,
+                                          2),
+                     15);
+    assert_int_equal(out[0], utc(2026, 1, 1, 0, 30, 0));
+    assert_int_equal(out[1], utc(2026, 2, 1, 0, 30, 0));
+
+    /* across the jump of America/Santiago (7 September 2025, 00:00 -04 ->
+     * 01:00 -03): the 00:30 that does not exist is 01:00, still once */
+    set_tz("America/Santiago");
+    assert_int_equal(reports_monthly_owed(local(2025, 7, 7, 0, 30, 0, -1),
+                                          local(2025, 10, 7, 0, 30, 0, -1), 7,
+                                          s, out, 12),
+                     3);
+    assert_int_equal(out[0], local(2025, 8, 7, 0, 30, 0, -1));
+    assert_int_equal(out[1], local(2025, 9, 7, 1, 0, 0, 1));
+    assert_int_equal(out[2], local(2025, 10, 7, 0, 30, 0, -1));
+    reports_monthly_period(out[1], m, sizeof(m));
+    assert_string_equal(m, "2025-08");
+    set_tz("UTC");
+}
+
 static void test_state(void **state)
 {
     char *dir = tu_tmpdir("sched"), path[600], *text, *out = NULL;
@@ -276,7 +370,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_daily),     cmocka_unit_test(test_monthly),
         cmocka_unit_test(test_daily_dst), cmocka_unit_test(test_monthly_dst),
-        cmocka_unit_test(test_state),
+        cmocka_unit_test(test_state),     cmocka_unit_test(test_monthly_owed),
     };
     setenv("TZ", "UTC", 1);
     tzset();

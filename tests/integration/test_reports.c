@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -625,14 +626,389 @@ static void test_missed_monthly(void **state)
                             1, 30000));
     assert_int_equal(tu_stop(r.pid, 10000), 0);
     log = it_read_log(r.dir);
-    assert_non_null(strstr(log, "was missed (sdcmond was not running); only "
-                                "the latest"));
+    /* both due times since the record: the one before the latest too */
+    assert_non_null(strstr(log, "2 monthly reports were missed (sdcmond was "
+                                "not running)"));
+    assert_null(strstr(log, "only the latest"));
     free(log);
     assert_int_equal(state_value(r.dir, "monthly_done"), (long long)last);
     assert_int_equal(state_value(r.dir, "digest_done"), (long long)now);
     tu_rmrf(r.dir);
     free(r.conf);
     free(r.dir);
+}
+
+/* ------------------------------------------- missed monthly reports */
+
+/* The monthly due time (the 1st at 00:30 local, reports.monthly_day's
+ * default) @back due times before the latest one passed. */
+static time_t due_back(int back)
+{
+    time_t now = time(NULL), t = (time_t)-1;
+    /* this month's due time if it has passed, else last month's */
+    for (int off = 0; off < 2; off++) {
+        struct tm tm;
+        localtime_r(&now, &tm);
+        tm.tm_mday = 1;
+        tm.tm_hour = 0;
+        tm.tm_min = 30;
+        tm.tm_sec = 0;
+        tm.tm_mon -= off + back;
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        if (off == 0) {
+            localtime_r(&now, &tm);
+            tm.tm_mday = 1;
+            tm.tm_hour = 0;
+            tm.tm_min = 30;
+            tm.tm_sec = 0;
+            tm.tm_isdst = -1;
+            if (mktime(&tm) <= now)
+                return t;
+        }
+    }
+    return t;
+}
+
+/* "YYYY-MM" of the month the report due at @due covers: the one before. */
+static void month_covered(time_t due, char *buf, size_t len)
+{
+    struct tm tm;
+    localtime_r(&due, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = 12;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    mktime(&tm);
+    strftime(buf, len, "%Y-%m", &tm);
+}
+
+/*
+ * A data directory with history in the month each of the due times 0 ..
+ * @months back covers (cluster/old/cpu: two days from the 10th, 5-minute
+ * rows, loaded by sdcmon-import with a configuration of its own at a
+ * 300 s step), a record whose monthly report was last done @back due
+ * times ago (today's digest done), and sdcmond's configuration (step 5,
+ * so that the test pause is honoured) in r->conf.
+ */
+static void catchup_setup(struct run *r, const char *tag, int back, int months)
+{
+    char body[1024], rec[512], *path, *csv, *out = NULL;
+    FILE *f;
+    int rc;
+
+    r->dir = tu_tmpdir(tag);
+    assert_non_null(r->dir);
+    snprintf(body, sizeof(body),
+             "step = 5;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n");
+    r->conf = it_write_config(r->dir, body);
+    assert_non_null(r->conf);
+    path = it_path(r->dir, "import.conf");
+    snprintf(body, sizeof(body),
+             "data_dir = \"%s/data\";\nstep = 300;\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n",
+             r->dir);
+    assert_true(tu_write_file(path, body, 0644));
+    csv = it_path(r->dir, "history.csv");
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("time,archive,ds,value\n", f);
+    for (int k = months; k >= 0; k--) {
+        char m[16];
+        struct tm tm;
+        time_t t0;
+        month_covered(due_back(k), m, sizeof(m));
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = atoi(m) - 1900;
+        tm.tm_mon = atoi(m + 5) - 1;
+        tm.tm_mday = 10;
+        tm.tm_isdst = -1;
+        t0 = mktime(&tm) / 300 * 300;
+        for (int i = 0; i <= 576; i++) {
+            long long t = (long long)t0 + i * 300LL;
+            fprintf(f, "%lld,cluster/old/cpu,used,%d\n", t, 2 + k % 3);
+            fprintf(f, "%lld,cluster/old/cpu,capacity,8\n", t);
+        }
+    }
+    assert_int_equal(fclose(f), 0);
+    rc = tu_runf(&out, "'%s/sdcmon-import' -q -c '%s' '%s' 2>&1",
+                 SDC_BINARY_DIR, path, csv);
+    if (rc != 0)
+        fail_msg("sdcmon-import: %d: %s", rc, out ? out : "");
+    free(out);
+    free(csv);
+    free(path);
+    path = it_path(r->dir, "data/reports");
+    assert_int_equal(tu_runf(NULL, "mkdir -p '%s'", path), 0);
+    free(path);
+    path = it_path(r->dir, "data/reports/.schedule");
+    snprintf(rec, sizeof(rec),
+             "digest_done %lld\nmonthly_done %lld\nrunning \n"
+             "running_due 0\nrunning_since 0\n",
+             (long long)time(NULL), (long long)due_back(back));
+    assert_true(tu_write_file(path, rec, 0644));
+    free(path);
+}
+
+static void catchup_teardown(struct run *r)
+{
+    tu_rmrf(r->dir);
+    free(r->conf);
+    free(r->dir);
+}
+
+static int count_of(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *q = text; (q = strstr(q, what)); q++)
+        n++;
+    return n;
+}
+
+/* The months written under reports/monthly/, sorted, one per line. */
+static char *monthly_dirs(const struct run *r)
+{
+    char *out = NULL;
+    assert_int_equal(
+        tu_runf(&out, "ls '%s/data/reports/monthly' 2>/dev/null", r->dir), 0);
+    return out;
+}
+
+/* reports/monthly/@month/report.json covers that calendar month. */
+static void check_period(const struct run *r, const char *month)
+{
+    char *p = it_path(r->dir, "data/reports/monthly/%s/report.json", month);
+    json_error_t je;
+    json_t *doc = json_load_file(p, 0, &je), *per;
+    char want[32], next[16];
+    struct tm tm;
+    if (!doc)
+        fail_msg("%s: %s", p, je.text);
+    per = json_object_get(doc, "period");
+    snprintf(want, sizeof(want), "%s-01T00:00:00", month);
+    assert_non_null(json_string_value(json_object_get(per, "start")));
+    assert_true(strncmp(json_string_value(json_object_get(per, "start")), want,
+                        strlen(want)) == 0);
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = atoi(month) - 1900;
+    tm.tm_mon = atoi(month + 5); /* the month after */
+    tm.tm_mday = 1;
+    tm.tm_hour = 12;
+    tm.tm_isdst = -1;
+    mktime(&tm);
+    strftime(next, sizeof(next), "%Y-%m", &tm);
+    snprintf(want, sizeof(want), "%s-01T00:00:00", next);
+    assert_true(strncmp(json_string_value(json_object_get(per, "end")), want,
+                        strlen(want)) == 0);
+    assert_false(json_is_true(json_object_get(per, "partial")));
+    json_decref(doc);
+    free(p);
+}
+
+static struct timespec mtime_of(const struct run *r, const char *month)
+{
+    char *p = it_path(r->dir, "data/reports/monthly/%s/report.json", month);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    free(p);
+    return st.st_mtim;
+}
+
+/* The projection is done (written, or nothing to write): its second line. */
+static void wait_projection(const struct run *r, int n)
+{
+    assert_true(it_wait_log(r->dir, "augmentation report: ", 2 * n, 60000));
+}
+
+/* A record three due times back: the three months missed are written,
+ * oldest first, then one projection; a restart right after writes
+ * nothing. */
+static void test_catchup_three(void **state)
+{
+    struct run r = {0};
+    char m[3][16], want[160], *log, *dirs, expect[64];
+    const char *at[3];
+    struct timespec t0[3];
+    (void)state;
+
+    catchup_setup(&r, "reports-catchup", 3, 3);
+    for (int i = 0; i < 3; i++)
+        month_covered(due_back(2 - i), m[i], sizeof(m[i]));
+    start(&r);
+    wait_projection(&r, 1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+
+    dirs = monthly_dirs(&r);
+    snprintf(expect, sizeof(expect), "%s\n%s\n%s\n", m[0], m[1], m[2]);
+    assert_string_equal(dirs, expect);
+    free(dirs);
+    for (int i = 0; i < 3; i++) {
+        check_period(&r, m[i]);
+        t0[i] = mtime_of(&r, m[i]);
+    }
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    snprintf(want, sizeof(want),
+             "3 monthly reports were missed (sdcmond was "
+             "not running)");
+    assert_non_null(strstr(log, want));
+    /* in order: each written before the next is started, then the
+     * projection once, after the last */
+    for (int i = 0; i < 3; i++) {
+        snprintf(want, sizeof(want), "monthly report: %s written to", m[i]);
+        at[i] = strstr(log, want);
+        assert_non_null(at[i]);
+        assert_int_equal(count_of(log, want), 1);
+        if (i > 0) {
+            snprintf(want, sizeof(want), "monthly report: writing %s", m[i]);
+            assert_true(strstr(log, want) > at[i - 1]);
+        }
+    }
+    assert_int_equal(count_of(log, "monthly report: writing"), 3);
+    assert_int_equal(count_of(log, "augmentation report: writing"), 1);
+    assert_true(strstr(log, "augmentation report: writing") > at[2]);
+    free(log);
+    assert_int_equal(state_value(r.dir, "monthly_done"),
+                     (long long)due_back(0));
+    assert_true(state_running(r.dir, ""));
+
+    /* restarted: nothing owed, nothing written again */
+    start(&r);
+    assert_true(it_wait_log(r.dir, "reports: next digest at", 2, 20000));
+    assert_true(it_wait_log(r.dir, "info: cycle ", 1, 20000));
+    sleep(1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    log = it_read_log(r.dir);
+    assert_int_equal(count_of(log, "monthly report: writing"), 3);
+    assert_int_equal(count_of(log, "augmentation report: writing"), 1);
+    free(log);
+    for (int i = 0; i < 3; i++) {
+        struct timespec t = mtime_of(&r, m[i]);
+        assert_true(t.tv_sec == t0[i].tv_sec && t.tv_nsec == t0[i].tv_nsec);
+    }
+    assert_int_equal(state_value(r.dir, "monthly_done"),
+                     (long long)due_back(0));
+    catchup_teardown(&r);
+}
+
+/* A record 15 due times back: the latest 12 are written; the 3 before are
+ * named in one warning with the command that writes them. */
+static void test_catchup_fifteen(void **state)
+{
+    struct run r = {0};
+    char m[15][16], want[256], *log, *dirs, *line, *eol, expect[256] = "";
+    (void)state;
+
+    catchup_setup(&r, "reports-catchup15", 15, 15);
+    for (int i = 0; i < 15; i++)
+        month_covered(due_back(14 - i), m[i], sizeof(m[i]));
+    start(&r);
+    wait_projection(&r, 1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+
+    dirs = monthly_dirs(&r);
+    for (int i = 3; i < 15; i++) {
+        strcat(expect, m[i]);
+        strcat(expect, "\n");
+    }
+    assert_string_equal(dirs, expect);
+    free(dirs);
+    check_period(&r, m[3]);
+    check_period(&r, m[14]);
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    assert_int_equal(count_of(log, "monthly report: writing"), 12);
+    assert_int_equal(count_of(log, "augmentation report: writing"), 1);
+    assert_int_equal(count_of(log, "are not written"), 1);
+    line = strstr(log, "3 missed monthly reports are older than the latest "
+                       "12 and are not written: ");
+    assert_non_null(line);
+    eol = strchr(line, '\n');
+    assert_non_null(eol);
+    *eol = 0;
+    snprintf(want, sizeof(want), "%s, %s, %s;", m[0], m[1], m[2]);
+    assert_non_null(strstr(line, want));
+    snprintf(want, sizeof(want), "sdcmon-report monthly -c %s --month YYYY-MM",
+             r.conf);
+    assert_non_null(strstr(line, want));
+    assert_non_null(strstr(eol + 1, "12 monthly reports were missed"));
+    free(log);
+    assert_int_equal(state_value(r.dir, "monthly_done"),
+                     (long long)due_back(0));
+    catchup_teardown(&r);
+}
+
+/* kill -9 while the second of three is being written (held): the restart
+ * writes the second again and the third; the first is not rewritten. */
+static void test_catchup_killed(void **state)
+{
+    struct run r = {0};
+    char m[3][16], want[160], *log, *dirs, expect[64], *p;
+    struct timespec t0;
+    (void)state;
+
+    catchup_setup(&r, "reports-catchup-kill", 3, 3);
+    for (int i = 0; i < 3; i++)
+        month_covered(due_back(2 - i), m[i], sizeof(m[i]));
+    setenv("SDCMON_TEST_REPORT_PAUSE", "4", 1);
+    start(&r);
+    unsetenv("SDCMON_TEST_REPORT_PAUSE");
+    assert_true(it_wait_log(r.dir, "holding the monthly report", 2, 40000));
+    assert_int_equal(kill(r.pid, SIGKILL), 0);
+    tu_wait_exit(r.pid, 5000);
+    /* the record: the first done, the second running */
+    assert_int_equal(state_value(r.dir, "monthly_done"),
+                     (long long)due_back(2));
+    assert_true(state_running(r.dir, "monthly"));
+    assert_int_equal(state_value(r.dir, "running_due"), (long long)due_back(1));
+    dirs = monthly_dirs(&r);
+    snprintf(expect, sizeof(expect), "%s\n", m[0]);
+    assert_string_equal(dirs, expect);
+    free(dirs);
+    t0 = mtime_of(&r, m[0]);
+    sleep(1); /* a rewrite would show in the mtime */
+
+    start(&r);
+    wait_projection(&r, 1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    dirs = monthly_dirs(&r);
+    snprintf(expect, sizeof(expect), "%s\n%s\n%s\n", m[0], m[1], m[2]);
+    assert_string_equal(dirs, expect);
+    free(dirs);
+    for (int i = 0; i < 3; i++)
+        check_period(&r, m[i]);
+    {
+        struct timespec t = mtime_of(&r, m[0]);
+        assert_true(t.tv_sec == t0.tv_sec && t.tv_nsec == t0.tv_nsec);
+    }
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    snprintf(want, sizeof(want), "monthly report: writing %s", m[0]);
+    assert_int_equal(count_of(log, want), 1);
+    snprintf(want, sizeof(want), "monthly report: writing %s", m[1]);
+    assert_int_equal(count_of(log, want), 2);
+    snprintf(want, sizeof(want), "monthly report: writing %s", m[2]);
+    assert_int_equal(count_of(log, want), 1);
+    assert_int_equal(count_of(log, "was interrupted"), 1);
+    assert_int_equal(count_of(log, "augmentation report: writing"), 1);
+    /* the restart owed two: the interrupted one, then the third */
+    assert_non_null(strstr(log, "2 monthly reports were missed"));
+    free(log);
+    assert_int_equal(state_value(r.dir, "monthly_done"),
+                     (long long)due_back(0));
+    assert_true(state_running(r.dir, ""));
+    p = it_path(r.dir, "data/reports");
+    {
+        char *out = NULL;
+        assert_int_equal(tu_runf(&out, "find '%s' -name '*tmp*'", p), 0);
+        assert_string_equal(out, "");
+        free(out);
+    }
+    free(p);
+    catchup_teardown(&r);
 }
 
 /* A record from a clock that ran ahead (years in the future): the
@@ -765,6 +1141,9 @@ int main(void)
         cmocka_unit_test(test_digest_webhook_mail),
         cmocka_unit_test(test_kill_mid_report),
         cmocka_unit_test(test_missed_monthly),
+        cmocka_unit_test(test_catchup_three),
+        cmocka_unit_test(test_catchup_fifteen),
+        cmocka_unit_test(test_catchup_killed),
         cmocka_unit_test(test_record_in_future),
         cmocka_unit_test(test_reload_during_report),
     };
