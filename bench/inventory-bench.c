@@ -161,6 +161,7 @@ static struct sdc_batch *make_snmp_batch(int d, int c, time_t t)
     char dev[32], name[32], alias[64];
     struct sdc_batch *b;
     struct sdc_snmp_device_info info = {0};
+    bool ok;
 
     snprintf(dev, sizeof(dev), "sw%03d", d);
     b = sdc_batch_new(dev, t);
@@ -176,9 +177,8 @@ static struct sdc_batch *make_snmp_batch(int d, int c, time_t t)
     info.uptime = 3.6e6 + 10.0 * c;
     info.interfaces_complete = true;
     info.storages_complete = true;
-    if (sdc_batch_set_snmp_device(b, &info) != SDC_OK)
-        goto fail;
-    for (int i = 0; i < 48; i++) {
+    ok = sdc_batch_set_snmp_device(b, &info) == SDC_OK;
+    for (int i = 0; ok && i < 48; i++) {
         struct sdc_interface_info f = {0};
         snprintf(name, sizeof(name), "ge-0/0/%d", i);
         snprintf(alias, sizeof(alias), "port %d to rack %d", i, i / 8);
@@ -190,23 +190,22 @@ static struct sdc_batch *make_snmp_batch(int d, int c, time_t t)
         f.speed = i >= 46 ? 10000000000ULL : 1000000000ULL;
         f.uplink = i >= 46;
         f.oper_status = i % 5 == 4 ? 2 : 1;
-        if (sdc_batch_add_interface(b, &f) != SDC_OK)
-            goto fail;
+        ok = sdc_batch_add_interface(b, &f) == SDC_OK;
     }
-    for (int g = 0; g < 4; g++) {
+    for (int g = 0; ok && g < 4; g++) {
         struct sdc_storage_info st = {0};
         st.device = dev;
         st.descr = (char *)st_names[g];
         st.has_size = st.has_used = true;
         st.size = (uint64_t)(g + 1) * 16 * GiB;
         st.used = (uint64_t)(g + 1) * GiB + (g == 3 ? 4096u * (unsigned)c : 0);
-        if (sdc_batch_add_storage(b, &st) != SDC_OK)
-            goto fail;
+        ok = sdc_batch_add_storage(b, &st) == SDC_OK;
+    }
+    if (!ok) {
+        sdc_batch_free(b);
+        return NULL;
     }
     return b;
-fail:
-    sdc_batch_free(b);
-    return NULL;
 }
 
 /* Free @n batches of @b and @b. */
