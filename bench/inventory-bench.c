@@ -6,7 +6,12 @@
  * disks and 2 NICs each, 2 pools; 2,003 volumes in the first cycle only, as
  * the collector lists them), into a new WAL database.
  *
- * Usage: inventory-bench DB CYCLES [VMS]
+ * With DEVICES (> 0) the cycle also records that many SNMP device batches
+ * shaped like a switch poll (48 interfaces, 4 storages each, all listings
+ * complete; sysUpTime and the memory storage's used figure move every
+ * cycle, as they do on a real device); VMS 0 leaves the hypervisor out.
+ *
+ * Usage: inventory-bench DB CYCLES [VMS [DEVICES]]
  * Prints one line per cycle (rows of the cycle, CPU and wall of each part -
  * "record" is inv_record_batches + inv_snapshot_daily, as in sdcmond's
  * debug line, the snapshot's share shown apart - bytes passed to write(2))
@@ -148,23 +153,109 @@ fail:
     return NULL;
 }
 
+/* SNMP device @d's batch of cycle @c (see the head comment). */
+static struct sdc_batch *make_snmp_batch(int d, int c, time_t t)
+{
+    static const char *const st_names[4] = {"/", "/var", "/srv",
+                                            "Physical memory"};
+    char dev[32], name[32], alias[64];
+    struct sdc_batch *b;
+    struct sdc_snmp_device_info info = {0};
+    bool ok;
+
+    snprintf(dev, sizeof(dev), "sw%03d", d);
+    b = sdc_batch_new(dev, t);
+    if (!b)
+        return NULL;
+    b->ok = true;
+    b->kind = "snmp";
+    info.name = dev;
+    info.address = "udp:127.0.0.1:1161";
+    info.role = "switch";
+    info.sys_descr = "Bench switch OS 4.2, 48 x 1GbE";
+    info.sys_name = dev;
+    info.uptime = 3.6e6 + 10.0 * c;
+    info.interfaces_complete = true;
+    info.storages_complete = true;
+    ok = sdc_batch_set_snmp_device(b, &info) == SDC_OK;
+    for (int i = 0; ok && i < 48; i++) {
+        struct sdc_interface_info f = {0};
+        snprintf(name, sizeof(name), "ge-0/0/%d", i);
+        snprintf(alias, sizeof(alias), "port %d to rack %d", i, i / 8);
+        f.device = dev;
+        f.name = name;
+        f.alias = alias;
+        f.descr = name;
+        f.if_index = 1000 + i;
+        f.speed = i >= 46 ? 10000000000ULL : 1000000000ULL;
+        f.uplink = i >= 46;
+        f.oper_status = i % 5 == 4 ? 2 : 1;
+        ok = sdc_batch_add_interface(b, &f) == SDC_OK;
+    }
+    for (int g = 0; ok && g < 4; g++) {
+        struct sdc_storage_info st = {0};
+        st.device = dev;
+        st.descr = (char *)st_names[g];
+        st.has_size = st.has_used = true;
+        st.size = (uint64_t)(g + 1) * 16 * GiB;
+        st.used = (uint64_t)(g + 1) * GiB + (g == 3 ? 4096u * (unsigned)c : 0);
+        ok = sdc_batch_add_storage(b, &st) == SDC_OK;
+    }
+    if (!ok) {
+        sdc_batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Free @n batches of @b and @b. */
+static void free_batches(struct sdc_batch **b, int n)
+{
+    for (int i = 0; i < n; i++)
+        sdc_batch_free(b[i]);
+    free(b);
+}
+
+/* The batches of cycle @c: the hypervisor's (when @vms > 0), then @devs
+ * SNMP devices'; *@n their count.  NULL when out of memory. */
+static struct sdc_batch **make_cycle(int vms, int devs, int c, time_t t, int *n)
+{
+    struct sdc_batch **b = calloc((size_t)devs + 1, sizeof(*b));
+
+    *n = 0;
+    if (!b)
+        return NULL;
+    if (vms > 0 && !(b[(*n)++] = make_batch(vms, c == 0, t)))
+        goto fail;
+    for (int d = 0; d < devs; d++)
+        if (!(b[(*n)++] = make_snmp_batch(d, c, t)))
+            goto fail;
+    return b;
+fail:
+    free_batches(b, *n);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     struct inv *db = NULL;
     struct sdc_error err = {0};
-    int cycles, vms;
+    int cycles, vms, devs;
     time_t t0 = 1795000000;
     double *rec_cpu, *snap_cpu, *poll_cpu, *rec_wall, *poll_wall, *wr;
     int ns = 0;
+    struct inv_stats st1 = {0}, st2;
 
-    if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: inventory-bench DB CYCLES [VMS]\n");
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: inventory-bench DB CYCLES [VMS [DEVICES]]\n");
         return 2;
     }
     cycles = atoi(argv[2]);
     vms = argc > 3 ? atoi(argv[3]) : 1000;
-    if (cycles < 2 || vms < 1) {
-        fprintf(stderr, "inventory-bench: CYCLES >= 2 and VMS >= 1\n");
+    devs = argc > 4 ? atoi(argv[4]) : 0;
+    if (cycles < 2 || vms < 0 || devs < 0 || vms + devs < 1) {
+        fprintf(stderr, "inventory-bench: CYCLES >= 2, VMS and DEVICES >= 0, "
+                        "not both 0\n");
         return 2;
     }
     rec_cpu = calloc((size_t)cycles, sizeof(double));
@@ -181,18 +272,20 @@ int main(int argc, char **argv)
     }
     for (int c = 0; c < cycles; c++) {
         time_t t = t0 + 10 * c;
-        struct sdc_batch *b = make_batch(vms, c == 0, t);
+        int nb;
+        struct sdc_batch **bv = make_cycle(vms, devs, c, t, &nb);
         double c0, cs, c1, c2, w0, w1, w2;
+        size_t nv = 0, nd = 0, nn = 0, nvol = 0, nif = 0, nst = 0;
         long long io0, io1;
 
-        if (!b) {
+        if (!bv) {
             fprintf(stderr, "inventory-bench: out of memory\n");
             return 1;
         }
         io0 = wchar();
         w0 = clock_s(CLOCK_MONOTONIC);
         c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        if (inv_record_batches(db, &b, 1, t, &err) != SDC_OK ||
+        if (inv_record_batches(db, bv, (size_t)nb, t, &err) != SDC_OK ||
             (cs = clock_s(CLOCK_THREAD_CPUTIME_ID),
              inv_snapshot_daily(db, t, &err) != SDC_OK)) {
             fprintf(stderr, "inventory-bench: %s\n", err.msg);
@@ -200,19 +293,28 @@ int main(int argc, char **argv)
         }
         w1 = clock_s(CLOCK_MONOTONIC);
         c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        if (inv_record_poll(db, &b, 1, t, &err) != SDC_OK) {
+        if (inv_record_poll(db, bv, (size_t)nb, t, &err) != SDC_OK) {
             fprintf(stderr, "inventory-bench: %s\n", err.msg);
             return 1;
         }
         w2 = clock_s(CLOCK_MONOTONIC);
         c2 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         io1 = wchar();
-        printf("cycle %d: %zu VMs %zu disks %zu NICs %zu volumes: record "
-               "%.2f ms CPU (%.2f wall; snapshot %.2f ms CPU), poll status "
-               "%.3f ms CPU (%.3f wall), %lld bytes written\n",
-               c + 1, b->vms.len, b->disks.len, b->nics.len, b->volumes.len,
-               (c1 - c0) * 1e3, (w1 - w0) * 1e3, (c1 - cs) * 1e3,
-               (c2 - c1) * 1e3, (w2 - w1) * 1e3, io1 - io0);
+        for (int i = 0; i < nb; i++) {
+            nv += bv[i]->vms.len;
+            nd += bv[i]->disks.len;
+            nn += bv[i]->nics.len;
+            nvol += bv[i]->volumes.len;
+            nif += bv[i]->interfaces.len;
+            nst += bv[i]->storages.len;
+        }
+        printf("cycle %d: %zu VMs %zu disks %zu NICs %zu volumes %d devices "
+               "%zu interfaces %zu storages: record %.2f ms CPU (%.2f wall; "
+               "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), "
+               "%lld bytes written\n",
+               c + 1, nv, nd, nn, nvol, devs, nif, nst, (c1 - c0) * 1e3,
+               (w1 - w0) * 1e3, (c1 - cs) * 1e3, (c2 - c1) * 1e3,
+               (w2 - w1) * 1e3, io1 - io0);
         if (c > 0) {
             rec_cpu[ns] = (c1 - c0) * 1e3;
             snap_cpu[ns] = (c1 - cs) * 1e3;
@@ -222,8 +324,16 @@ int main(int argc, char **argv)
             wr[ns] = (double)(io1 - io0);
             ns++;
         }
-        sdc_batch_free(b);
+        free_batches(bv, nb);
+        if (c == 0)
+            inv_get_stats(db, &st1);
     }
+    /* the row cache's counters (a build without it counts fewer tables) */
+    inv_get_stats(db, &st2);
+    printf("rows per steady cycle (inv_get_stats): %.1f written, %.1f "
+           "unchanged\n",
+           (double)(st2.rows_written - st1.rows_written) / (cycles - 1),
+           (double)(st2.rows_unchanged - st1.rows_unchanged) / (cycles - 1));
     printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall; "
            "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), %.0f "
            "bytes written\n",

@@ -2,8 +2,9 @@
  * inv_rowcache.h - the inventory's memory of the rows it wrote (private to
  * poller/inventory.c).
  *
- * For each hypervisor, VM, disk, NIC, pool, pool host and volume row the
- * recorder wrote (or found unchanged) it keeps, keyed by table and primary
+ * For each hypervisor, VM, disk, NIC, pool, pool host and volume row, and
+ * each SNMP device, interface and storage row, the recorder wrote (or found
+ * unchanged) it keeps, keyed by table and primary
  * key, a 64-bit hash of the row's content as bound to the upsert, the row's
  * rowid, and the cycle in which it was last listed.  A listing whose hash
  * matches needs no upsert: only its last_seen moves, in one UPDATE per
@@ -32,6 +33,9 @@ enum inv_row_table {
     INV_ROW_POOL,
     INV_ROW_POOL_HOST,
     INV_ROW_VOLUME,
+    INV_ROW_SNMP_DEV,
+    INV_ROW_IF,
+    INV_ROW_STORAGE,
     INV_ROW_TABLES
 };
 

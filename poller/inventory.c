@@ -330,6 +330,14 @@ enum inv_stmt {
     ST_ROWID_POOL,
     ST_ROWID_POOL_HOST,
     ST_ROWID_VOL,
+    ST_SEEN_SNMP_DEV,
+    ST_SEEN_IF,
+    ST_SEEN_STORAGE,
+    ST_ROWID_SNMP_DEV,
+    ST_ROWID_IF,
+    ST_ROWID_STORAGE,
+    ST_IF_SWEPT,
+    ST_STORAGE_SWEPT,
     ST_COUNT
 };
 
@@ -391,6 +399,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROWID_VOL] = "SELECT rowid FROM volumes WHERE pool_key = ?1"
                      " AND name = ?2",
     [ST_SEEN_VOL] = INV_SEEN_SQL("volumes"),
+    [ST_SEEN_SNMP_DEV] = INV_SEEN_SQL("snmp_devices"),
+    [ST_SEEN_IF] = INV_SEEN_SQL("interfaces"),
+    [ST_SEEN_STORAGE] = INV_SEEN_SQL("storages"),
+    [ST_ROWID_SNMP_DEV] = "SELECT rowid FROM snmp_devices WHERE name = ?1",
+    [ST_ROWID_IF] = "SELECT rowid FROM interfaces WHERE device = ?1"
+                    " AND name = ?2",
+    [ST_ROWID_STORAGE] = "SELECT rowid FROM storages WHERE device = ?1"
+                         " AND descr = ?2",
+    /* ?1 now, ?2 device: what the sweep just marked (to forget it) */
+    [ST_IF_SWEPT] = "SELECT name FROM interfaces WHERE device = ?2"
+                    " AND vanished_at = ?1",
+    [ST_STORAGE_SWEPT] = "SELECT descr FROM storages WHERE device = ?2"
+                         " AND vanished_at = ?1",
 
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -758,7 +779,8 @@ static const enum inv_stmt rowid_stmt[INV_ROW_TABLES] = {
     [INV_ROW_HV] = ST_ROWID_HV,      [INV_ROW_VM] = ST_ROWID_VM,
     [INV_ROW_DISK] = ST_ROWID_DISK,  [INV_ROW_NIC] = ST_ROWID_NIC,
     [INV_ROW_POOL] = ST_ROWID_POOL,  [INV_ROW_POOL_HOST] = ST_ROWID_POOL_HOST,
-    [INV_ROW_VOLUME] = ST_ROWID_VOL,
+    [INV_ROW_VOLUME] = ST_ROWID_VOL, [INV_ROW_SNMP_DEV] = ST_ROWID_SNMP_DEV,
+    [INV_ROW_IF] = ST_ROWID_IF,      [INV_ROW_STORAGE] = ST_ROWID_STORAGE,
 };
 
 /* The last_seen UPDATE of each remembered table. */
@@ -766,7 +788,8 @@ static const enum inv_stmt seen_stmt[INV_ROW_TABLES] = {
     [INV_ROW_HV] = ST_SEEN_HV,      [INV_ROW_VM] = ST_SEEN_VM,
     [INV_ROW_DISK] = ST_SEEN_DISK,  [INV_ROW_NIC] = ST_SEEN_NIC,
     [INV_ROW_POOL] = ST_SEEN_POOL,  [INV_ROW_POOL_HOST] = ST_SEEN_POOL_HOST,
-    [INV_ROW_VOLUME] = ST_SEEN_VOL,
+    [INV_ROW_VOLUME] = ST_SEEN_VOL, [INV_ROW_SNMP_DEV] = ST_SEEN_SNMP_DEV,
+    [INV_ROW_IF] = ST_SEEN_IF,      [INV_ROW_STORAGE] = ST_SEEN_STORAGE,
 };
 
 static void idlist_free(struct idlist *l)
@@ -1090,6 +1113,15 @@ static bool idlist_add(struct idlist *l, int64_t id)
     return true;
 }
 
+/* One listed row: its table, key (@k2 NULL for one-part keys) and the
+ * rowhash of the content bound to its upsert. */
+struct row_ref {
+    enum inv_row_table table;
+    const char *k1;
+    const char *k2;
+    uint64_t content;
+};
+
 /* Forget every remembered row: the next cycle writes them all. */
 static void rows_forget(struct inv *inv)
 {
@@ -1099,21 +1131,21 @@ static void rows_forget(struct inv *inv)
 }
 
 /*
- * row_unchanged - whether the row of @table keyed @k1/@k2 was last written
- * by this connection with @content.  If so it is counted as seen this
+ * row_unchanged - whether the row @ref was last written by this connection
+ * with the same content.  If so it is counted as seen this
  * cycle: its rowid joins the table's last_seen update and no upsert is
  * needed.  Any doubt (not remembered, out of memory) answers false: the
  * caller writes the row, which is always right.
  */
-static bool row_unchanged(struct inv *inv, enum inv_row_table table,
-                          const char *k1, const char *k2, uint64_t content,
+static bool row_unchanged(struct inv *inv, const struct row_ref *ref,
                           time_t now)
 {
     struct rowcache_row *r;
 
     inv->listed++;
-    r = rowcache_lookup(inv->rows, table, k1, k2);
-    if (!r || r->content != content || !idlist_add(&inv->seen[table], r->rowid))
+    r = rowcache_lookup(inv->rows, ref->table, ref->k1, ref->k2);
+    if (!r || r->content != ref->content ||
+        !idlist_add(&inv->seen[ref->table], r->rowid))
         return false;
     r->seen = now;
     inv->stats.rows_unchanged++;
@@ -1180,24 +1212,56 @@ static enum sdc_rc run_rowid(struct inv *inv, enum inv_stmt id, int brc,
     return rc;
 }
 
+/*
+ * row_write - upsert the row @ref with statement @id (bound by the caller;
+ * @brc the binding's result) and remember what it now holds, if @remember
+ * (see row_written).  The one way every remembered table writes a row that
+ * row_unchanged() did not let through.
+ */
+static enum sdc_rc row_write(struct inv *inv, const struct row_ref *ref,
+                             enum inv_stmt id, int brc, const char *what,
+                             bool remember, time_t now, struct sdc_error *err)
+{
+    int64_t rowid;
+    enum sdc_rc rc;
+
+    rc = run_rowid(inv, id, brc, what, ref->table, ref->k1, ref->k2, &rowid,
+                   err);
+    if (rc == SDC_OK)
+        row_written(inv, ref->table, ref->k1, ref->k2, ref->content, rowid,
+                    remember, now);
+    return rc;
+}
+
+/*
+ * Set last_seen = @now on the rows of @table listed unchanged since its
+ * last flush, and empty its list (a second call does nothing).
+ */
+static enum sdc_rc rows_flush_seen(struct inv *inv, enum inv_row_table table,
+                                   time_t now, struct sdc_error *err)
+{
+    struct idlist *l = &inv->seen[table];
+    sqlite3_stmt *st = inv->st[seen_stmt[table]];
+    enum sdc_rc rc;
+    int brc;
+
+    if (l->n == 0)
+        return SDC_OK;
+    /* idlist_add left room for the closing bracket */
+    l->buf[l->len] = ']';
+    brc = bind_time(st, 1, now) |
+          sqlite3_bind_text(st, 2, l->buf, (int)(l->len + 1), SQLITE_STATIC);
+    rc = run(inv, seen_stmt[table], brc, "record last_seen", err);
+    l->len = l->n = 0;
+    return rc;
+}
+
 /* Set last_seen = @now on every row listed unchanged this cycle. */
 static enum sdc_rc rows_mark_seen(struct inv *inv, time_t now,
                                   struct sdc_error *err)
 {
     for (int t = 0; t < INV_ROW_TABLES; t++) {
-        struct idlist *l = &inv->seen[t];
-        sqlite3_stmt *st = inv->st[seen_stmt[t]];
-        enum sdc_rc rc;
-        int brc;
-
-        if (l->n == 0)
-            continue;
-        /* idlist_add left room for the closing bracket */
-        l->buf[l->len] = ']';
-        brc =
-            bind_time(st, 1, now) |
-            sqlite3_bind_text(st, 2, l->buf, (int)(l->len + 1), SQLITE_STATIC);
-        rc = run(inv, seen_stmt[t], brc, "record last_seen", err);
+        enum sdc_rc rc = rows_flush_seen(inv, (enum inv_row_table)t, now, err);
         if (rc != SDC_OK)
             return rc;
     }
@@ -1234,10 +1298,8 @@ static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
     sqlite3_stmt *st = inv->st[ST_HV_UPSERT];
     const struct sdc_hv_info *hv = &b->hv;
     const char *name = hv->name ? hv->name : b->source;
+    struct row_ref ref = {INV_ROW_HV, name, NULL, 0};
     struct rowhash h;
-    uint64_t content;
-    int64_t rowid;
-    enum sdc_rc rc;
     int brc = 0;
 
     if (!name)
@@ -1250,8 +1312,8 @@ static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
     rowhash_u64(&h, (uint64_t)(int64_t)hv->cpus);
     rowhash_u64(&h, (uint64_t)(int64_t)hv->cores);
     rowhash_u64(&h, hv->memory);
-    content = rowhash_end(&h);
-    if (row_unchanged(inv, INV_ROW_HV, name, NULL, content, now))
+    ref.content = rowhash_end(&h);
+    if (row_unchanged(inv, &ref, now))
         return SDC_OK;
     brc |= bind_text(st, 1, name);
     brc |= bind_text(st, 2, hv->cluster);
@@ -1262,11 +1324,8 @@ static enum sdc_rc record_hv(struct inv *inv, const struct sdc_batch *b,
     brc |= sqlite3_bind_int(st, 7, hv->cores);
     brc |= bind_u64(st, 8, hv->memory);
     brc |= bind_time(st, 9, now);
-    rc = run_rowid(inv, ST_HV_UPSERT, brc, "record hypervisor", INV_ROW_HV,
-                   name, NULL, &rowid, err);
-    if (rc == SDC_OK)
-        row_written(inv, INV_ROW_HV, name, NULL, content, rowid, true, now);
-    return rc;
+    return row_write(inv, &ref, ST_HV_UPSERT, brc, "record hypervisor", true,
+                     now, err);
 }
 
 static enum sdc_rc add_event(struct inv *inv, time_t now, const char *kind,
@@ -1370,9 +1429,8 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
     const char *state = sdc_vm_state_name(vm->state);
     const char *cluster = b->has_hv ? b->hv.cluster : NULL;
     const char *hv_name = b->hv.name ? b->hv.name : b->source;
+    struct row_ref ref = {INV_ROW_VM, vm->uuid, NULL, 0};
     struct rowhash h;
-    uint64_t content = 0;
-    int64_t rowid;
     bool existed, known;
     enum sdc_rc rc;
     int brc = 0;
@@ -1396,9 +1454,9 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
         rowhash_u64(&h, (uint64_t)(int64_t)vm->max_vcpus);
         rowhash_u64(&h, vm->memory);
         rowhash_u64(&h, vm->max_memory);
-        content = rowhash_end(&h);
+        ref.content = rowhash_end(&h);
         /* same name, host and state, not deleted since: no event either */
-        if (row_unchanged(inv, INV_ROW_VM, vm->uuid, NULL, content, now))
+        if (row_unchanged(inv, &ref, now))
             return SDC_OK;
     }
 
@@ -1419,11 +1477,9 @@ static enum sdc_rc record_vm(struct inv *inv, const struct sdc_batch *b,
     brc |= bind_u64(st, 11, vm->memory);
     brc |= bind_u64(st, 12, vm->max_memory);
     brc |= bind_time(st, 13, now);
-    rc = run_rowid(inv, ST_VM_UPSERT, brc, "record VM", INV_ROW_VM, vm->uuid,
-                   NULL, &rowid, err);
+    rc = row_write(inv, &ref, ST_VM_UPSERT, brc, "record VM", known, now, err);
     if (rc != SDC_OK)
         return rc;
-    row_written(inv, INV_ROW_VM, vm->uuid, NULL, content, rowid, known, now);
     if (existed)
         return rc;
 
@@ -1542,9 +1598,8 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->disks.len; i++) {
         const struct sdc_disk_info *d = &b->disks.items[i];
         sqlite3_stmt *st = inv->st[ST_DISK_UPSERT];
+        struct row_ref ref = {INV_ROW_DISK, d->vm_uuid, d->target, 0};
         struct rowhash h;
-        uint64_t content;
-        int64_t rowid;
         int brc = 0;
         if (!d->target || !vm_chosen_in(picks, np, d->vm_uuid, bi))
             continue;
@@ -1553,9 +1608,8 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
         rowhash_str(&h, d->backing);
         rowhash_u64(&h, d->capacity);
         rowhash_u64(&h, d->allocation);
-        content = rowhash_end(&h);
-        if (row_unchanged(inv, INV_ROW_DISK, d->vm_uuid, d->target, content,
-                          now))
+        ref.content = rowhash_end(&h);
+        if (row_unchanged(inv, &ref, now))
             continue;
         brc |= bind_text(st, 1, d->vm_uuid);
         brc |= bind_text(st, 2, d->target);
@@ -1564,40 +1618,34 @@ static enum sdc_rc record_disks_nics(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 5, d->capacity);
         brc |= bind_u64(st, 6, d->allocation);
         brc |= bind_time(st, 7, now);
-        rc = run_rowid(inv, ST_DISK_UPSERT, brc, "record disk", INV_ROW_DISK,
-                       d->vm_uuid, d->target, &rowid, err);
+        rc = row_write(inv, &ref, ST_DISK_UPSERT, brc, "record disk", true, now,
+                       err);
         if (rc != SDC_OK)
             return rc;
-        row_written(inv, INV_ROW_DISK, d->vm_uuid, d->target, content, rowid,
-                    true, now);
     }
     for (size_t i = 0; i < b->nics.len; i++) {
         const struct sdc_nic_info *nic = &b->nics.items[i];
         sqlite3_stmt *st = inv->st[ST_NIC_UPSERT];
+        struct row_ref ref = {INV_ROW_NIC, nic->vm_uuid, nic->mac, 0};
         struct rowhash h;
-        uint64_t content;
-        int64_t rowid;
         int brc = 0;
         if (!nic->mac || !vm_chosen_in(picks, np, nic->vm_uuid, bi))
             continue;
         rowhash_begin(&h, inv->rows);
         rowhash_str(&h, nic->target);
         rowhash_str(&h, nic->network);
-        content = rowhash_end(&h);
-        if (row_unchanged(inv, INV_ROW_NIC, nic->vm_uuid, nic->mac, content,
-                          now))
+        ref.content = rowhash_end(&h);
+        if (row_unchanged(inv, &ref, now))
             continue;
         brc |= bind_text(st, 1, nic->vm_uuid);
         brc |= bind_text(st, 2, nic->mac);
         brc |= bind_text(st, 3, nic->target);
         brc |= bind_text(st, 4, nic->network);
         brc |= bind_time(st, 5, now);
-        rc = run_rowid(inv, ST_NIC_UPSERT, brc, "record NIC", INV_ROW_NIC,
-                       nic->vm_uuid, nic->mac, &rowid, err);
+        rc = row_write(inv, &ref, ST_NIC_UPSERT, brc, "record NIC", true, now,
+                       err);
         if (rc != SDC_OK)
             return rc;
-        row_written(inv, INV_ROW_NIC, nic->vm_uuid, nic->mac, content, rowid,
-                    true, now);
     }
     return SDC_OK;
 }
@@ -1611,9 +1659,8 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         const struct sdc_pool_info *p = &b->pools.items[i];
         sqlite3_stmt *st = inv->st[ST_POOL_UPSERT];
         const char *host = p->host ? p->host : b->source;
+        struct row_ref ref = {INV_ROW_POOL, p->key, NULL, 0};
         struct rowhash h;
-        uint64_t content;
-        int64_t rowid;
         int brc = 0;
         if (!p->key)
             continue;
@@ -1626,8 +1673,8 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         rowhash_u64(&h, p->capacity);
         rowhash_u64(&h, p->allocation);
         rowhash_u64(&h, p->available);
-        content = rowhash_end(&h);
-        if (!row_unchanged(inv, INV_ROW_POOL, p->key, NULL, content, now)) {
+        ref.content = rowhash_end(&h);
+        if (!row_unchanged(inv, &ref, now)) {
             brc |= bind_text(st, 1, p->key);
             brc |= bind_text(st, 2, p->name);
             brc |= bind_text(st, 3, p->type);
@@ -1638,19 +1685,18 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
             brc |= bind_u64(st, 8, p->allocation);
             brc |= bind_u64(st, 9, p->available);
             brc |= bind_time(st, 10, now);
-            rc = run_rowid(inv, ST_POOL_UPSERT, brc, "record pool",
-                           INV_ROW_POOL, p->key, NULL, &rowid, err);
+            rc = row_write(inv, &ref, ST_POOL_UPSERT, brc, "record pool", true,
+                           now, err);
             if (rc != SDC_OK)
                 return rc;
-            row_written(inv, INV_ROW_POOL, p->key, NULL, content, rowid, true,
-                        now);
         }
         if (!host)
             continue;
         rowhash_begin(&h, inv->rows);
         rowhash_str(&h, p->name);
-        content = rowhash_end(&h);
-        if (row_unchanged(inv, INV_ROW_POOL_HOST, p->key, host, content, now))
+        ref =
+            (struct row_ref){INV_ROW_POOL_HOST, p->key, host, rowhash_end(&h)};
+        if (row_unchanged(inv, &ref, now))
             continue;
         st = inv->st[ST_POOL_HOST_UPSERT];
         brc = 0;
@@ -1658,12 +1704,10 @@ static enum sdc_rc record_pools(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_text(st, 2, host);
         brc |= bind_text(st, 3, p->name);
         brc |= bind_time(st, 4, now);
-        rc = run_rowid(inv, ST_POOL_HOST_UPSERT, brc, "record pool host",
-                       INV_ROW_POOL_HOST, p->key, host, &rowid, err);
+        rc = row_write(inv, &ref, ST_POOL_HOST_UPSERT, brc, "record pool host",
+                       true, now, err);
         if (rc != SDC_OK)
             return rc;
-        row_written(inv, INV_ROW_POOL_HOST, p->key, host, content, rowid, true,
-                    now);
     }
     return SDC_OK;
 }
@@ -1674,9 +1718,8 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->volumes.len; i++) {
         const struct sdc_volume_info *v = &b->volumes.items[i];
         sqlite3_stmt *st = inv->st[ST_VOL_UPSERT];
+        struct row_ref ref = {INV_ROW_VOLUME, v->pool_key, v->name, 0};
         struct rowhash h;
-        uint64_t content;
-        int64_t rowid;
         enum sdc_rc rc;
         int brc = 0;
         if (!v->pool_key || !v->name)
@@ -1685,9 +1728,8 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
         rowhash_str(&h, v->path);
         rowhash_u64(&h, v->capacity);
         rowhash_u64(&h, v->allocation);
-        content = rowhash_end(&h);
-        if (row_unchanged(inv, INV_ROW_VOLUME, v->pool_key, v->name, content,
-                          now))
+        ref.content = rowhash_end(&h);
+        if (row_unchanged(inv, &ref, now))
             continue;
         brc |= bind_text(st, 1, v->pool_key);
         brc |= bind_text(st, 2, v->name);
@@ -1696,12 +1738,10 @@ static enum sdc_rc record_volumes(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_u64(st, 5, v->allocation);
         brc |= bind_time(st, 6, now);
         /* no row when the pool was never reported: nothing to remember */
-        rc = run_rowid(inv, ST_VOL_UPSERT, brc, "record volume", INV_ROW_VOLUME,
-                       v->pool_key, v->name, &rowid, err);
+        rc = row_write(inv, &ref, ST_VOL_UPSERT, brc, "record volume", true,
+                       now, err);
         if (rc != SDC_OK)
             return rc;
-        row_written(inv, INV_ROW_VOLUME, v->pool_key, v->name, content, rowid,
-                    true, now);
     }
     return SDC_OK;
 }
@@ -1808,14 +1848,46 @@ cleanup:
     return rc;
 }
 
-/* Mark what @device no longer lists (vanished_at, one event each). */
-static enum sdc_rc snmp_sweep(struct inv *inv, enum inv_stmt events,
-                              enum inv_stmt mark, const char *device,
+/*
+ * Forget the rows of @table (INV_ROW_IF or INV_ROW_STORAGE) that the sweep
+ * of @device just marked vanished (@swept: ST_IF_SWEPT or
+ * ST_STORAGE_SWEPT): when one is listed again it is new, and written.
+ */
+static enum sdc_rc snmp_forget_swept(struct inv *inv, enum inv_stmt swept,
+                                     enum inv_row_table table,
+                                     const char *device, time_t now,
+                                     struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[swept];
+    int src = bind_time(st, 1, now) | bind_text(st, 2, device);
+    enum sdc_rc rc;
+
+    if (src == SQLITE_OK)
+        while ((src = sqlite3_step(st)) == SQLITE_ROW)
+            rowcache_remove(inv->rows, table, device, col_text(st, 0));
+    rc = src == SQLITE_DONE ? SDC_OK
+                            : db_error(inv, err, "read vanished SNMP entities");
+    stmt_done(st);
+    return rc;
+}
+
+/*
+ * Mark what @device no longer lists in @table (vanished_at, one event
+ * each): @events, @mark and @swept are the table's ST_*_VANISH_EVENTS,
+ * ST_*_VANISH and ST_*_SWEPT.  The rows listed unchanged get their
+ * last_seen first, so that only the rows not listed are swept.
+ */
+static enum sdc_rc snmp_sweep(struct inv *inv, enum inv_row_table table,
+                              enum inv_stmt events, enum inv_stmt mark,
+                              enum inv_stmt swept, const char *device,
                               time_t now, struct sdc_error *err)
 {
     enum sdc_rc rc;
     int brc;
 
+    rc = rows_flush_seen(inv, table, now, err);
+    if (rc != SDC_OK)
+        return rc;
     brc = bind_time(inv->st[events], 1, now) |
           bind_text(inv->st[events], 2, device);
     rc = run(inv, events, brc, "record vanished SNMP entities", err);
@@ -1823,7 +1895,10 @@ static enum sdc_rc snmp_sweep(struct inv *inv, enum inv_stmt events,
         return rc;
     brc =
         bind_time(inv->st[mark], 1, now) | bind_text(inv->st[mark], 2, device);
-    return run(inv, mark, brc, "mark vanished SNMP entities", err);
+    rc = run(inv, mark, brc, "mark vanished SNMP entities", err);
+    if (rc != SDC_OK || sqlite3_changes(inv->db) == 0)
+        return rc;
+    return snmp_forget_swept(inv, swept, table, device, now, err);
 }
 
 static enum sdc_rc record_interfaces(struct inv *inv, const struct sdc_batch *b,
@@ -1835,9 +1910,23 @@ static enum sdc_rc record_interfaces(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->interfaces.len; i++) {
         const struct sdc_interface_info *f = &b->interfaces.items[i];
         sqlite3_stmt *st = inv->st[ST_IF_UPSERT];
+        const char *oper = sdc_if_oper_status_name(f->oper_status);
+        struct row_ref ref = {INV_ROW_IF, device, f->name, 0};
+        struct rowhash h;
         bool is_new;
         int brc = 0;
         if (!f->name)
+            continue;
+        rowhash_begin(&h, inv->rows);
+        rowhash_str(&h, f->alias);
+        rowhash_u64(&h, f->speed);
+        rowhash_u64(&h, f->uplink ? 1 : 0);
+        rowhash_str(&h, f->descr);
+        rowhash_u64(&h, (uint64_t)(int64_t)f->if_index);
+        rowhash_str(&h, oper);
+        ref.content = rowhash_end(&h);
+        /* remembered: written by us, listed, not swept since (not new) */
+        if (row_unchanged(inv, &ref, now))
             continue;
         rc = snmp_row_new(inv, ST_IF_OLD, device, f->name, &is_new, err);
         if (rc != SDC_OK)
@@ -1850,8 +1939,9 @@ static enum sdc_rc record_interfaces(struct inv *inv, const struct sdc_batch *b,
         brc |= bind_time(st, 6, now);
         brc |= bind_text(st, 7, f->descr);
         brc |= sqlite3_bind_int(st, 8, f->if_index);
-        brc |= bind_text(st, 9, sdc_if_oper_status_name(f->oper_status));
-        rc = run(inv, ST_IF_UPSERT, brc, "record interface", err);
+        brc |= bind_text(st, 9, oper);
+        rc = row_write(inv, &ref, ST_IF_UPSERT, brc, "record interface", true,
+                       now, err);
         if (rc == SDC_OK && is_new) {
             char entity[512];
             snprintf(entity, sizeof(entity), "%s/%s", device, f->name);
@@ -1873,9 +1963,20 @@ static enum sdc_rc record_storages(struct inv *inv, const struct sdc_batch *b,
     for (size_t i = 0; i < b->storages.len; i++) {
         const struct sdc_storage_info *g = &b->storages.items[i];
         sqlite3_stmt *st = inv->st[ST_STORAGE_UPSERT];
+        struct row_ref ref = {INV_ROW_STORAGE, device, g->descr, 0};
+        struct rowhash h;
         bool is_new;
         int brc = 0;
         if (!g->descr)
+            continue;
+        /* a figure not read (NULL) keeps the stored one: told apart from 0 */
+        rowhash_begin(&h, inv->rows);
+        rowhash_u64(&h, g->has_size ? 1 : 0);
+        rowhash_u64(&h, g->has_size ? g->size : 0);
+        rowhash_u64(&h, g->has_used ? 1 : 0);
+        rowhash_u64(&h, g->has_used ? g->used : 0);
+        ref.content = rowhash_end(&h);
+        if (row_unchanged(inv, &ref, now))
             continue;
         rc = snmp_row_new(inv, ST_STORAGE_OLD, device, g->descr, &is_new, err);
         if (rc != SDC_OK)
@@ -1887,7 +1988,8 @@ static enum sdc_rc record_storages(struct inv *inv, const struct sdc_batch *b,
         brc |=
             g->has_used ? bind_u64(st, 4, g->used) : sqlite3_bind_null(st, 4);
         brc |= bind_time(st, 5, now);
-        rc = run(inv, ST_STORAGE_UPSERT, brc, "record storage", err);
+        rc = row_write(inv, &ref, ST_STORAGE_UPSERT, brc, "record storage",
+                       true, now, err);
         if (rc == SDC_OK && is_new) {
             char entity[512];
             snprintf(entity, sizeof(entity), "%s/%s", device, g->descr);
@@ -1907,32 +2009,48 @@ static enum sdc_rc record_snmp(struct inv *inv, const struct sdc_batch *b,
     const struct sdc_snmp_device_info *d = &b->snmp_device;
     const char *device = d->name ? d->name : b->source;
     sqlite3_stmt *st = inv->st[ST_SNMP_DEV_UPSERT];
-    enum sdc_rc rc;
+    /* NaN (unknown) and negative fail this test: stored as NULL */
+    bool has_uptime = d->uptime >= 0 && d->uptime < 9e15;
+    struct row_ref ref = {INV_ROW_SNMP_DEV, device, NULL, 0};
+    struct rowhash h;
+    enum sdc_rc rc = SDC_OK;
     int brc = 0;
 
     if (!device)
         return SDC_OK;
+    /* what the device did not say (NULL) keeps the stored value: the
+     * upsert is idempotent, so the same bound values need no second run */
+    rowhash_begin(&h, inv->rows);
+    rowhash_str(&h, d->address);
+    rowhash_str(&h, d->role);
+    rowhash_str(&h, d->sys_descr);
+    rowhash_str(&h, d->sys_name);
+    rowhash_u64(&h, has_uptime ? 1 : 0);
+    rowhash_u64(&h, has_uptime ? (uint64_t)d->uptime : 0);
+    ref.content = rowhash_end(&h);
+    if (row_unchanged(inv, &ref, now))
+        goto listed;
     brc |= bind_text(st, 1, device);
     brc |= bind_text(st, 2, d->address);
     brc |= bind_text(st, 3, d->role);
     brc |= bind_text(st, 4, d->sys_descr);
     brc |= bind_text(st, 5, d->sys_name);
-    /* NaN (unknown) and negative fail this test: stored as NULL */
-    brc |= d->uptime >= 0 && d->uptime < 9e15
-               ? sqlite3_bind_int64(st, 6, (sqlite3_int64)d->uptime)
-               : sqlite3_bind_null(st, 6);
+    brc |= has_uptime ? sqlite3_bind_int64(st, 6, (sqlite3_int64)d->uptime)
+                      : sqlite3_bind_null(st, 6);
     brc |= bind_time(st, 7, now);
-    rc = run(inv, ST_SNMP_DEV_UPSERT, brc, "record SNMP device", err);
+    rc = row_write(inv, &ref, ST_SNMP_DEV_UPSERT, brc, "record SNMP device",
+                   true, now, err);
+listed:
     if (rc == SDC_OK)
         rc = record_interfaces(inv, b, device, now, err);
     if (rc == SDC_OK)
         rc = record_storages(inv, b, device, now, err);
     if (rc == SDC_OK && d->interfaces_complete)
-        rc = snmp_sweep(inv, ST_IF_VANISH_EVENTS, ST_IF_VANISH, device, now,
-                        err);
+        rc = snmp_sweep(inv, INV_ROW_IF, ST_IF_VANISH_EVENTS, ST_IF_VANISH,
+                        ST_IF_SWEPT, device, now, err);
     if (rc == SDC_OK && d->storages_complete)
-        rc = snmp_sweep(inv, ST_STORAGE_VANISH_EVENTS, ST_STORAGE_VANISH,
-                        device, now, err);
+        rc = snmp_sweep(inv, INV_ROW_STORAGE, ST_STORAGE_VANISH_EVENTS,
+                        ST_STORAGE_VANISH, ST_STORAGE_SWEPT, device, now, err);
     return rc;
 }
 
@@ -2023,6 +2141,10 @@ static enum sdc_rc record_cycle(struct inv *inv,
         if (rc != SDC_OK)
             return rc;
     }
+    /* the SNMP rows listed unchanged and not flushed by a sweep */
+    rc = rows_mark_seen(inv, now, err);
+    if (rc != SDC_OK)
+        return rc;
     /* after every upsert, so a VM that moved host is not swept; an SNMP
      * device never lists VMs (and may share a hypervisor's name) */
     for (size_t i = 0; i < n; i++) {

@@ -91,8 +91,9 @@ enum sdc_rc inv_record_batches(struct inv *db, struct sdc_batch *const *batches,
 /* What inv_record_batches() did since inv_open(), for tests and logs. */
 struct inv_stats {
     uint64_t cycles;         /* cycles recorded (committed) */
-    uint64_t rows_written;   /* hypervisor, VM, disk, NIC, pool, pool-host
-                                and volume rows upserted */
+    uint64_t rows_written;   /* hypervisor, VM, disk, NIC, pool, pool-host,
+                                volume, SNMP device, interface and storage
+                                rows upserted */
     uint64_t rows_unchanged; /* rows listed as last written: only last_seen
                                 moved */
     uint64_t resets;         /* times what was remembered was dropped while

@@ -1063,6 +1063,227 @@ static void test_snmp_devices(void **state)
              "2");
 }
 
+/* ---- SNMP rows written only when new or changed ------------------------- */
+
+#define SC_DEVS 3
+#define SC_IFS 6
+#define SC_STORAGES 2
+#define SC_ROWS (SC_DEVS * (1 + SC_IFS + SC_STORAGES))
+
+/*
+ * Cycle @k of an SNMP scenario: sw1..sw3 with eth0..eth5 and two storages.
+ * sw3's uptime moves every cycle (its device row always changes); from
+ * cycle 2 sw1's eth2 is faster, sw2's eth1 has a new ifDescr and sw1's /var
+ * holds more; in cycle 3 sw3 lists no eth5 (complete listing: swept), which
+ * returns in cycle 4; in cycle 5 sw2's listing is incomplete, without eth4
+ * and eth5 (not swept).  @b gets SC_DEVS batches.
+ */
+static void snmp_scenario(int k, time_t t, struct sdc_batch **b)
+{
+    static const char *const devs[SC_DEVS] = {"sw1", "sw2", "sw3"};
+    static const char *const ifs[SC_IFS] = {"eth0", "eth1", "eth2",
+                                            "eth3", "eth4", "eth5"};
+
+    for (int d = 0; d < SC_DEVS; d++) {
+        bool incomplete = k == 5 && d == 1;
+        b[d] = snmp_batch(devs[d], t, !incomplete, true);
+        if (d == 2)
+            b[d]->snmp_device.uptime = 1000.0 + 60.0 * k;
+        for (int i = 0; i < SC_IFS; i++) {
+            struct sdc_interface_info fi = {0};
+            if ((k == 3 && d == 2 && i == 5) || (incomplete && i >= 4))
+                continue;
+            fi.device = b[d]->source;
+            fi.name = (char *)ifs[i];
+            fi.alias = "to core";
+            fi.descr =
+                k >= 2 && d == 1 && i == 1 ? "uplink eth1" : (char *)ifs[i];
+            fi.if_index = i + 1;
+            fi.speed =
+                k >= 2 && d == 0 && i == 2 ? 10000000000ULL : 1000000000ULL;
+            fi.uplink = i == 0;
+            fi.oper_status = 1;
+            assert_int_equal(sdc_batch_add_interface(b[d], &fi), SDC_OK);
+        }
+        add_storage(b[d], "/", true, 100 * GiB, 40 * GiB);
+        add_storage(b[d], "/var", true, 50 * GiB,
+                    (k >= 2 && d == 0 ? 30 : 20) * GiB);
+    }
+}
+
+/* Stats of @inv since @s0 (updated to now). */
+static struct inv_stats stats_since(struct inv *inv, struct inv_stats *s0)
+{
+    struct inv_stats s1, d;
+    inv_get_stats(inv, &s1);
+    d.cycles = s1.cycles - s0->cycles;
+    d.rows_written = s1.rows_written - s0->rows_written;
+    d.rows_unchanged = s1.rows_unchanged - s0->rows_unchanged;
+    d.resets = s1.resets - s0->resets;
+    d.remembered = s1.remembered;
+    *s0 = s1;
+    return d;
+}
+
+/* Every SNMP table and the events, every column, in rowid order, of the
+ * file kept by one connection (f->path) and of @slow, written by a new
+ * connection every cycle (which remembers nothing): the same. */
+static void assert_same_snmp(const struct fx *f, const char *slow, int k)
+{
+    char *out = NULL;
+    int rc = tu_runf(&out,
+                     "for db in '%s' '%s'; do sqlite3 \"$db\" '.mode list'"
+                     " 'SELECT rowid, * FROM snmp_devices ORDER BY rowid'"
+                     " 'SELECT rowid, * FROM interfaces ORDER BY rowid'"
+                     " 'SELECT rowid, * FROM storages ORDER BY rowid'"
+                     " 'SELECT rowid, * FROM events ORDER BY rowid'"
+                     " > \"$db.txt\" || exit 1; done;"
+                     " diff '%s.txt' '%s.txt' | head -20",
+                     slow, f->path, slow, f->path);
+    assert_int_equal(rc, 0);
+    assert_non_null(out);
+    if (out[0] != '\0')
+        fail_msg("cycle %d: the inventories differ (< cache cleared, > row "
+                 "cache):\n%s",
+                 k, out);
+    free(out);
+}
+
+/* One cycle @k at @t into both files; the fast connection's stats delta. */
+static struct inv_stats snmp_both(struct fx *f, const char *slow, int k,
+                                  time_t t, struct inv_stats *s0)
+{
+    struct sdc_batch *b[SC_DEVS];
+    struct sdc_error err = {0};
+    struct inv *fresh = NULL;
+
+    snmp_scenario(k, t, b);
+    record(f, b, SC_DEVS, t);
+    assert_int_equal(inv_open(slow, &fresh, &err), SDC_OK);
+    assert_int_equal(inv_record_batches(fresh, b, SC_DEVS, t, &err), SDC_OK);
+    inv_close(fresh);
+    free_batches(b, SC_DEVS);
+    assert_same_snmp(f, slow, k);
+    return stats_since(f->inv, s0);
+}
+
+/* snmp_both, asserting the rows the fast connection wrote and found
+ * unchanged. */
+static struct inv_stats snmp_cycle(struct fx *f, const char *slow, int k,
+                                   time_t t, struct inv_stats *s0,
+                                   uint64_t written, uint64_t unchanged)
+{
+    struct inv_stats d = snmp_both(f, slow, k, t, s0);
+    if (d.rows_written != written || d.rows_unchanged != unchanged)
+        fail_msg("cycle %d: %llu rows written, %llu unchanged; want %llu, "
+                 "%llu",
+                 k, (unsigned long long)d.rows_written,
+                 (unsigned long long)d.rows_unchanged,
+                 (unsigned long long)written, (unsigned long long)unchanged);
+    return d;
+}
+
+static void test_snmp_rows_cached(void **state)
+{
+    struct fx *f = *state;
+    time_t t0 = base_time();
+    struct sdc_error err = {0};
+    struct inv_stats s0 = {0}, d;
+    char *slow = NULL;
+    char sql[256];
+
+    assert_true(asprintf(&slow, "%s/slow.db", f->dir) > 0);
+    d = snmp_cycle(f, slow, 0, t0, &s0, SC_ROWS, 0);
+    assert_int_equal(d.remembered, SC_ROWS);
+    assert_q(f, "SELECT COUNT(*) FROM events WHERE kind = 'interface added'",
+             "18");
+
+    /* the same listing: only sw3's device row (its uptime moved) */
+    d = snmp_cycle(f, slow, 1, t0 + 60, &s0, 1, SC_ROWS - 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT COUNT(*) FROM snmp_devices WHERE last_seen = %lld)"
+             " || '|' || (SELECT COUNT(*) FROM interfaces WHERE last_seen ="
+             " %lld) || '|' || (SELECT COUNT(*) FROM storages WHERE"
+             " last_seen = %lld)",
+             (long long)t0 + 60, (long long)t0 + 60, (long long)t0 + 60);
+    assert_q(f, sql, "3|18|6");
+    assert_q(f, "SELECT uptime FROM snmp_devices WHERE name = 'sw3'", "1060");
+    assert_q(f, "SELECT COUNT(*) FROM events", "24");
+
+    /* a faster eth2, a new ifDescr, more used on /var: those rows only,
+     * and no event, as before */
+    d = snmp_cycle(f, slow, 2, t0 + 120, &s0, 4, SC_ROWS - 4);
+    assert_q(f,
+             "SELECT speed FROM interfaces WHERE device = 'sw1' AND"
+             " name = 'eth2'",
+             "10000000000");
+    assert_q(f,
+             "SELECT descr, last_seen - first_seen FROM interfaces WHERE"
+             " device = 'sw2' AND name = 'eth1'",
+             "uplink eth1|120");
+    assert_q(f,
+             "SELECT used / 1073741824 FROM storages WHERE device = 'sw1'"
+             " AND descr = '/var'",
+             "30");
+    assert_q(f, "SELECT COUNT(*) FROM events", "24");
+
+    /* sw3's eth5 gone from a complete listing: swept, one event */
+    d = snmp_cycle(f, slow, 3, t0 + 180, &s0, 1, SC_ROWS - 2);
+    snprintf(sql, sizeof(sql),
+             "SELECT entity, t - %lld FROM events WHERE kind ="
+             " 'interface vanished'",
+             (long long)t0);
+    assert_q(f, sql, "sw3/eth5|180");
+    assert_q(f, "SELECT COUNT(*) FROM interfaces WHERE vanished_at IS NOT NULL",
+             "1");
+
+    /* it returns: written again (the cache forgot it), added again */
+    d = snmp_cycle(f, slow, 4, t0 + 240, &s0, 2, SC_ROWS - 2);
+    assert_q(f,
+             "SELECT kind FROM events WHERE entity = 'sw3/eth5' ORDER BY"
+             " rowid",
+             "interface added\ninterface vanished\ninterface added");
+    assert_q(f, "SELECT COUNT(*) FROM interfaces WHERE vanished_at IS NOT NULL",
+             "0");
+
+    /* an incomplete listing: what it lacks is neither swept nor seen */
+    d = snmp_cycle(f, slow, 5, t0 + 300, &s0, 1, SC_ROWS - 3);
+    assert_q(f,
+             "SELECT name, last_seen - first_seen, vanished_at IS NULL FROM"
+             " interfaces WHERE device = 'sw2' AND name >= 'eth4' ORDER BY"
+             " name",
+             "eth4|240|1\neth5|240|1");
+    d = snmp_cycle(f, slow, 6, t0 + 360, &s0, 1, SC_ROWS - 1);
+    assert_q(f, "SELECT COUNT(*) FROM events", "26");
+
+    /* another writer changes a row of both files: everything is written
+     * once (the row is put back), then nothing again */
+    assert_int_equal(tu_runf(NULL,
+                             "for db in '%s' '%s'; do sqlite3 \"$db\""
+                             " \"UPDATE interfaces SET speed = 1 WHERE"
+                             " device = 'sw1' AND name = 'eth0'\" || exit 1;"
+                             " done",
+                             f->path, slow),
+                     0);
+    d = snmp_cycle(f, slow, 6, t0 + 420, &s0, SC_ROWS, 0);
+    assert_int_equal(d.resets, 1);
+    assert_q(f,
+             "SELECT speed FROM interfaces WHERE device = 'sw1' AND"
+             " name = 'eth0'",
+             "1000000000");
+    /* (sw3's uptime as in the cycle before: nothing written) */
+    d = snmp_cycle(f, slow, 6, t0 + 480, &s0, 0, SC_ROWS);
+    assert_int_equal(d.resets, 0);
+
+    /* an import on this connection: the same */
+    assert_int_equal(inv_import_begin(f->inv, &err), SDC_OK);
+    assert_int_equal(inv_import_commit(f->inv, &err), SDC_OK);
+    d = snmp_cycle(f, slow, 6, t0 + 540, &s0, SC_ROWS, 0);
+    assert_int_equal(d.remembered, SC_ROWS);
+    assert_q(f, "SELECT COUNT(*) FROM events", "26");
+    free(slow);
+}
+
 /* A version 1 database (no SNMP columns) is migrated, keeping its rows. */
 static void test_snmp_migration_from_v1(void **state)
 {
@@ -1326,6 +1547,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snmp_devices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snmp_rows_cached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snmp_migration_from_v1, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_poll_status, setup, teardown),
