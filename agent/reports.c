@@ -212,16 +212,9 @@ size_t reports_monthly_owed(time_t done, time_t last, int day, int second,
 
 void reports_monthly_period(time_t due, char *buf, size_t len)
 {
-    struct tm tm;
-    int y, m;
-    localtime_r(&due, &tm);
-    y = tm.tm_year + 1900;
-    m = tm.tm_mon; /* 0-based this month = 1-based previous month */
-    if (m == 0) {
-        m = 12;
-        y--;
-    }
-    snprintf(buf, len, "%04d-%02d", y, m);
+    char m[PERIOD_MONTH_LEN];
+    period_last_month(due, m);
+    snprintf(buf, len, "%s", m);
 }
 
 /* -------------------------------------------------------------- state */

@@ -218,21 +218,6 @@ static bool parse_jobs(const char *s, unsigned *out)
     return true;
 }
 
-/* The last complete month at @now, "YYYY-MM". */
-static void last_month(time_t now, char *buf, size_t len)
-{
-    struct tm tm;
-    int y, m;
-    localtime_r(&now, &tm);
-    y = tm.tm_year + 1900;
-    m = tm.tm_mon; /* 0-based this month = 1-based last month */
-    if (m == 0) {
-        m = 12;
-        y--;
-    }
-    snprintf(buf, len, "%04d-%02d", y, m);
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -330,7 +315,7 @@ static int run_monthly(int argc, char **argv)
     if (o.month)
         snprintf(month, sizeof(month), "%s", o.month);
     else
-        last_month(now, month, sizeof(month));
+        period_last_month(now, month);
     if (period_month(month, now, &p, &err) != SDC_OK) {
         usage_error("--month: %s", err.msg);
         rc = EXIT_USAGE;

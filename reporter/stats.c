@@ -89,6 +89,16 @@ void period_prev(const struct period *p, char buf[PERIOD_MONTH_LEN])
     snprintf(buf, PERIOD_MONTH_LEN, "%04d-%02d", y % 10000, m);
 }
 
+void period_last_month(time_t t, char buf[PERIOD_MONTH_LEN])
+{
+    struct tm tm;
+    struct period p = {0};
+    localtime_r(&t, &tm);
+    p.year = tm.tm_year + 1900;
+    p.month = tm.tm_mon + 1;
+    period_prev(&p, buf);
+}
+
 time_t period_seconds(const struct period *p)
 {
     return p->until > p->start ? p->until - p->start : 0;

@@ -63,6 +63,10 @@ enum sdc_rc period_month(const char *ym, time_t now, struct period *out,
 /* period_prev - the month before @p, e.g. "2026-02" for 2026-03. */
 void period_prev(const struct period *p, char buf[PERIOD_MONTH_LEN]);
 
+/* period_last_month - the month before the one @t falls in (local time):
+ * the last complete month at @t. */
+void period_last_month(time_t t, char buf[PERIOD_MONTH_LEN]);
+
 /* period_seconds - the seconds of @p that can have data (@until - @start). */
 time_t period_seconds(const struct period *p);
 
