@@ -33,9 +33,9 @@
 
 extern char **environ;
 
-#define RRDP_TIMEOUT_MS 60000 /* no answer for this long: the child is stuck   \
-                               */
-#define RRDP_RESTARTS 3       /* new children a call may start */
+/* no answer for this long (ms): the child is stuck */
+#define RRDP_TIMEOUT_MS 60000
+#define RRDP_RESTARTS 3 /* new children a call may start */
 #define RRDP_OUT_MAX (256 * 1024)
 #define RRDP_IN_LEN (64 * 1024)
 #define RRDP_LINE_MAX (64 * 1024)
