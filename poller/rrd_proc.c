@@ -379,10 +379,11 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
             memmove(in, in + off, in_len - off);
             in_len -= off;
         }
-        if (died && done < n) {
+        if (died && done < queued) {
             char st[160];
             reap(p, 1, st, sizeof(st));
-            /* the update in hand when it ended is the one that failed */
+            /* the update in hand when it ended is the one that failed (with
+             * nothing queued, nothing was in hand: just a new child) */
             if (pr == 0)
                 snprintf(why, sizeof(why),
                          "the writer process gave no answer for %.1f s and "
