@@ -56,22 +56,133 @@ static int cmp_iface(const void *a, const void *b)
     return c ? c : cmp_str_field(x->name, y->name);
 }
 
-static const struct sdc_hypervisor_cfg *find_hv_cfg(const struct sdc_config *c,
-                                                    const char *name)
+/*
+ * A hash index of the strings of an array, for the lookups snap_build()
+ * makes while it fills arrays it sorts only later (a linear search there
+ * made the build quadratic in hosts and pools): open addressing, a slot
+ * holds 1 + the string's position in the array, 0 when empty.  The caller
+ * says where the key of a position is (@key_at).
+ */
+struct str_index {
+    size_t *slot;
+    size_t mask;
+    const void *arr;
+    const char *(*key_at)(const void *arr, size_t pos);
+};
+
+static size_t str_hash(const char *s)
 {
-    for (size_t i = 0; c && i < c->n_hypervisors; i++)
-        if (strcmp(c->hypervisors[i].name, name) == 0)
-            return &c->hypervisors[i];
-    return NULL;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
 }
 
-static const struct sdc_snmp_cfg *find_snmp_cfg(const struct sdc_config *c,
+/* Room for @n strings at most half full; false when out of memory. */
+static bool sidx_init(struct str_index *x, size_t n, const void *arr,
+                      const char *(*key_at)(const void *, size_t))
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    x->slot = calloc(cap, sizeof(*x->slot));
+    x->mask = cap - 1;
+    x->arr = arr;
+    x->key_at = key_at;
+    return x->slot != NULL;
+}
+
+static void sidx_free(struct str_index *x)
+{
+    free(x->slot);
+    x->slot = NULL;
+}
+
+/* The slot of @key: where it is, else the empty slot it would take. */
+static size_t *sidx_slot(const struct str_index *x, const char *key)
+{
+    size_t i = str_hash(key) & x->mask;
+    while (x->slot[i] && strcmp(x->key_at(x->arr, x->slot[i] - 1), key) != 0)
+        i = (i + 1) & x->mask;
+    return &x->slot[i];
+}
+
+/* The position of @key in the array, or (size_t)-1. */
+static size_t sidx_find(const struct str_index *x, const char *key)
+{
+    size_t *sl = x->slot && key ? sidx_slot(x, key) : NULL;
+    return sl && *sl ? *sl - 1 : (size_t)-1;
+}
+
+/* Index position @pos unless its key is there already (the first wins). */
+static void sidx_add(struct str_index *x, size_t pos)
+{
+    const char *key = x->key_at(x->arr, pos);
+    size_t *sl;
+    if (!key)
+        return;
+    sl = sidx_slot(x, key);
+    if (!*sl)
+        *sl = pos + 1;
+}
+
+static const char *hv_cfg_key(const void *arr, size_t pos)
+{
+    return ((const struct sdc_hypervisor_cfg *)arr)[pos].name;
+}
+
+static const char *snmp_cfg_key(const void *arr, size_t pos)
+{
+    return ((const struct sdc_snmp_cfg *)arr)[pos].name;
+}
+
+static const char *pool_key(const void *arr, size_t pos)
+{
+    return ((const struct snap_pool *)arr)[pos].key;
+}
+
+static const char *vm_key(const void *arr, size_t pos)
+{
+    return ((const struct snap_vm *)arr)[pos].uuid;
+}
+
+static const char *cluster_key(const void *arr, size_t pos)
+{
+    return ((const struct snap_cluster *)arr)[pos].name;
+}
+
+/* What one snap_build() looks things up in. */
+struct build_ctx {
+    struct str_index hv;     /* in->cfg->hypervisors by name */
+    struct str_index snmp;   /* in->cfg->snmp by name */
+    struct str_index pools;  /* s->pools by key, while they are added */
+    struct str_index vms;    /* s->vms by uuid, before they are sorted */
+    size_t *pool_hosts_room; /* bytes allocated for each pool's hosts */
+};
+
+static void build_ctx_free(struct build_ctx *bx)
+{
+    sidx_free(&bx->hv);
+    sidx_free(&bx->snmp);
+    sidx_free(&bx->pools);
+    sidx_free(&bx->vms);
+    free(bx->pool_hosts_room);
+}
+
+static const struct sdc_hypervisor_cfg *find_hv_cfg(const struct snap_input *in,
+                                                    const struct build_ctx *bx,
+                                                    const char *name)
+{
+    size_t i = sidx_find(&bx->hv, name);
+    return i == (size_t)-1 ? NULL : &in->cfg->hypervisors[i];
+}
+
+static const struct sdc_snmp_cfg *find_snmp_cfg(const struct snap_input *in,
+                                                const struct build_ctx *bx,
                                                 const char *name)
 {
-    for (size_t i = 0; c && i < c->n_snmp; i++)
-        if (strcmp(c->snmp[i].name, name) == 0)
-            return &c->snmp[i];
-    return NULL;
+    size_t i = sidx_find(&bx->snmp, name);
+    return i == (size_t)-1 ? NULL : &in->cfg->snmp[i];
 }
 
 static const char *role_name(enum sdc_snmp_role r)
@@ -167,26 +278,9 @@ static double key_disk(const struct snap_vm *v)
     return v->disk_io;
 }
 
-static struct snap_vm *find_vm_mut(struct snap *s, const char *uuid)
+static enum sdc_rc add_host(struct snap *s, const struct sdc_batch *b,
+                            const struct sdc_hypervisor_cfg *hc)
 {
-    struct snap_vm key = {.uuid = (char *)uuid};
-    if (!s->n_vms)
-        return NULL;
-    return bsearch(&key, s->vms, s->n_vms, sizeof(*s->vms), cmp_vm);
-}
-
-static struct snap_pool *find_pool_mut(struct snap *s, const char *k)
-{
-    for (size_t i = 0; i < s->n_pools; i++)
-        if (strcmp(s->pools[i].key, k) == 0)
-            return &s->pools[i];
-    return NULL;
-}
-
-static enum sdc_rc add_host(struct snap *s, const struct snap_input *in,
-                            const struct sdc_batch *b)
-{
-    const struct sdc_hypervisor_cfg *hc = find_hv_cfg(in->cfg, b->source);
     struct snap_host *h = &s->hosts[s->n_hosts++];
     h->name = strdup(b->source);
     h->cluster = strdup(hc ? hc->cluster : b->source);
@@ -205,10 +299,10 @@ static enum sdc_rc add_host(struct snap *s, const struct snap_input *in,
     return SDC_OK;
 }
 
-static enum sdc_rc add_vms(struct snap *s, const struct snap_input *in,
-                           const struct sdc_batch *b, struct snap_host *h)
+static enum sdc_rc add_vms(struct snap *s, const struct sdc_batch *b,
+                           const struct sdc_hypervisor_cfg *hc,
+                           struct snap_host *h)
 {
-    const struct sdc_hypervisor_cfg *hc = find_hv_cfg(in->cfg, b->source);
     for (size_t i = 0; i < b->vms.len; i++) {
         const struct sdc_vm_info *vi = &b->vms.items[i];
         struct snap_vm *v = &s->vms[s->n_vms++];
@@ -237,9 +331,12 @@ static enum sdc_rc add_vms(struct snap *s, const struct snap_input *in,
     return SDC_OK;
 }
 
-/* Fill the VMs' readings from the samples of every ok batch. */
-static enum sdc_rc vm_samples(struct snap *s, const struct sdc_batch *b)
+/* Fill the VMs' readings from the samples of every ok batch; @vms indexes
+ * s->vms by uuid. */
+static enum sdc_rc vm_samples(struct snap *s, const struct str_index *vms,
+                              const struct sdc_batch *b)
 {
+    struct snap_vm *last = NULL; /* a VM's samples come one after another */
     for (size_t i = 0; i < b->samples.len; i++) {
         const struct sdc_sample *sm = &b->samples.items[i];
         struct snap_vm *v;
@@ -248,7 +345,11 @@ static enum sdc_rc vm_samples(struct snap *s, const struct sdc_batch *b)
         if (sm->type != SDC_AR_VM_CPU && sm->type != SDC_AR_VM_MEM &&
             sm->type != SDC_AR_VM_DISK && sm->type != SDC_AR_VM_NET)
             continue;
-        v = find_vm_mut(s, sm->id);
+        if (!last || cmp_str_field(last->uuid, sm->id) != 0) {
+            size_t at = sidx_find(vms, sm->id ? sm->id : "");
+            last = at == (size_t)-1 ? NULL : &s->vms[at];
+        }
+        v = last;
         if (!v)
             continue;
         if (sm->t > v->t)
@@ -306,26 +407,50 @@ static enum sdc_rc vm_samples(struct snap *s, const struct sdc_batch *b)
     return SDC_OK;
 }
 
-static enum sdc_rc add_pools(struct snap *s, const struct sdc_batch *b)
+/* Append ", @host" to pool @i's hosts, its buffer growing by doubling (a
+ * shared pool is reported by every host: a copy each time was quadratic). */
+static enum sdc_rc pool_add_host(struct snap *s, struct build_ctx *bx, size_t i,
+                                 const char *host)
+{
+    struct snap_pool *p = &s->pools[i];
+    size_t len = strlen(p->hosts), add = strlen(host) + 2;
+    if (len + add + 1 > bx->pool_hosts_room[i]) {
+        size_t room = 2 * (len + add + 1);
+        char *h = realloc(p->hosts, room);
+        if (!h)
+            return SDC_ERR_NOMEM;
+        p->hosts = h;
+        bx->pool_hosts_room[i] = room;
+    }
+    memcpy(p->hosts + len, ", ", 2);
+    memcpy(p->hosts + len + 2, host, add - 1); /* with its NUL */
+    return SDC_OK;
+}
+
+static enum sdc_rc add_pools(struct snap *s, struct build_ctx *bx,
+                             const struct sdc_batch *b)
 {
     for (size_t i = 0; i < b->pools.len; i++) {
         const struct sdc_pool_info *pi = &b->pools.items[i];
         struct snap_pool *p;
+        size_t at;
         if (!pi->key)
             continue;
-        p = find_pool_mut(s, pi->key);
-        if (p) {
-            char *h;
-            if (asprintf(&h, "%s, %s", p->hosts, b->source) < 0)
+        at = sidx_find(&bx->pools, pi->key);
+        if (at != (size_t)-1) {
+            if (pool_add_host(s, bx, at, b->source) != SDC_OK)
                 return SDC_ERR_NOMEM;
-            free(p->hosts);
-            p->hosts = h;
             continue;
         }
+        at = s->n_pools;
         p = &s->pools[s->n_pools++];
         p->key = strdup(pi->key);
         p->name = dup_or_empty(pi->name);
         p->hosts = strdup(b->source);
+        if (p->key)
+            sidx_add(&bx->pools, at);
+        if (p->hosts)
+            bx->pool_hosts_room[at] = strlen(p->hosts) + 1;
         p->type = dup_or_empty(pi->type);
         p->shared = pi->shared;
         p->capacity = pi->capacity;
@@ -338,9 +463,10 @@ static enum sdc_rc add_pools(struct snap *s, const struct sdc_batch *b)
 }
 
 static enum sdc_rc add_device(struct snap *s, const struct snap_input *in,
+                              const struct build_ctx *bx,
                               const struct sdc_batch *b)
 {
-    const struct sdc_snmp_cfg *sc = find_snmp_cfg(in->cfg, b->source);
+    const struct sdc_snmp_cfg *sc = find_snmp_cfg(in, bx, b->source);
     struct snap_device *d = &s->devices[s->n_devices++];
     d->name = strdup(b->source);
     d->address = strdup(b->has_snmp_device && b->snmp_device.address
@@ -415,29 +541,31 @@ static void iface_samples(struct snap *s, const struct sdc_batch *b)
 
 static enum sdc_rc add_clusters(struct snap *s, const struct snap_input *in)
 {
+    struct str_index idx;
+    size_t n_cfg = in->cfg ? in->cfg->n_hypervisors : 0;
+    if (!sidx_init(&idx, n_cfg, s->clusters, cluster_key))
+        return SDC_ERR_NOMEM;
     /* every configured cluster (a hypervisor's cluster), sums from the
      * clusters batch */
-    for (size_t i = 0; in->cfg && i < in->cfg->n_hypervisors; i++) {
+    for (size_t i = 0; i < n_cfg; i++) {
         const char *name = in->cfg->hypervisors[i].cluster;
         struct snap_cluster *c;
-        bool seen = false;
-        for (size_t k = 0; k < s->n_clusters; k++)
-            seen = seen || strcmp(s->clusters[k].name, name) == 0;
-        if (seen)
+        if (sidx_find(&idx, name) != (size_t)-1)
             continue;
         c = &s->clusters[s->n_clusters++];
         c->name = strdup(name);
-        if (!c->name)
+        if (!c->name) {
+            sidx_free(&idx);
             return SDC_ERR_NOMEM;
+        }
+        sidx_add(&idx, s->n_clusters - 1);
         c->cpu_used = c->cpu_capacity = c->vcpus = NAN;
         c->mem_used = c->mem_capacity = c->mem_allocated = NAN;
     }
     for (size_t i = 0; in->clusters && i < in->clusters->samples.len; i++) {
         const struct sdc_sample *sm = &in->clusters->samples.items[i];
-        struct snap_cluster *c = NULL;
-        for (size_t k = 0; k < s->n_clusters && !c; k++)
-            if (strcmp(s->clusters[k].name, sm->id) == 0)
-                c = &s->clusters[k];
+        size_t at = sidx_find(&idx, sm->id);
+        struct snap_cluster *c = at == (size_t)-1 ? NULL : &s->clusters[at];
         if (!c)
             continue;
         if (sm->type == SDC_AR_CLUSTER_CPU) {
@@ -450,6 +578,7 @@ static enum sdc_rc add_clusters(struct snap *s, const struct snap_input *in)
             c->mem_allocated = gauge(sm, sm->type, "allocated");
         }
     }
+    sidx_free(&idx);
     return SDC_OK;
 }
 
@@ -477,6 +606,9 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
     struct snap *s = calloc(1, sizeof(*s));
     size_t n_vms = 0, n_pools = 0, n_if = 0, n_st = 0, n_dev = 0, n_hosts = 0;
     enum sdc_rc rc = SDC_ERR_NOMEM;
+    struct build_ctx bx = {0};
+    size_t n_hv_cfg = in->cfg ? in->cfg->n_hypervisors : 0;
+    size_t n_snmp_cfg = in->cfg ? in->cfg->n_snmp : 0;
 
     *out = NULL;
     if (!s)
@@ -524,33 +656,52 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
     if (!s->hosts || !s->vms || !s->pools || !s->devices || !s->ifaces ||
         !s->storages || !s->clusters)
         goto fail;
+    bx.pool_hosts_room = calloc(n_pools + 1, sizeof(*bx.pool_hosts_room));
+    if (!bx.pool_hosts_room ||
+        !sidx_init(&bx.hv, n_hv_cfg, in->cfg ? in->cfg->hypervisors : NULL,
+                   hv_cfg_key) ||
+        !sidx_init(&bx.snmp, n_snmp_cfg, in->cfg ? in->cfg->snmp : NULL,
+                   snmp_cfg_key) ||
+        !sidx_init(&bx.pools, n_pools, s->pools, pool_key))
+        goto fail;
+    for (size_t i = 0; i < n_hv_cfg; i++)
+        sidx_add(&bx.hv, i);
+    for (size_t i = 0; i < n_snmp_cfg; i++)
+        sidx_add(&bx.snmp, i);
 
     for (size_t i = 0; i < in->n; i++) {
         const struct sdc_batch *b = in->batches[i];
+        const struct sdc_hypervisor_cfg *hc;
         if (!b)
             continue;
         if (b->kind && strcmp(b->kind, "snmp") == 0) {
-            if (add_device(s, in, b) != SDC_OK)
+            if (add_device(s, in, &bx, b) != SDC_OK)
                 goto fail;
             continue;
         }
-        if (add_host(s, in, b) != SDC_OK)
+        hc = find_hv_cfg(in, &bx, b->source);
+        if (add_host(s, b, hc) != SDC_OK)
             goto fail;
-        if (b->ok && (add_vms(s, in, b, &s->hosts[s->n_hosts - 1]) != SDC_OK ||
-                      add_pools(s, b) != SDC_OK))
+        if (b->ok && (add_vms(s, b, hc, &s->hosts[s->n_hosts - 1]) != SDC_OK ||
+                      add_pools(s, &bx, b) != SDC_OK))
             goto fail;
     }
-    qsort(s->vms, s->n_vms, sizeof(*s->vms), cmp_vm);
     qsort(s->ifaces, s->n_ifaces, sizeof(*s->ifaces), cmp_iface);
+    /* the VMs' samples through a hash index, then the VMs sorted */
+    if (!sidx_init(&bx.vms, s->n_vms, s->vms, vm_key))
+        goto fail;
+    for (size_t i = 0; i < s->n_vms; i++)
+        sidx_add(&bx.vms, i);
     for (size_t i = 0; i < in->n; i++) {
         const struct sdc_batch *b = in->batches[i];
         if (!b || !b->ok)
             continue;
         if (b->kind && strcmp(b->kind, "snmp") == 0)
             iface_samples(s, b);
-        else if (vm_samples(s, b) != SDC_OK)
+        else if (vm_samples(s, &bx.vms, b) != SDC_OK)
             goto fail;
     }
+    qsort(s->vms, s->n_vms, sizeof(*s->vms), cmp_vm);
     if (add_clusters(s, in) != SDC_OK || add_targets(s, in) != SDC_OK)
         goto fail;
     qsort(s->hosts, s->n_hosts, sizeof(*s->hosts), cmp_host);
@@ -558,11 +709,17 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
     qsort(s->pools, s->n_pools, sizeof(*s->pools), cmp_pool);
     qsort(s->devices, s->n_devices, sizeof(*s->devices), cmp_device);
 
-    /* rates against the previous snapshot */
-    for (size_t i = 0; i < s->n_vms; i++) {
+    /* rates against the previous snapshot: both sorted by uuid, walked
+     * side by side */
+    for (size_t i = 0, j = 0; prev && i < s->n_vms; i++) {
         struct snap_vm *v = &s->vms[i];
-        const struct snap_vm *p = prev ? snap_find_vm(prev, v->uuid) : NULL;
-        if (!p)
+        const struct snap_vm *p;
+        while (j < prev->n_vms && cmp_vm(&prev->vms[j], v) < 0)
+            j++;
+        if (j == prev->n_vms)
+            break;
+        p = &prev->vms[j];
+        if (cmp_vm(p, v) != 0)
             continue;
         v->cpu_used = rate(v->has_cpu_ns, v->cpu_ns, v->t, p->has_cpu_ns,
                            p->cpu_ns, p->t) /
@@ -576,9 +733,11 @@ enum sdc_rc snap_build(const struct snap_input *in, const struct snap *prev,
     top_list(s, key_cpu, s->top_cpu, &s->n_top_cpu);
     top_list(s, key_mem, s->top_mem, &s->n_top_mem);
     top_list(s, key_disk, s->top_disk, &s->n_top_disk);
+    build_ctx_free(&bx);
     *out = s;
     return SDC_OK;
 fail:
+    build_ctx_free(&bx);
     snap_free(s);
     return sdc_error_set(err, rc, "snapshot: out of memory");
 }

@@ -338,6 +338,9 @@ enum inv_stmt {
     ST_ROWID_STORAGE,
     ST_IF_SWEPT,
     ST_STORAGE_SWEPT,
+    ST_PRUNE_DAYS,
+    ST_PRUNE_WINDOW,
+    ST_PRUNE_TRANSITIONS,
     ST_COUNT
 };
 
@@ -372,6 +375,25 @@ static const char *const stmt_sql[ST_COUNT] = {
         " up = excluded.up, since = excluded.since, error = excluded.error",
     [ST_POLL_TRANSITION] = "INSERT INTO poll_transitions(t, target, kind, up,"
                            " error) VALUES (?4, ?1, ?2, ?3, ?5)",
+
+    /* pruning (inv_prune_poll): at most ?2 poll_days rows of days before
+     * ?1, found through poll_days_day */
+    [ST_PRUNE_DAYS] = "DELETE FROM poll_days WHERE rowid IN (SELECT rowid"
+                      " FROM poll_days WHERE day < ?1 LIMIT ?2)",
+    /* the next window of at most ?2 poll_transitions rows after rowid ?1:
+     * its last rowid, its newest time and its size */
+    [ST_PRUNE_WINDOW] = "SELECT MAX(r), MAX(t), COUNT(*) FROM (SELECT rowid"
+                        " AS r, t FROM poll_transitions WHERE rowid > ?1"
+                        " ORDER BY rowid LIMIT ?2)",
+    /* in the window (?1, ?2]: transitions before ?3 that a later one at or
+     * before ?3 of the same target and kind supersedes, so that the status
+     * at any time from ?3 on reads the same */
+    [ST_PRUNE_TRANSITIONS] =
+        "DELETE FROM poll_transitions WHERE rowid > ?1 AND rowid <= ?2"
+        " AND t < ?3 AND EXISTS (SELECT 1 FROM poll_transitions q"
+        " WHERE q.target = poll_transitions.target"
+        " AND q.kind = poll_transitions.kind"
+        " AND q.t > poll_transitions.t AND q.t <= ?3)",
 
     /* changes when another connection commits: what we remember is stale */
     [ST_DATA_VERSION] = "PRAGMA data_version",
@@ -772,6 +794,10 @@ struct inv {
     size_t listed;              /* rows listed in the cycle being recorded */
     sqlite3_int64 data_version; /* after our last cycle; -1: unknown */
     struct inv_stats stats;
+    /* inv_prune_poll(): the local day whose prune finished ("" none yet)
+     * and the poll_transitions rowid the prune under way has reached */
+    char pruned_day[16];
+    sqlite3_int64 prune_cursor;
 };
 
 /* The rowid SELECT of each remembered table. */
@@ -2267,6 +2293,10 @@ enum sdc_rc inv_snapshot_daily(struct inv *inv, time_t now,
         rc = run(inv, ST_COMMIT, SQLITE_OK, "commit snapshot", err);
     if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
         run(inv, ST_ROLLBACK, SQLITE_OK, "rollback snapshot", NULL);
+    /* once a day, in steps: the poll status older than what reports read */
+    if (rc == SDC_OK)
+        rc = inv_prune_poll(inv, now, INV_POLL_KEEP_DAYS, INV_PRUNE_STEP_ROWS,
+                            NULL, err);
     return rc;
 }
 
@@ -2341,6 +2371,114 @@ enum sdc_rc inv_record_poll(struct inv *inv, struct sdc_batch *const *batches,
     if (rc != SDC_OK && !sqlite3_get_autocommit(inv->db))
         run(inv, ST_ROLLBACK, SQLITE_OK, "rollback poll status", NULL);
     return rc;
+}
+
+/* ---- pruning the poll status ------------------------------------------ */
+
+/* One step over poll_transitions: the window of at most @step rows after
+ * the cursor; *@done once the window is empty, short, or reaches @cut. */
+static enum sdc_rc prune_transitions(struct inv *inv, time_t cut, size_t step,
+                                     uint64_t *deleted, bool *done,
+                                     struct sdc_error *err)
+{
+    sqlite3_stmt *st = inv->st[ST_PRUNE_WINDOW];
+    sqlite3_int64 hi = 0, count = 0;
+    time_t newest = 0;
+    int src;
+
+    if ((sqlite3_bind_int64(st, 1, inv->prune_cursor) |
+         sqlite3_bind_int64(st, 2, (sqlite3_int64)step)) != SQLITE_OK) {
+        stmt_done(st);
+        return db_error(inv, err, "read poll transitions to prune");
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        hi = sqlite3_column_int64(st, 0);
+        newest = (time_t)sqlite3_column_int64(st, 1);
+        count = sqlite3_column_int64(st, 2);
+    }
+    stmt_done(st);
+    if (src != SQLITE_ROW)
+        return db_error(inv, err, "read poll transitions to prune");
+    if (count == 0) {
+        *done = true;
+        return SDC_OK;
+    }
+    st = inv->st[ST_PRUNE_TRANSITIONS];
+    if ((sqlite3_bind_int64(st, 1, inv->prune_cursor) |
+         sqlite3_bind_int64(st, 2, hi) | bind_time(st, 3, cut)) != SQLITE_OK) {
+        stmt_done(st);
+        return db_error(inv, err, "prune poll transitions");
+    }
+    src = sqlite3_step(st);
+    stmt_done(st);
+    if (src != SQLITE_DONE)
+        return db_error(inv, err, "prune poll transitions");
+    *deleted = (uint64_t)sqlite3_changes(inv->db);
+    inv->prune_cursor = hi;
+    /* rows are appended in time order: past @cut nothing is old enough */
+    *done = (size_t)count < step || newest >= cut;
+    return SDC_OK;
+}
+
+enum sdc_rc inv_prune_poll(struct inv *inv, time_t now, unsigned keep_days,
+                           size_t step, struct inv_prune_stats *out,
+                           struct sdc_error *err)
+{
+    char today[16], cut_day[16];
+    time_t cut;
+    bool days_done, trans_done = false;
+    uint64_t n_days = 0, n_trans = 0;
+    enum sdc_rc rc;
+    int brc;
+
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (!inv || step == 0 || keep_days == 0)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "inventory: inv_prune_poll needs a database, "
+                             "a step and a number of days to keep");
+    cut = now - (time_t)keep_days * INV_DAY_SECONDS;
+    rc = local_day(now, today, sizeof(today), err);
+    if (rc == SDC_OK)
+        rc = local_day(cut, cut_day, sizeof(cut_day), err);
+    if (rc != SDC_OK)
+        return rc;
+    if (strcmp(inv->pruned_day, today) == 0) {
+        if (out)
+            out->done = true;
+        return SDC_OK;
+    }
+
+    rc = run(inv, ST_BEGIN, SQLITE_OK, "begin prune", err);
+    if (rc != SDC_OK)
+        return rc;
+    brc = bind_text(inv->st[ST_PRUNE_DAYS], 1, cut_day) |
+          sqlite3_bind_int64(inv->st[ST_PRUNE_DAYS], 2, (sqlite3_int64)step);
+    rc = run(inv, ST_PRUNE_DAYS, brc, "prune poll days", err);
+    if (rc == SDC_OK)
+        n_days = (uint64_t)sqlite3_changes(inv->db);
+    days_done = n_days < step;
+    if (rc == SDC_OK)
+        rc = prune_transitions(inv, cut, step, &n_trans, &trans_done, err);
+    if (rc == SDC_OK)
+        rc = run(inv, ST_COMMIT, SQLITE_OK, "commit prune", err);
+    if (rc != SDC_OK) {
+        if (!sqlite3_get_autocommit(inv->db))
+            run(inv, ST_ROLLBACK, SQLITE_OK, "rollback prune", NULL);
+        inv->prune_cursor = 0; /* start over: the window may be undone */
+        return rc;
+    }
+    if (days_done && trans_done) {
+        snprintf(inv->pruned_day, sizeof(inv->pruned_day), "%s", today);
+        inv->prune_cursor = 0;
+    }
+    if (out) {
+        out->days = n_days;
+        out->transitions = n_trans;
+        out->done = days_done && trans_done;
+    }
+    return SDC_OK;
 }
 
 /* ---- import (sdcmon-import --inventory) -------------------------------- */

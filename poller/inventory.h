@@ -10,6 +10,7 @@
 #ifndef SDC_INVENTORY_H
 #define SDC_INVENTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -117,6 +118,7 @@ enum sdc_rc inv_record_poll(struct inv *db, struct sdc_batch *const *batches,
 /*
  * inv_snapshot_daily - write the snapshot for the local day of @now if that
  * day has none yet (idempotent).  Counts only entities seen in the last day.
+ * Then one step of the daily prune (inv_prune_poll()).
  *
  * Per cluster: hosts, cores, cpus, memory of its hypervisors; vms (not
  * deleted); vms_running, vcpus and vram (current memory) of active VMs;
@@ -125,6 +127,46 @@ enum sdc_rc inv_record_poll(struct inv *db, struct sdc_batch *const *batches,
  */
 enum sdc_rc inv_snapshot_daily(struct inv *db, time_t now,
                                struct sdc_error *err);
+
+/*
+ * Pruning: poll_days and poll_transitions are operational history read only
+ * by the daily digest (one day, normally yesterday), so they are kept for
+ * INV_POLL_KEEP_DAYS days.  Of the older transitions, each target's (and
+ * kind's) last one before the bound stays, so its status at any time from
+ * the bound on reads the same.  Daily snapshots, events, names and deleted
+ * entities are history that reports read over years: never pruned.
+ */
+#define INV_POLL_KEEP_DAYS 400
+/* At most this many rows deleted (poll_days) or looked at
+ * (poll_transitions) per call, so a first prune of a big table holds the
+ * write lock only briefly per cycle. */
+#define INV_PRUNE_STEP_ROWS 5000
+
+/* What one inv_prune_poll() call did. */
+struct inv_prune_stats {
+    uint64_t days;        /* poll_days rows deleted */
+    uint64_t transitions; /* poll_transitions rows deleted */
+    bool done;            /* nothing older is left for this local day */
+};
+
+/*
+ * inv_prune_poll - one bounded step of the daily prune: delete at most
+ * @step poll_days rows of local days before that of @now - @keep_days days,
+ * and look at the next @step poll_transitions rows (by rowid) deleting
+ * those before @now - @keep_days days that a later transition of the same
+ * target and kind, still before that time, supersedes (inv_record_poll()
+ * appends them in time order, so the scan stops at the first window that
+ * reaches that time).  One transaction.
+ * Once a step finds nothing more, the calls return at once (done) until the
+ * local day of @now changes.  inv_snapshot_daily() calls it with
+ * INV_POLL_KEEP_DAYS and INV_PRUNE_STEP_ROWS.
+ * @out: what was deleted (may be NULL)
+ * @return: SDC_OK; SDC_ERR_INVALID for a zero @step or @keep_days;
+ * SDC_ERR_DB with SQLite's message.
+ */
+enum sdc_rc inv_prune_poll(struct inv *db, time_t now, unsigned keep_days,
+                           size_t step, struct inv_prune_stats *out,
+                           struct sdc_error *err);
 
 /*
  * Import (sdcmon-import --inventory): entities and daily snapshots from

@@ -454,6 +454,140 @@ static void test_snapshot(void **state)
     sdc_batch_free(cl);
 }
 
+/* Host @h's batch at @t: VMs "h<h>-<k>" (k < @n), 2 disks each, CPU
+ * counter @ns * (k + 1); its own pool and the shared pool "san". */
+static struct sdc_batch *host_batch(int h, int n, time_t t, uint64_t ns)
+{
+    char name[32], uuid[32], key[64];
+    struct sdc_batch *b;
+    struct sdc_pool_info p = {0};
+    snprintf(name, sizeof(name), "hv%03d", h);
+    b = sdc_batch_new(name, t);
+    assert_non_null(b);
+    b->ok = true;
+    b->kind = "libvirt";
+    for (int k = 0; k < n; k++) {
+        struct sdc_vm_info vi = {0};
+        struct sdc_sample *sm;
+        snprintf(uuid, sizeof(uuid), "h%03d-%d", h, k);
+        vi.uuid = uuid;
+        vi.name = uuid;
+        vi.host = name;
+        vi.state = SDC_VM_RUNNING;
+        vi.vcpus = 2;
+        vi.memory = 1ULL << 30;
+        assert_int_equal(sdc_batch_add_vm(b, &vi), SDC_OK);
+        sm = sdc_batch_add_sample(b, SDC_AR_VM_CPU, uuid, NULL, t);
+        sdc_sample_set_counter(sm, "time", ns * (uint64_t)(k + 1));
+        for (int d = 0; d < 2; d++) {
+            sm = sdc_batch_add_sample(b, SDC_AR_VM_DISK, uuid,
+                                      d ? "vdb" : "vda", t);
+            sdc_sample_set_gauge(sm, "capacity", 1000.0 * (h + 1) + d);
+        }
+    }
+    snprintf(key, sizeof(key), "%s.default", name);
+    p.key = key;
+    p.name = "default";
+    p.host = name;
+    p.type = "dir";
+    p.capacity = 100;
+    assert_int_equal(sdc_batch_add_pool(b, &p), SDC_OK);
+    p.key = "san";
+    p.name = "san";
+    p.shared = true;
+    p.capacity = 5000;
+    assert_int_equal(sdc_batch_add_pool(b, &p), SDC_OK);
+    return b;
+}
+
+/*
+ * Many hosts (the lookups by name go through hash indexes): every VM gets
+ * its host's configured cluster and its own samples, a shared pool lists
+ * every host that reports it in batch order, each local pool its one host,
+ * and rates pair each VM with its previous reading (VMs come and go).
+ */
+static void test_snapshot_many(void **state)
+{
+    enum { HOSTS = 300, PER = 3 };
+    struct sdc_hypervisor_cfg hc[HOSTS];
+    char names[HOSTS][16], clusters[HOSTS][16];
+    struct sdc_config cfg = {0};
+    struct sdc_batch *b1[HOSTS + 1], *b2[HOSTS + 1];
+    struct snap_input in = {0};
+    struct snap *s1, *s2;
+    char *want = calloc(HOSTS, 8);
+    size_t len = 0;
+    (void)state;
+
+    assert_non_null(want);
+    for (int h = 0; h < HOSTS; h++) {
+        snprintf(names[h], sizeof(names[h]), "hv%03d", h);
+        snprintf(clusters[h], sizeof(clusters[h]), "c%02d", h / 3);
+        hc[h] = (struct sdc_hypervisor_cfg){.name = names[h],
+                                            .cluster = clusters[h]};
+        /* host 299 is not configured: its cluster is its own name */
+        b1[h] = host_batch(h, PER, 1000, 1000000000ULL);
+        /* the next cycle: VM 0 of every even host gone, a new VM 3 */
+        b2[h] = host_batch(h, PER, 1010, 3000000000ULL);
+        len += (size_t)snprintf(want + len, HOSTS * 8 - len, "%s%s",
+                                h ? ", " : "", names[h]);
+    }
+    b1[HOSTS] = b2[HOSTS] = NULL;
+    cfg.step = 10;
+    cfg.hypervisors = hc;
+    cfg.n_hypervisors = HOSTS - 1;
+    in.cfg = &cfg;
+    in.batches = b1;
+    in.n = HOSTS + 1;
+    in.cycle = 1000;
+    assert_int_equal(snap_build(&in, NULL, &s1, NULL), SDC_OK);
+    assert_int_equal(s1->n_vms, HOSTS * PER);
+    assert_int_equal(s1->n_hosts, HOSTS);
+    assert_int_equal(s1->n_pools, HOSTS + 1);
+    assert_int_equal(s1->n_clusters, (HOSTS - 1 + 2) / 3);
+    assert_string_equal(snap_find_pool(s1, "san")->hosts, want);
+    assert_string_equal(snap_find_pool(s1, "hv123.default")->hosts, "hv123");
+    for (int h = 0; h < HOSTS; h++) {
+        char uuid[32];
+        const struct snap_vm *v;
+        snprintf(uuid, sizeof(uuid), "h%03d-%d", h, 1);
+        v = snap_find_vm(s1, uuid);
+        assert_non_null(v);
+        assert_string_equal(v->host, names[h]);
+        assert_string_equal(v->cluster, h < HOSTS - 1 ? clusters[h] : names[h]);
+        assert_int_equal(v->n_disks, 2);
+        assert_int_equal(v->disk_capacity, 2000 * (h + 1) + 1);
+        assert_string_equal(snap_find_host(s1, names[h])->cluster, v->cluster);
+    }
+
+    /* rates: VM k used (k + 1) * 2 s of CPU in 10 s: 0.2 (k + 1) CPUs */
+    for (int h = 0; h < HOSTS; h += 2) {
+        sdc_batch_free(b2[h]);
+        b2[h] = host_batch(h, PER + 1, 1010, 3000000000ULL);
+        b2[h]->vms.items[0].uuid[0] = 'x'; /* VM 0 is another one now */
+        b2[h]->samples.items[0].id[0] = 'x';
+    }
+    in.batches = b2;
+    in.cycle = 1010;
+    assert_int_equal(snap_build(&in, s1, &s2, NULL), SDC_OK);
+    assert_int_equal(s2->n_vms, HOSTS * PER + HOSTS / 2);
+    for (size_t i = 0; i < s2->n_vms; i++) {
+        const struct snap_vm *v = &s2->vms[i];
+        int k = v->uuid[strlen(v->uuid) - 1] - '0';
+        if (v->uuid[0] == 'x' || k == PER)
+            assert_true(isnan(v->cpu_used)); /* new: no previous reading */
+        else
+            assert_float_equal(v->cpu_used, 0.2 * (k + 1), 1e-9);
+    }
+    snap_free(s1);
+    snap_free(s2);
+    for (int h = 0; h < HOSTS; h++) {
+        sdc_batch_free(b1[h]);
+        sdc_batch_free(b2[h]);
+    }
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_prometheus_escaping),
         cmocka_unit_test(test_users),
         cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_snapshot_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

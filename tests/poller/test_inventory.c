@@ -1530,6 +1530,267 @@ static void test_poll_migration_from_v3(void **state)
              "2");
 }
 
+/* ---- pruning the poll status ------------------------------------------ */
+
+/* Run @sql (no double quotes in it) with sqlite3. */
+static void exec_q(const struct fx *f, const char *sql)
+{
+    char *out = q(f, sql);
+    free(out);
+}
+
+/*
+ * What the daily digest (reporter/digest.c) reads for the day @day at the
+ * end of the period @until: per target its last transition at or before
+ * @until and the day's counters, then the targets polled that day - its
+ * own queries, one line per target.
+ */
+static char *digest_reads(const struct fx *f, const char *day, time_t until)
+{
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "SELECT tg.target, tg.kind,"
+             " (SELECT up || '@' || t FROM poll_transitions WHERE"
+             "  target = tg.target AND kind = tg.kind AND t <= %lld"
+             "  ORDER BY t DESC LIMIT 1),"
+             " (SELECT cycles_ok || '/' || cycles_failed || '/' ||"
+             "  IFNULL(last_error, '') || '/' || IFNULL(last_error_at, 0)"
+             "  FROM poll_days WHERE target = tg.target AND day = '%s'"
+             "  AND kind = tg.kind)"
+             " FROM (SELECT 'hv-a' AS target, 'libvirt' AS kind"
+             "  UNION ALL SELECT 'hv-b', 'libvirt'"
+             "  UNION ALL SELECT 'sw1', 'snmp') tg ORDER BY 1, 2;"
+             "SELECT '-', target, IFNULL(kind, '') FROM poll_days"
+             " WHERE day = '%s' ORDER BY target, kind",
+             (long long)until, day, day);
+    return q(f, sql);
+}
+
+/*
+ * Poll status older than the bound goes, newer stays, and each target's
+ * last transition before the bound stays: what the digest reads for every
+ * day from the bound on is the same before and after; once a day.
+ */
+static void test_prune_poll(void **state)
+{
+    struct fx *f = *state;
+    struct sdc_error err = {0};
+    struct inv_prune_stats ps;
+    time_t now = base_time();
+    time_t cut = now - (time_t)INV_POLL_KEEP_DAYS * 86400;
+    char today[16], cut_day[16], sql[1024];
+    char *before[4];
+    time_t probe[4] = {cut, cut + 86400, cut + 200 * 86400, now - 86400};
+    long days_new, days_old, tr_new, tr_old;
+    /* hv-a's flapping starts half an hour past a whole hour from the bound */
+    time_t flap0 = now - 500L * 86400 + 1800;
+    long last_old = (long)((cut - flap0 - 1) / 3600);
+
+    day_of(now, today, sizeof(today));
+    day_of(cut, cut_day, sizeof(cut_day));
+    /* 500 days of counters for hv-a, every 7th day for sw1 */
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 499) INSERT INTO poll_days(target, kind, day,"
+             " cycles_ok, cycles_failed, first_t, last_t, last_error,"
+             " last_error_at) SELECT 'hv-a', 'libvirt', date('%s', '-' || i"
+             " || ' days'), 1000 + i, i %% 3, %lld - i * 86400,"
+             " %lld - i * 86400 + 600, 'err ' || i, %lld - i * 86400 + 60"
+             " FROM n UNION ALL SELECT 'sw1', 'snmp', date('%s', '-' || i ||"
+             " ' days'), 1440, 0, %lld - i * 86400, %lld - i * 86400, NULL,"
+             " NULL FROM n WHERE i %% 7 = 0",
+             today, (long long)now, (long long)now, (long long)now, today,
+             (long long)now, (long long)now);
+    exec_q(f, sql);
+    /* hv-a flaps every hour for 500 days; hv-b went down and up before
+     * the bound; sw1 came up once, long before it */
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 11999) INSERT INTO poll_transitions(t, target, kind,"
+             " up, error) SELECT %lld + i * 3600, 'hv-a', 'libvirt', i %% 2,"
+             " CASE WHEN i %% 2 THEN NULL ELSE 'down ' || i END FROM n;"
+             "INSERT INTO poll_transitions VALUES (%lld, 'hv-b', 'libvirt', 0,"
+             " 'refused'), (%lld, 'hv-b', 'libvirt', 1, NULL),"
+             " (%lld, 'sw1', 'snmp', 1, NULL)",
+             (long long)flap0, (long long)(now - 450L * 86400),
+             (long long)(now - 420L * 86400), (long long)(now - 600L * 86400));
+    exec_q(f, sql);
+
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_days WHERE day >= '%s'", cut_day);
+    days_new = q_long(f, sql);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_days WHERE day < '%s'", cut_day);
+    days_old = q_long(f, sql);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_transitions WHERE t >= %lld",
+             (long long)cut);
+    tr_new = q_long(f, sql);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_transitions WHERE t < %lld",
+             (long long)cut);
+    tr_old = q_long(f, sql);
+    assert_true(days_new > 400 && days_old > 100);
+    assert_true(tr_new > 9000 && tr_old > 2000);
+    for (int i = 0; i < 4; i++) {
+        char day[16];
+        day_of(probe[i], day, sizeof(day));
+        before[i] = digest_reads(f, day, probe[i] + 3600);
+        /* every target has a status, hv-a its counters */
+        assert_null(strstr(before[i], "||"));
+    }
+
+    assert_int_equal(
+        inv_prune_poll(f->inv, now, INV_POLL_KEEP_DAYS, 1000000, &ps, &err),
+        SDC_OK);
+    assert_true(ps.done);
+    assert_int_equal(ps.days, days_old);
+    /* of the old transitions, one per target stays */
+    assert_int_equal(ps.transitions, tr_old - 3);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_days WHERE day < '%s'", cut_day);
+    assert_int_equal(q_long(f, sql), 0);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_days WHERE day >= '%s'", cut_day);
+    assert_int_equal(q_long(f, sql), days_new);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM poll_transitions WHERE t >= %lld",
+             (long long)cut);
+    assert_int_equal(q_long(f, sql), tr_new);
+    /* the kept ones are each target's last before the bound */
+    snprintf(sql, sizeof(sql),
+             "SELECT target, up, %lld - t FROM poll_transitions WHERE t < %lld"
+             " ORDER BY target",
+             (long long)now, (long long)cut);
+    {
+        char *got = q(f, sql), want[256];
+        snprintf(want, sizeof(want), "hv-a|%ld|%lld\nhv-b|1|%ld\nsw1|1|%ld",
+                 last_old % 2, (long long)(now - (flap0 + last_old * 3600)),
+                 420L * 86400, 600L * 86400);
+        assert_string_equal(got, want);
+        free(got);
+    }
+    /* the digest reads the same for every day from the bound on */
+    for (int i = 0; i < 4; i++) {
+        char day[16], *after;
+        day_of(probe[i], day, sizeof(day));
+        after = digest_reads(f, day, probe[i] + 3600);
+        assert_string_equal(after, before[i]);
+        free(after);
+        free(before[i]);
+    }
+
+    /* once a day: a row that has become old waits for the next day */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO poll_days(target, kind, day, first_t, last_t)"
+             " VALUES ('late', 'snmp', '%s', 0, 0)",
+             cut_day);
+    exec_q(f, sql);
+    assert_int_equal(inv_prune_poll(f->inv, now + 3600, INV_POLL_KEEP_DAYS,
+                                    1000000, &ps, &err),
+                     SDC_OK);
+    assert_true(ps.done);
+    assert_int_equal(ps.days + ps.transitions, 0);
+    assert_q(f, "SELECT COUNT(*) FROM poll_days WHERE target = 'late'", "1");
+    assert_int_equal(inv_snapshot_daily(f->inv, now + 86400, &err), SDC_OK);
+    assert_q(f, "SELECT COUNT(*) FROM poll_days WHERE target = 'late'", "0");
+
+    /* bad arguments */
+    assert_int_equal(inv_prune_poll(NULL, now, 400, 10, &ps, &err),
+                     SDC_ERR_INVALID);
+    assert_int_equal(inv_prune_poll(f->inv, now, 400, 0, &ps, &err),
+                     SDC_ERR_INVALID);
+    assert_int_equal(inv_prune_poll(f->inv, now, 0, 10, &ps, &err),
+                     SDC_ERR_INVALID);
+}
+
+/*
+ * A big backlog (200,000 old transitions, 30,000 old daily rows) goes in
+ * bounded steps: no call deletes more than its step; the newer rows stay.
+ * sdcmond's path, inv_snapshot_daily(), takes INV_PRUNE_STEP_ROWS a call.
+ */
+static void test_prune_backlog(void **state)
+{
+    struct fx *f = *state;
+    struct sdc_error err = {0};
+    struct inv_prune_stats ps;
+    time_t now = base_time();
+    time_t old0 = now - 600L * 86400;
+    const size_t step = 10000;
+    char today[16], sql[1024];
+    uint64_t days = 0, trans = 0;
+    int calls = 0;
+
+    day_of(now, today, sizeof(today));
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 199999) INSERT INTO poll_transitions(t, target, kind,"
+             " up) SELECT %lld + i * 60, 'hv-' || (i %% 50), 'libvirt',"
+             " (i / 50) %% 2 FROM n;"
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 99) INSERT INTO poll_transitions(t, target, kind, up)"
+             " SELECT %lld + i * 60, 'hv-' || (i %% 50), 'libvirt', 1 FROM n;"
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 29999) INSERT INTO poll_days(target, kind, day,"
+             " first_t, last_t) SELECT 'sw' || (i %% 300), 'snmp',"
+             " date('%s', '-' || (450 + i / 300) || ' days'), 0, 0 FROM n;"
+             "INSERT INTO poll_days(target, kind, day, first_t, last_t)"
+             " VALUES ('sw0', 'snmp', '%s', 0, 0)",
+             (long long)old0, (long long)(now - 3600), today, today);
+    exec_q(f, sql);
+    assert_q(f, "SELECT COUNT(*) FROM poll_transitions", "200100");
+    assert_q(f, "SELECT COUNT(*) FROM poll_days", "30001");
+
+    do {
+        assert_int_equal(
+            inv_prune_poll(f->inv, now, INV_POLL_KEEP_DAYS, step, &ps, &err),
+            SDC_OK);
+        assert_true(ps.days <= step);
+        assert_true(ps.transitions <= step);
+        days += ps.days;
+        trans += ps.transitions;
+        calls++;
+    } while (!ps.done && calls < 100);
+    assert_true(ps.done);
+    /* 200,000 rows looked at 10,000 a call */
+    assert_true(calls >= 20 && calls <= 22);
+    assert_int_equal(days, 30000);
+    /* of each of the 50 targets the last old transition stays */
+    assert_int_equal(trans, 200000 - 50);
+    assert_q(f, "SELECT COUNT(*), COUNT(DISTINCT target) FROM poll_transitions",
+             "150|50");
+    assert_q(f, "SELECT COUNT(*) FROM poll_days", "1");
+
+    /* the same through inv_snapshot_daily(), INV_PRUNE_STEP_ROWS a call,
+     * starting the next day; rows in time order as inv_record_poll()
+     * appends them */
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM poll_transitions;"
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < %d) INSERT INTO poll_transitions(t, target, kind,"
+             " up) SELECT %lld + i * 60, 'hv-0', 'libvirt', i %% 2 FROM n;"
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+             " WHERE i < 99) INSERT INTO poll_transitions(t, target, kind, up)"
+             " SELECT %lld + i * 60, 'hv-0', 'libvirt', i %% 2 FROM n",
+             3 * INV_PRUNE_STEP_ROWS - 1, (long long)old0,
+             (long long)(now - 3600));
+    exec_q(f, sql);
+    calls = 0;
+    for (;;) {
+        char *n = q(f, "SELECT COUNT(*) FROM poll_transitions");
+        long left = strtol(n, NULL, 10);
+        free(n);
+        if (left == 101) /* the 100 new and the last old one */
+            break;
+        assert_true(calls < 10);
+        assert_int_equal(
+            inv_snapshot_daily(f->inv, now + 86400 + calls * 60, &err), SDC_OK);
+        calls++;
+    }
+    /* 3 * INV_PRUNE_STEP_ROWS new rows after the 150: 3 or 4 windows */
+    assert_true(calls >= 3 && calls <= 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1556,6 +1817,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_poll_migration_from_v2, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_prune_poll, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_backlog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
