@@ -25,17 +25,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "inventory.h"
 #include "sdc/sample.h"
 
 #define GiB (1024ULL * 1024 * 1024)
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Bytes this process passed to write(2) so far (/proc/self/io wchar). */
 static long long wchar(void)
@@ -52,17 +47,6 @@ static long long wchar(void)
     return v;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static struct sdc_batch *make_batch(int vms, bool volumes, time_t t)
 {
@@ -283,22 +267,22 @@ int main(int argc, char **argv)
             return 1;
         }
         io0 = wchar();
-        w0 = clock_s(CLOCK_MONOTONIC);
-        c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        w0 = bench_now(CLOCK_MONOTONIC);
+        c0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
         if (inv_record_batches(db, bv, (size_t)nb, t, &err) != SDC_OK ||
-            (cs = clock_s(CLOCK_THREAD_CPUTIME_ID),
+            (cs = bench_now(CLOCK_THREAD_CPUTIME_ID),
              inv_snapshot_daily(db, t, &err) != SDC_OK)) {
             fprintf(stderr, "inventory-bench: %s\n", err.msg);
             return 1;
         }
-        w1 = clock_s(CLOCK_MONOTONIC);
-        c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        w1 = bench_now(CLOCK_MONOTONIC);
+        c1 = bench_now(CLOCK_THREAD_CPUTIME_ID);
         if (inv_record_poll(db, bv, (size_t)nb, t, &err) != SDC_OK) {
             fprintf(stderr, "inventory-bench: %s\n", err.msg);
             return 1;
         }
-        w2 = clock_s(CLOCK_MONOTONIC);
-        c2 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        w2 = bench_now(CLOCK_MONOTONIC);
+        c2 = bench_now(CLOCK_THREAD_CPUTIME_ID);
         io1 = wchar();
         for (int i = 0; i < nb; i++) {
             nv += bv[i]->vms.len;
@@ -337,8 +321,8 @@ int main(int argc, char **argv)
     printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall; "
            "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), %.0f "
            "bytes written\n",
-           ns, median(rec_cpu, ns), median(rec_wall, ns), median(snap_cpu, ns),
-           median(poll_cpu, ns), median(poll_wall, ns), median(wr, ns));
+           ns, bench_median(rec_cpu, ns), bench_median(rec_wall, ns), bench_median(snap_cpu, ns),
+           bench_median(poll_cpu, ns), bench_median(poll_wall, ns), bench_median(wr, ns));
     inv_close(db);
     free(rec_cpu);
     free(snap_cpu);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "inventory.h"
 #include "inventory_export.h"
 
@@ -24,9 +25,7 @@
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return bench_now(CLOCK_MONOTONIC);
 }
 
 static void die(const char *what, const struct sdc_error *e)
@@ -157,17 +156,6 @@ static void fill(struct inv *db, int vms)
         die("commit", &e);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv)
 {
@@ -240,9 +228,9 @@ int main(int argc, char **argv)
     }
     printf("median of %d: %d VMs, %zu rows, %.1f MB; export %.3f s, dump %.3f "
            "s, parse %.3f s, merge into empty %.3f s, merge again %.3f s\n",
-           runs, vms, rows, (double)bytes / 1e6, median(t_exp, runs),
-           median(t_dump, runs), median(t_parse, runs), median(t_merge, runs),
-           median(t_again, runs));
+           runs, vms, rows, (double)bytes / 1e6, bench_median(t_exp, runs),
+           bench_median(t_dump, runs), bench_median(t_parse, runs), bench_median(t_merge, runs),
+           bench_median(t_again, runs));
     inv_close(peer);
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "sdc/config.h"
 #include "sdc/sample.h"
 #include "snapshot.h"
@@ -31,24 +32,7 @@
 #define DEVICES 20
 #define IFACES 48
 
-static double now_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what)
 {
@@ -273,7 +257,7 @@ int main(int argc, char **argv)
            "devices x %d interfaces\n",
            vms, n_hosts, per_host, n_hosts * 6, DEVICES, IFACES);
     for (int r = 0; r < runs; r++) {
-        double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+        double w0 = bench_now(CLOCK_MONOTONIC), c0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
         double w1 = w0;
         int builds = 0;
         while (w1 - w0 < 0.3 || builds < 3) {
@@ -282,10 +266,10 @@ int main(int argc, char **argv)
                 die(err.msg);
             snap_free(s);
             builds++;
-            w1 = now_s(CLOCK_MONOTONIC);
+            w1 = bench_now(CLOCK_MONOTONIC);
         }
         wall[r] = (w1 - w0) * 1e3 / builds;
-        cpu[r] = (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3 / builds;
+        cpu[r] = (bench_now(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3 / builds;
         printf("run %d: %d builds, %.3f ms wall, %.3f ms CPU per build\n",
                r + 1, builds, wall[r], cpu[r]);
     }
@@ -300,7 +284,7 @@ int main(int argc, char **argv)
         snap_free(s);
     }
     printf("median of %d: %.3f ms wall, %.3f ms CPU per build\n", runs,
-           median(wall, runs), median(cpu, runs));
+           bench_median(wall, runs), bench_median(cpu, runs));
     snap_free(prev);
     for (size_t i = 0; i < n; i++)
         sdc_batch_free(batches[i]);
