@@ -717,6 +717,14 @@ static void run_monthly(struct reports *r, time_t due, bool project)
 
 /* -------------------------------------------------------------- thread */
 
+/* What the outbox's items are sent to again: the running config's. */
+static void set_targets(struct reports *r)
+{
+    delivery_target_webhook(r->hook, r->cfg->reports.webhook_url);
+    delivery_target_mail(r->mail, r->cfg->reports.sendmail,
+                         r->cfg->reports.mail_to, r->cfg->reports.mail_from);
+}
+
 /* Take the configuration reports_reload() staged, between reports. */
 static void do_reload(struct reports *r)
 {
@@ -729,6 +737,7 @@ static void do_reload(struct reports *r)
         return;
     sdc_config_free(r->cfg);
     r->cfg = cfg;
+    set_targets(r);
     mkdirs(r->cfg->reports.dir);
     snprintf(r->state_path, sizeof(r->state_path), "%s/.schedule",
              r->cfg->reports.dir);
@@ -997,11 +1006,19 @@ enum sdc_rc reports_start(const char *config_path, struct reports **out,
                  a, b, r->state_path);
     else
         SDC_INFO("reports: scheduled reports are off (reports.scheduled)");
-    rc = delivery_start(&r->hook, err);
-    if (rc == SDC_OK && (rc = delivery_start(&r->mail, err)) != SDC_OK)
-        delivery_stop(r->hook);
+    {
+        /* the outbox (agent/delivery.h): in the reports directory as at
+         * start; the targets follow the running config */
+        char outbox[4200];
+        snprintf(outbox, sizeof(outbox), "%s/.outbox", r->cfg->reports.dir);
+        rc = delivery_start_outbox(&r->hook, outbox, false, err);
+        if (rc == SDC_OK &&
+            (rc = delivery_start_outbox(&r->mail, outbox, true, err)) != SDC_OK)
+            delivery_stop(r->hook);
+    }
     if (rc != SDC_OK)
         goto fail;
+    set_targets(r);
     pthread_mutex_init(&r->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -14,6 +14,9 @@
  * - a webhook receiver that is down: stopping during the back-off returns
  *   at once, and the log names scheme, host and port only, never the
  *   token in the path, the query or user:password@.
+ * - the outbox's pure parts: names sort by queue time and tell the kind;
+ *   a notice formatted and parsed back is the same; truncated, hand-made
+ *   or ill-typed files are refused with what is wrong.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -411,6 +414,102 @@ static void test_webhook_down_stop_redacted(void **state)
     assert_false(delivery_post(NULL, url, "{}"));
 }
 
+static void test_outbox_notice(void **state)
+{
+    char a[DELIVERY_OUTBOX_NAME_LEN], b[DELIVERY_OUTBOX_NAME_LEN],
+        c[DELIVERY_OUTBOX_NAME_LEN];
+    struct delivery_notice n = {0}, m = {0};
+    struct sdc_error err = {0};
+    char *text;
+    static const char *const bad[] = {
+        "{\"version\":1,\"kind\":\"webh",
+        "",
+        "[1,2]",
+        "{\"kind\":\"sms\",\"queued\":1,\"body\":\"x\"}",
+        "{\"kind\":\"webhook\",\"body\":\"x\"}",
+        "{\"kind\":\"webhook\",\"queued\":-5,\"body\":\"x\"}",
+        "{\"kind\":\"webhook\",\"queued\":1.5,\"body\":\"x\"}",
+        "{\"kind\":\"webhook\",\"queued\":1}",
+        "{\"kind\":\"webhook\",\"queued\":1,\"body\":{}}",
+        "{\"kind\":\"mail\",\"queued\":1,\"subject\":\"s\"}",
+        "{\"kind\":\"mail\",\"queued\":1,\"subject\":\"s\",\"text\":\"t\","
+        "\"html\":7}",
+        "{\"kind\":\"webhook\",\"kind\":\"mail\",\"queued\":1,\"body\":\"x\"}",
+    };
+    static const char *const why[] = {
+        "not JSON",
+        "not JSON",
+        "not a JSON object",
+        "\"kind\"",
+        "\"queued\"",
+        "\"queued\"",
+        "\"queued\"",
+        "\"body\" is missing",
+        "\"body\" is not a string",
+        "\"text\" is missing",
+        "\"html\" is not a string",
+        "not JSON",
+    };
+    (void)state;
+
+    /* names: fixed width, so that they sort by time (then nanoseconds,
+     * then sequence) */
+    delivery_outbox_name(a, sizeof(a), 999999999LL, 5, 7, false);
+    delivery_outbox_name(b, sizeof(b), 1700000000LL, 999999999L, 1, true);
+    delivery_outbox_name(c, sizeof(c), 1700000001LL, 0, 2, false);
+    assert_string_equal(a, "000999999999-000000005-000007-webhook.json");
+    assert_string_equal(b, "001700000000-999999999-000001-mail.json");
+    assert_true(strcmp(a, b) < 0 && strcmp(b, c) < 0);
+    assert_false(delivery_outbox_is_mail(a));
+    assert_true(delivery_outbox_is_mail(b));
+    assert_false(delivery_outbox_is_mail("mail.json"));
+    assert_false(delivery_outbox_is_mail("x-mail.json.bak"));
+
+    /* a mail notice, hostile text included, round trip */
+    n.mail = true;
+    n.queued = 1700000000LL;
+    n.subject = "sdcmon daily digest \"2024-01-02\"";
+    n.text = "line 1\nline 2 \\ \u00e9\n";
+    n.html = "<p>a &amp; b</p>";
+    text = delivery_notice_format(&n);
+    assert_non_null(text);
+    assert_int_equal(delivery_notice_parse(text, &m, &err), SDC_OK);
+    assert_true(m.mail);
+    assert_int_equal(m.queued, 1700000000LL);
+    assert_string_equal(m.subject, n.subject);
+    assert_string_equal(m.text, n.text);
+    assert_string_equal(m.html, n.html);
+    assert_null(m.body);
+    delivery_notice_free(&m);
+    free(text);
+    /* a webhook, no html */
+    memset(&n, 0, sizeof(n));
+    n.queued = 42;
+    n.body = "{\"kind\":\"digest\",\"period\":\"2024-01-02\"}";
+    text = delivery_notice_format(&n);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"kind\": \"webhook\""));
+    assert_int_equal(delivery_notice_parse(text, &m, &err), SDC_OK);
+    assert_false(m.mail);
+    assert_int_equal(m.queued, 42);
+    assert_string_equal(m.body, n.body);
+    assert_null(m.subject);
+    delivery_notice_free(&m);
+    free(text);
+
+    /* refused, with what is wrong; nothing left allocated */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        if (delivery_notice_parse(bad[i], &m, &err) != SDC_ERR_INVALID)
+            fail_msg("accepted: %s", bad[i]);
+        if (!strstr(err.msg, why[i]))
+            fail_msg("%s: '%s' does not say %s", bad[i], err.msg, why[i]);
+        assert_null(m.body);
+        assert_null(m.subject);
+        assert_null(m.text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_mail_exits_early),
         cmocka_unit_test(test_mail_stuck_stop),
         cmocka_unit_test(test_webhook_down_stop_redacted),
+        cmocka_unit_test(test_outbox_notice),
     };
     int rc;
     sdc_log_set_sink(sink, NULL, SDC_LOG_DEBUG);

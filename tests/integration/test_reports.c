@@ -185,6 +185,8 @@ struct run {
     pid_t pid;
 };
 
+static char *outbox_files(const struct run *r);
+
 static void today(char *buf, size_t len, time_t t)
 {
     struct tm tm;
@@ -454,6 +456,13 @@ static void test_digest_webhook_mail(void **state)
     assert_non_null(strstr(mail, "Content-Type: text/html; charset=utf-8"));
     assert_non_null(strstr(mail, "- VMs: 1 created, 0 deleted, 0 shut off"));
     free(mail);
+
+    /* both delivered: nothing left in the outbox */
+    {
+        char *files = outbox_files(&r);
+        assert_string_equal(files, "");
+        free(files);
+    }
 
     /* polling kept its step through the report and the deliveries */
     check_on_step(log, 1, due - 2, due + 4);
@@ -1135,6 +1144,307 @@ static void test_reload_during_report(void **state)
     free(r.dir);
 }
 
+/* ----------------------------------------------------------- the outbox */
+
+/* The item files in the outbox (not bad/, not temporaries), sorted, one a
+ * line. */
+static char *outbox_files(const struct run *r)
+{
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out,
+                             "find '%s/data/reports/.outbox' -maxdepth 1 "
+                             "-type f ! -name '.*' -printf '%%f\\n' | sort",
+                             r->dir),
+                     0);
+    return out;
+}
+
+/* A sendmail stand-in at DIR/@name: records to DIR/@out, or (@fail)
+ * reads the message and exits 75 (EX_TEMPFAIL, an MTA that is down). */
+static char *sendmail_script(const struct run *r, const char *name,
+                             const char *out, bool fail)
+{
+    char *sm = it_path(r->dir, "%s", name), *mp = it_path(r->dir, "%s", out);
+    char body[1600];
+    if (fail)
+        snprintf(body, sizeof(body), "#!/bin/sh\ncat > /dev/null\nexit 75\n");
+    else
+        snprintf(body, sizeof(body),
+                 "#!/bin/sh\n{ echo \"ARGS: $*\"; cat; } > '%s.tmp' && "
+                 "mv '%s.tmp' '%s'\n",
+                 mp, mp, mp);
+    assert_true(tu_write_file(sm, body, 0755));
+    free(mp);
+    return sm;
+}
+
+/* The line of @text that holds @what (malloc'd, without its end). */
+static char *line_with(const char *text, const char *what)
+{
+    const char *at = strstr(text, what), *b = at;
+    assert_non_null(at);
+    while (b > text && b[-1] != '\n')
+        b--;
+    return strndup(b, strcspn(b, "\n"));
+}
+
+static void outbox_config(struct run *r, const char *hhmmss, int port,
+                          const char *sendmail, const char *to)
+{
+    char body[2048];
+    snprintf(body, sizeof(body),
+             "step = 1;\nweb = { listen = \"\"; };\n"
+             "hypervisors = ( { name = \"hv1\"; uri = \"test:///default\";"
+             " cluster = \"lab\"; } );\n"
+             "reports = { daily_digest = \"%s\";"
+             " webhook_url = \"http://u:secret@127.0.0.1:%d/hooks/T0KEN\";"
+             " mail_to = \"%s\"; sendmail = \"%s\"; };\n",
+             hhmmss, port, to, sendmail);
+    free(r->conf);
+    r->conf = it_write_config(r->dir, body);
+    assert_non_null(r->conf);
+}
+
+/*
+ * The receiver down and the MTA failing for the whole first run: both
+ * notices stay in .outbox (kind, body or subject, the queue time; no URL,
+ * no credentials, no addresses).  A truncated file, a hand-made one and a
+ * notice 8 days old are added.  The restart, with a receiver that answers
+ * 200 at another port and a working sendmail with other recipients (the
+ * running config's): each kept notice delivered exactly once from the
+ * outbox, its file gone; the bad files in .outbox/bad with a warning each;
+ * the old notice dropped with an error naming it, never sent.
+ */
+static void test_outbox_kept_then_sent(void **state)
+{
+    struct receiver rc, rc2;
+    struct run r = {0};
+    char hhmmss[16], *sm_bad, *sm_ok, *files, *log, *p, *text, *hook_file,
+        *mail_file, *body0, want[512], old_name[64];
+    time_t due, t0 = time(NULL);
+    json_t *doc;
+    json_error_t je;
+    (void)state;
+
+    receiver_start(&rc, 1000);
+    r.dir = tu_tmpdir("reports-outbox");
+    assert_non_null(r.dir);
+    sm_bad = sendmail_script(&r, "sendmail-down", "mail.out", true);
+    sm_ok = sendmail_script(&r, "sendmail", "mail.out", false);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    outbox_config(&r, hhmmss, rc.port, sm_bad, "ops@example.org");
+    start(&r);
+    assert_true(it_wait_log(r.dir, "gave up after 5 tries", 1, 60000));
+    assert_true(it_wait_log(r.dir, "-webhook.json kept in", 1, 5000));
+    assert_true(it_wait_log(r.dir, "-mail.json kept in", 1, 5000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(receiver_count(&rc), 5);
+    body0 = strdup(rc.body[0]);
+    receiver_stop(&rc);
+
+    /* two files, one of each kind */
+    files = outbox_files(&r);
+    assert_int_equal(count_of(files, "\n"), 2);
+    hook_file = line_with(files, "-webhook.json");
+    mail_file = line_with(files, "-mail.json");
+    free(files);
+    p = it_path(r.dir, "data/reports/.outbox/%s", hook_file);
+    text = tu_read_file(p);
+    assert_non_null(text);
+    assert_null(strstr(text, "T0KEN"));
+    assert_null(strstr(text, "secret"));
+    doc = json_loads(text, 0, &je);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+                        "webhook");
+    assert_string_equal(json_string_value(json_object_get(doc, "body")), body0);
+    assert_true(json_integer_value(json_object_get(doc, "queued")) >= t0);
+    assert_true(json_integer_value(json_object_get(doc, "queued")) <=
+                time(NULL));
+    json_decref(doc);
+    free(text);
+    free(p);
+    p = it_path(r.dir, "data/reports/.outbox/%s", mail_file);
+    text = tu_read_file(p);
+    assert_non_null(text);
+    assert_null(strstr(text, "ops@example.org"));
+    doc = json_loads(text, 0, &je);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+                        "mail");
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "subject")),
+                           "sdcmon daily digest"));
+    assert_non_null(json_string_value(json_object_get(doc, "html")));
+    json_decref(doc);
+    free(text);
+    free(p);
+
+    /* bad files and an old notice beside them */
+    p = it_path(r.dir, "data/reports/.outbox/000000000001-000000000-000001-"
+                       "webhook.json");
+    assert_true(tu_write_file(p, "{\"version\":1,\"kind\":\"webh", 0600));
+    free(p);
+    p = it_path(r.dir, "data/reports/.outbox/notes.txt");
+    assert_true(tu_write_file(p, "hand-made\n", 0600));
+    free(p);
+    snprintf(old_name, sizeof(old_name),
+             "%012lld-000000000-000002-webhook.json",
+             (long long)(t0 - 8 * 86400));
+    p = it_path(r.dir, "data/reports/.outbox/%s", old_name);
+    snprintf(want, sizeof(want),
+             "{\"version\":1,\"kind\":\"webhook\",\"queued\":%lld,"
+             "\"body\":\"{\\\"old\\\":true}\"}",
+             (long long)(t0 - 8 * 86400));
+    assert_true(tu_write_file(p, want, 0600));
+    free(p);
+
+    /* restarted: the receiver up (elsewhere), the MTA working, other
+     * recipients; the digest is done for today */
+    receiver_start(&rc2, 0);
+    outbox_config(&r, hhmmss, rc2.port, sm_ok, "noc@example.org");
+    start(&r);
+    assert_true(it_wait_log(r.dir, "outbox: webhook ", 1, 30000));
+    assert_true(it_wait_log(r.dir, "outbox: mail ", 1, 30000));
+    sleep(1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(receiver_count(&rc2), 1);
+    assert_string_equal(rc2.body[0], body0);
+    files = outbox_files(&r);
+    assert_string_equal(files, "");
+    free(files);
+    assert_int_equal(tu_runf(&files, "ls '%s/data/reports/.outbox/bad'", r.dir),
+                     0);
+    assert_string_equal(files, "000000000001-000000000-000001-webhook.json\n"
+                               "notes.txt\n");
+    free(files);
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    snprintf(want, sizeof(want), "outbox: webhook %s delivered", hook_file);
+    assert_int_equal(count_of(log, want), 1);
+    snprintf(want, sizeof(want), "outbox: mail %s delivered", mail_file);
+    assert_int_equal(count_of(log, want), 1);
+    assert_int_equal(count_of(log, "is not a valid notice"), 2);
+    assert_int_equal(count_of(log, "000000000001-000000000-000001-webhook.json "
+                                   "is not a valid notice (not JSON"),
+                     1);
+    snprintf(want, sizeof(want), "error: outbox: webhook %s dropped: queued",
+             old_name);
+    assert_int_equal(count_of(log, want), 1);
+    assert_int_equal(count_of(log, "gave up after 5 tries"), 1);
+    assert_int_equal(count_of(log, "digest: writing"), 1);
+    free(log);
+    p = it_path(r.dir, "mail.out");
+    text = tu_read_file(p);
+    free(p);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nTo: noc@example.org\n"));
+    assert_non_null(strstr(text, "\nSubject: sdcmon daily digest "));
+    free(text);
+    receiver_stop(&rc2);
+    free(body0);
+    free(hook_file);
+    free(mail_file);
+    free(sm_bad);
+    free(sm_ok);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
+/*
+ * kill -9 while the notice is queued and not delivered (its first try
+ * answered 503, the second not made yet): the restarted sdcmond delivers
+ * it once, and its file is gone.
+ */
+static void test_outbox_kill9(void **state)
+{
+    struct receiver rc, rc2;
+    struct run r = {0};
+    char hhmmss[16], *sm, *files, *body0;
+    time_t due;
+    (void)state;
+
+    receiver_start(&rc, 1000);
+    r.dir = tu_tmpdir("reports-outbox-kill");
+    assert_non_null(r.dir);
+    sm = sendmail_script(&r, "sendmail", "mail.out", false);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    outbox_config(&r, hhmmss, rc.port, sm, "ops@example.org");
+    start(&r);
+    assert_true(it_wait_log(r.dir, "(try 1 of 5)", 1, 40000));
+    assert_int_equal(kill(r.pid, SIGKILL), 0);
+    tu_wait_exit(r.pid, 5000);
+    assert_true(receiver_count(&rc) >= 1 && receiver_count(&rc) < 5);
+    body0 = strdup(rc.body[0]);
+    receiver_stop(&rc);
+    files = outbox_files(&r);
+    assert_int_equal(count_of(files, "-webhook.json\n"), 1);
+    free(files);
+
+    receiver_start(&rc2, 0);
+    outbox_config(&r, hhmmss, rc2.port, sm, "ops@example.org");
+    start(&r);
+    assert_true(it_wait_log(r.dir, "outbox: webhook ", 1, 30000));
+    sleep(1);
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(receiver_count(&rc2), 1);
+    assert_string_equal(rc2.body[0], body0);
+    files = outbox_files(&r);
+    assert_string_equal(files, "");
+    free(files);
+    receiver_stop(&rc2);
+    free(body0);
+    free(sm);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
+/*
+ * The receiver answers 503 to the 5 tries, then 200: the outbox's next
+ * pass (its first wait shortened to 2 s by the test-only
+ * SDCMON_TEST_OUTBOX_RETRY) delivers it in the same run; the give-up is
+ * logged once.
+ */
+static void test_outbox_retry_later(void **state)
+{
+    struct receiver rc;
+    struct run r = {0};
+    char hhmmss[16], *sm, *files, *log;
+    time_t due;
+    (void)state;
+
+    receiver_start(&rc, 5);
+    r.dir = tu_tmpdir("reports-outbox-retry");
+    assert_non_null(r.dir);
+    sm = sendmail_script(&r, "sendmail", "mail.out", false);
+    time_ahead(REPORT_LEAD, hhmmss, sizeof(hhmmss), &due);
+    outbox_config(&r, hhmmss, rc.port, sm, "ops@example.org");
+    setenv("SDCMON_TEST_OUTBOX_RETRY", "2", 1);
+    start(&r);
+    unsetenv("SDCMON_TEST_OUTBOX_RETRY");
+    assert_true(it_wait_log(r.dir, "outbox: webhook ", 1, 60000));
+    assert_int_equal(tu_stop(r.pid, 10000), 0);
+    assert_int_equal(receiver_count(&rc), 6);
+    /* the pass came about 2 s after the give-up */
+    assert_true(rc.t[5] - rc.t[4] > 1.9);
+    assert_string_equal(rc.body[5], rc.body[0]);
+    log = it_read_log(r.dir);
+    assert_non_null(log);
+    assert_int_equal(count_of(log, "gave up after 5 tries"), 1);
+    assert_int_equal(count_of(log, "next try in 2 s"), 2); /* try 2; pass */
+    assert_int_equal(count_of(log, "delivered (queued "), 1);
+    free(log);
+    files = outbox_files(&r);
+    assert_string_equal(files, "");
+    free(files);
+    receiver_stop(&rc);
+    free(sm);
+    tu_rmrf(r.dir);
+    free(r.conf);
+    free(r.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1146,6 +1456,9 @@ int main(void)
         cmocka_unit_test(test_catchup_killed),
         cmocka_unit_test(test_record_in_future),
         cmocka_unit_test(test_reload_during_report),
+        cmocka_unit_test(test_outbox_kept_then_sent),
+        cmocka_unit_test(test_outbox_kill9),
+        cmocka_unit_test(test_outbox_retry_later),
     };
     setenv("SDCMON_TEMPLATES", SDC_SOURCE_DIR "/templates", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
