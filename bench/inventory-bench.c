@@ -31,7 +31,6 @@
 
 #define GiB (1024ULL * 1024 * 1024)
 
-
 /* Bytes this process passed to write(2) so far (/proc/self/io wchar). */
 static long long wchar(void)
 {
@@ -46,7 +45,6 @@ static long long wchar(void)
     fclose(f);
     return v;
 }
-
 
 static struct sdc_batch *make_batch(int vms, bool volumes, time_t t)
 {
@@ -321,8 +319,9 @@ int main(int argc, char **argv)
     printf("steady (median of %d cycles): record %.2f ms CPU (%.2f wall; "
            "snapshot %.2f ms CPU), poll status %.3f ms CPU (%.3f wall), %.0f "
            "bytes written\n",
-           ns, bench_median(rec_cpu, ns), bench_median(rec_wall, ns), bench_median(snap_cpu, ns),
-           bench_median(poll_cpu, ns), bench_median(poll_wall, ns), bench_median(wr, ns));
+           ns, bench_median(rec_cpu, ns), bench_median(rec_wall, ns),
+           bench_median(snap_cpu, ns), bench_median(poll_cpu, ns),
+           bench_median(poll_wall, ns), bench_median(wr, ns));
     inv_close(db);
     free(rec_cpu);
     free(snap_cpu);

@@ -156,7 +156,6 @@ static void fill(struct inv *db, int vms)
         die("commit", &e);
 }
 
-
 int main(int argc, char **argv)
 {
     struct sdc_error e = {0};
@@ -229,8 +228,8 @@ int main(int argc, char **argv)
     printf("median of %d: %d VMs, %zu rows, %.1f MB; export %.3f s, dump %.3f "
            "s, parse %.3f s, merge into empty %.3f s, merge again %.3f s\n",
            runs, vms, rows, (double)bytes / 1e6, bench_median(t_exp, runs),
-           bench_median(t_dump, runs), bench_median(t_parse, runs), bench_median(t_merge, runs),
-           bench_median(t_again, runs));
+           bench_median(t_dump, runs), bench_median(t_parse, runs),
+           bench_median(t_merge, runs), bench_median(t_again, runs));
     inv_close(peer);
     return 0;
 }

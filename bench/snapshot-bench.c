@@ -32,8 +32,6 @@
 #define DEVICES 20
 #define IFACES 48
 
-
-
 static void die(const char *what)
 {
     fprintf(stderr, "snapshot-bench: %s\n", what);
@@ -78,9 +76,9 @@ static struct sdc_batch *host_batch(const char *host, int first, int n,
         if (sdc_batch_add_vm(b, &vm) != SDC_OK)
             die("out of memory");
         sm = sdc_batch_add_sample(b, SDC_AR_VM_CPU, uuid, NULL, t);
-        if (!sm || !sdc_sample_set_counter(sm, "time",
-                                           (uint64_t)t * 1000000000ULL * 2 +
-                                               (uint64_t)i))
+        if (!sm ||
+            !sdc_sample_set_counter(
+                sm, "time", (uint64_t)t * 1000000000ULL * 2 + (uint64_t)i))
             die("sample");
         sm = sdc_batch_add_sample(b, SDC_AR_VM_MEM, uuid, NULL, t);
         if (!sm || !sdc_sample_set_gauge(sm, "current", (double)vm.memory) ||
@@ -221,9 +219,8 @@ int main(int argc, char **argv)
         batches[n++] = host_batch(
             name, first, first + per_host > vms ? vms - first : per_host, t0);
         if (h % HOSTS_PER_CLUSTER == 0) {
-            struct sdc_sample *sm =
-                sdc_batch_add_sample(clusters, SDC_AR_CLUSTER_CPU, cl, NULL,
-                                     t0);
+            struct sdc_sample *sm = sdc_batch_add_sample(
+                clusters, SDC_AR_CLUSTER_CPU, cl, NULL, t0);
             if (!sm || !sdc_sample_set_gauge(sm, "used", 100) ||
                 !sdc_sample_set_gauge(sm, "capacity", 1024))
                 die("sample");
@@ -257,7 +254,8 @@ int main(int argc, char **argv)
            "devices x %d interfaces\n",
            vms, n_hosts, per_host, n_hosts * 6, DEVICES, IFACES);
     for (int r = 0; r < runs; r++) {
-        double w0 = bench_now(CLOCK_MONOTONIC), c0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
+        double w0 = bench_now(CLOCK_MONOTONIC),
+               c0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
         double w1 = w0;
         int builds = 0;
         while (w1 - w0 < 0.3 || builds < 3) {
