@@ -281,6 +281,11 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
     /* items refused before they were sent, answered in their turn */
     bool *bad = calloc(n ? n : 1, sizeof(*bad));
 
+    if (!bad) {
+        for (; done < n; done++)
+            fn(ctx, done, "out of memory");
+        return;
+    }
     /* a child that ended while idle costs no update: just a new one */
     if (p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == p->pid) {
         p->pid = 0;
@@ -293,16 +298,16 @@ void rrdp_update(struct rrdp *p, const struct rrdp_item *items, size_t n,
         int pr;
         bool died = false;
 
-        if (!bad) {
-            fn(ctx, done, "out of memory");
-            done++;
-            continue;
-        }
         if (p->fd < 0) {
             struct sdc_error e;
-            if (restarts++ >= RRDP_RESTARTS || spawn(p, &e) != SDC_OK) {
+            if (restarts++ >= RRDP_RESTARTS)
+                sdc_error_set(&e, SDC_ERR_IO,
+                              "the writer process ended %d times in one "
+                              "batch; not started again before the next",
+                              RRDP_RESTARTS);
+            if (restarts > RRDP_RESTARTS || spawn(p, &e) != SDC_OK) {
                 for (; done < n; done++)
-                    fn(ctx, done, "the writer process cannot be started");
+                    fn(ctx, done, e.msg);
                 break;
             }
             /* a new child: everything not answered is sent again */
