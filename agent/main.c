@@ -33,6 +33,14 @@
  * outlive an agent replaced by a reload. */
 static struct snap_store web_snaps;
 
+/* The store the agent publishes into: none while the web view is off
+ * (--once, `listen = ""`, a port taken), so no cycle builds a snapshot
+ * that nobody reads. */
+static struct snap_store *web_snaps_if_serving(void)
+{
+    return *web_url() ? &web_snaps : NULL;
+}
+
 static const char usage_text[] =
     "Usage: sdcmond -c FILE [--foreground] [--once | --cycles N] [--log-level "
     "LEVEL]\n"
@@ -325,9 +333,9 @@ static struct agent *reload(struct agent *old, const char *path)
     SDC_NOTICE("reload: %zu hypervisors, step %d s", a->cfg->n_hypervisors,
                a->cfg->step);
     /* web view: the new configuration's listen address, users, TLS */
-    a->snaps = &web_snaps;
     if (web_reload(a->cfg, &err) != SDC_OK)
         SDC_ERROR("reload: %s; the web view is off", err.msg);
+    a->snaps = web_snaps_if_serving();
     agent_notify_ready(a);
     return a;
 }
@@ -474,7 +482,7 @@ int main(int argc, char **argv)
         free(pidpath);
         return 1;
     }
-    a->snaps = &web_snaps;
+    a->snaps = web_snaps_if_serving();
     SDC_NOTICE("sdcmond %s started: %zu hypervisors, step %d s, data in %s%s%s",
                SDC_VERSION, a->cfg->n_hypervisors, a->cfg->step,
                a->cfg->data_dir, *a->cfg->rrdcached ? ", rrdcached " : "",
