@@ -722,7 +722,12 @@ static void test_bad_arguments(void **state)
     st = tu_runf(&out, "%s augmentation -c %s --date 2026-02-30 2>&1",
                  bin("sdcmon-report"), fx.conf);
     assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "2026-02-30"));
+    assert_non_null(strstr(out, "'2026-02-30' is not a day of the calendar"));
+    free(out);
+    st = tu_runf(&out, "%s augmentation -c %s --date 1975-01-01 2>&1",
+                 bin("sdcmon-report"), fx.conf);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "'1975-01-01' is not a date YYYY-MM-DD"));
     free(out);
     /* a date long before the history: no data, exit 1, nothing written */
     st = tu_runf(&out, "%s augmentation -c %s --date 2015-01-01 2>&1",
