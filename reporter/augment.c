@@ -977,6 +977,7 @@ static void find_monthly(struct a_ctx *c)
 {
     char dir[4096];
     char **names;
+    const char *month;
     size_t n;
     json_error_t je;
     if (c->o->monthly_path) {
@@ -1018,12 +1019,10 @@ static void find_monthly(struct a_ctx *c)
         return;
     }
     c->have_monthly = true;
+    month = json_string_value(
+        json_object_get(json_object_get(c->monthly, "period"), "name"));
     snprintf(c->monthly_month, sizeof(c->monthly_month), "%s",
-             json_string_value(
-                 json_object_get(json_object_get(c->monthly, "period"), "name"))
-                 ? json_string_value(json_object_get(
-                       json_object_get(c->monthly, "period"), "name"))
-                 : "?");
+             month ? month : "?");
 }
 
 /* Sum of @field over the findings lists @kinds whose @key is @want. */

@@ -603,6 +603,10 @@ static void test_hard_cases(void **state)
     check_day(str(r, "level_shift.day"), D0 + SHIFT_DAY, 3, "level shift");
     /* a planned entry naming nothing is a note */
     assert_true(json_has(json_object_get(fx.doc, "notes"), "Nowhere"));
+    /* the monthly report read is named by its period */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(fx.doc, "monthly"), "month")),
+                        "2026-05");
 }
 
 /* Every monthly path ordered; the MASE and the model of each resource. */
