@@ -89,15 +89,20 @@ void a_day_iso(int64_t day, char *buf, size_t len)
     snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 }
 
-static bool parse_ymd(const char *s, int64_t *day)
+enum sdc_rc aug_parse_day(const char *s, int64_t *day, struct sdc_error *err)
 {
-    int y, m, d;
+    int y, m, d, y2, m2, d2;
     char tail;
     if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 ||
         m > 12 || d < 1 || d > 31)
-        return false;
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "'%.40s' is not a date YYYY-MM-DD", s ? s : "");
     *day = fc_day_from_ymd(y, m, d);
-    return true;
+    fc_day_to_ymd(*day, &y2, &m2, &d2);
+    if (d2 != d)
+        return sdc_error_set(err, SDC_ERR_INVALID,
+                             "'%.40s' is not a day of the calendar", s);
+    return SDC_OK;
 }
 
 /* @day plus @months calendar months (the day of the month kept, or the
@@ -835,8 +840,8 @@ static void add_events(struct a_ctx *c)
         const struct sdc_planned_cfg *p = &c->cfg->planned[i];
         int64_t from, until = -1;
         bool used = false;
-        if (!parse_ymd(p->date, &from) ||
-            (p->until && !parse_ymd(p->until, &until))) {
+        if (aug_parse_day(p->date, &from, NULL) != SDC_OK ||
+            (p->until && aug_parse_day(p->until, &until, NULL) != SDC_OK)) {
             a_note(c, "Planned entry '%s' has no usable date: left out.",
                    p->name);
             continue;
@@ -972,6 +977,7 @@ static void find_monthly(struct a_ctx *c)
 {
     char dir[4096];
     char **names;
+    const char *month;
     size_t n;
     json_error_t je;
     if (c->o->monthly_path) {
@@ -1013,12 +1019,10 @@ static void find_monthly(struct a_ctx *c)
         return;
     }
     c->have_monthly = true;
+    month = json_string_value(
+        json_object_get(json_object_get(c->monthly, "period"), "name"));
     snprintf(c->monthly_month, sizeof(c->monthly_month), "%s",
-             json_string_value(
-                 json_object_get(json_object_get(c->monthly, "period"), "name"))
-                 ? json_string_value(json_object_get(
-                       json_object_get(c->monthly, "period"), "name"))
-                 : "?");
+             month ? month : "?");
 }
 
 /* Sum of @field over the findings lists @kinds whose @key is @want. */

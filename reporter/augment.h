@@ -85,6 +85,14 @@ enum sdc_rc aug_parse_horizons(const char *s, int *out, size_t *n,
                                struct sdc_error *err);
 
 /*
+ * aug_parse_day - "YYYY-MM-DD" into days from 1970-01-01 (fc_day_from_ymd);
+ * a day the calendar does not have (2026-02-30) is refused.
+ * @err: may be NULL
+ * @return: SDC_OK; SDC_ERR_INVALID naming what is wrong.
+ */
+enum sdc_rc aug_parse_day(const char *s, int64_t *day, struct sdc_error *err);
+
+/*
  * aug_build - read, forecast and build the document into @out (doc: the
  * report.json; view: the charts; no_data: no resource has any data).
  * @return: SDC_OK; SDC_ERR_INVALID for bad options; SDC_ERR_DB when the

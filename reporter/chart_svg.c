@@ -24,6 +24,7 @@
 #include "chart_svg.h"
 #include "chart_axis.h"
 #include "escape.h"
+#include "json_util.h"
 
 #define CHART_W_DEFAULT 800
 #define CHART_H_DEFAULT 300
@@ -145,43 +146,6 @@ static enum sdc_rc fail(struct chart *c, enum sdc_rc rc, const char *msg)
 
 /* ---- text ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if invalid;
- * *@cp gets the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len;
-
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2;
-        c = s[0] & 0x1F;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3;
-        c = s[0] & 0x0F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4;
-        c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /*
  * A copy of @s fit for XML text: invalid UTF-8 and the code points XML 1.0
  * forbids become U+FFFD, control characters a space; cut to @max code
@@ -205,7 +169,7 @@ static char *text_dup(const char *s, size_t max)
         return NULL;
     for (size_t i = 0; i < n;) {
         uint32_t cp = 0;
-        size_t len = utf8_seq(p + i, n - i, &cp);
+        size_t len = ju_utf8_decode(p + i, &cp);
         if (cps == max) {
             memcpy(out + o, ell, sizeof(ell) - 1);
             o += sizeof(ell) - 1;

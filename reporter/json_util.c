@@ -8,33 +8,42 @@
 
 #include "json_util.h"
 
-size_t ju_utf8_len(const unsigned char *p)
+size_t ju_utf8_decode(const unsigned char *p, uint32_t *cp)
 {
     size_t n;
-    unsigned cp;
-    if (p[0] < 0x80)
+    uint32_t c;
+    if (p[0] < 0x80) {
+        *cp = p[0];
         return 1;
+    }
     if (p[0] >= 0xc2 && p[0] <= 0xdf) {
         n = 2;
-        cp = p[0] & 0x1fu;
+        c = p[0] & 0x1fu;
     } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
         n = 3;
-        cp = p[0] & 0x0fu;
+        c = p[0] & 0x0fu;
     } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
         n = 4;
-        cp = p[0] & 0x07u;
+        c = p[0] & 0x07u;
     } else {
         return 0;
     }
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80)
             return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
+        c = (c << 6) | (p[i] & 0x3fu);
     }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+        (n == 4 && (c < 0x10000 || c > 0x10ffff)))
         return 0;
+    *cp = c;
     return n;
+}
+
+size_t ju_utf8_len(const unsigned char *p)
+{
+    uint32_t cp;
+    return ju_utf8_decode(p, &cp);
 }
 
 /* A copy of @s with invalid UTF-8 replaced by U+FFFD (jansson refuses

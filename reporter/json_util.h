@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -46,6 +47,16 @@ static inline bool ju_append_new(json_t *a, json_t *v)
     }
     return v && json_array_append_new(a, v) == 0;
 }
+
+/*
+ * ju_utf8_decode - the valid UTF-8 sequence at @p: its length (1..4) and,
+ * in *@cp, its code point; 0 (and *@cp untouched) when it is not one (a
+ * stray or truncated byte, an overlong form, a surrogate, past U+10FFFF).
+ * @p: the text, NUL-terminated (a NUL ends any sequence)
+ *
+ * Return: 1..4, or 0.
+ */
+size_t ju_utf8_decode(const unsigned char *p, uint32_t *cp);
 
 /*
  * ju_utf8_len - the length of the valid UTF-8 sequence at @p (1..4), or 0

@@ -162,12 +162,12 @@ enum sdc_rc pu_hosts_for(const struct pu_cluster *c, double cpu, double memory,
 enum sdc_rc pu_units_for(double capacity, double target, double unit,
                          double demand, int *out, struct sdc_error *err);
 
-/* struct pu_reclaim - what the latest monthly report says can be freed
- * (vCPUs, bytes of memory, bytes of storage); all 0 for "without". */
+/* struct pu_reclaim - what the latest monthly report says a cluster can
+ * free (vCPUs, bytes of memory); all 0 for "without".  Storage reclaim is
+ * pu_plan_storage()'s @reclaim. */
 struct pu_reclaim {
     double vcpus;
     double memory;
-    double storage;
 };
 
 /*

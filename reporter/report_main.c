@@ -18,6 +18,7 @@
 
 #include "augment.h"
 #include "digest.h"
+#include "forecast.h"
 #include "monthly.h"
 #include "peers.h"
 #include "render.h"
@@ -679,27 +680,17 @@ static int run_augmentation(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'd': {
-            int y, m, d;
-            char tail;
-            if (sscanf(optarg, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-                y < 1980 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) {
+        case 'd':
+            if (aug_parse_day(optarg, &ao.today, &err) != SDC_OK) {
+                usage_error("--date %s", err.msg);
+                return EXIT_USAGE;
+            }
+            if (ao.today < fc_day_from_ymd(1980, 1, 1) ||
+                ao.today > fc_day_from_ymd(2200, 12, 31)) {
                 usage_error("--date '%s' is not a date YYYY-MM-DD", optarg);
                 return EXIT_USAGE;
             }
-            {
-                struct tm tm = {
-                    .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-                time_t t = timegm(&tm);
-                if (tm.tm_mday != d) {
-                    usage_error("--date '%s' is not a day of the calendar",
-                                optarg);
-                    return EXIT_USAGE;
-                }
-                ao.today = (int64_t)(t / 86400);
-            }
             break;
-        }
         case 'f':
             if (render_formats_parse(optarg, &formats, &err)) {
                 usage_error("--format: %s", err.msg);

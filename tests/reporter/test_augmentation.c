@@ -603,6 +603,10 @@ static void test_hard_cases(void **state)
     check_day(str(r, "level_shift.day"), D0 + SHIFT_DAY, 3, "level shift");
     /* a planned entry naming nothing is a note */
     assert_true(json_has(json_object_get(fx.doc, "notes"), "Nowhere"));
+    /* the monthly report read is named by its period */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(fx.doc, "monthly"), "month")),
+                        "2026-05");
 }
 
 /* Every monthly path ordered; the MASE and the model of each resource. */
@@ -722,7 +726,12 @@ static void test_bad_arguments(void **state)
     st = tu_runf(&out, "%s augmentation -c %s --date 2026-02-30 2>&1",
                  bin("sdcmon-report"), fx.conf);
     assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "2026-02-30"));
+    assert_non_null(strstr(out, "'2026-02-30' is not a day of the calendar"));
+    free(out);
+    st = tu_runf(&out, "%s augmentation -c %s --date 1975-01-01 2>&1",
+                 bin("sdcmon-report"), fx.conf);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "'1975-01-01' is not a date YYYY-MM-DD"));
     free(out);
     /* a date long before the history: no data, exit 1, nothing written */
     st = tu_runf(&out, "%s augmentation -c %s --date 2015-01-01 2>&1",

@@ -101,6 +101,21 @@ static void test_string_cleans(void **state)
     json_decref(j);
     assert_int_equal(ju_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
     assert_int_equal(ju_utf8_len((const unsigned char *)"\xe0\x80\x80"), 0);
+    {
+        uint32_t cp = 7;
+        assert_int_equal(
+            ju_utf8_decode((const unsigned char *)"\xe2\x82\xac", &cp), 3);
+        assert_int_equal(cp, 0x20ac);
+        assert_int_equal(
+            ju_utf8_decode((const unsigned char *)"\xf0\x9f\x98\x80", &cp), 4);
+        assert_int_equal(cp, 0x1f600);
+        /* a surrogate, and a sequence cut by the NUL: refused, cp kept */
+        assert_int_equal(
+            ju_utf8_decode((const unsigned char *)"\xed\xa0\x80", &cp), 0);
+        assert_int_equal(ju_utf8_decode((const unsigned char *)"\xe2\x82", &cp),
+                         0);
+        assert_int_equal(cp, 0x1f600);
+    }
     j = ju_string(NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(j), "");
