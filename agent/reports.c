@@ -753,11 +753,9 @@ static void run_due(struct reports *r, const char *kind, time_t due,
     char a[32], b[32];
     fmt_local(due, a, sizeof(a));
     if (done && strcmp(kind, "digest") == 0) {
+        /* (missed monthly reports are each written: run_monthly_owed) */
         time_t next =
-            strcmp(kind, "digest") == 0
-                ? reports_daily_next(done, r->cfg->reports.daily_digest_second)
-                : reports_monthly_next(done, r->cfg->reports.monthly_day,
-                                       REPORTS_MONTHLY_SECOND);
+            reports_daily_next(done, r->cfg->reports.daily_digest_second);
         if (next < due) {
             fmt_local(next, b, sizeof(b));
             SDC_WARN("reports: the %s due at %s was missed (sdcmond was not "

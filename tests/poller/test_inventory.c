@@ -1414,9 +1414,12 @@ static void test_poll_migration_from_v2(void **state)
     time_t t0 = base_time();
     struct sdc_batch *b = first_batch(t0);
     struct sdc_error err = {0};
+    long vms;
 
     record(f, &b, 1, t0);
     free_batches(&b, 1);
+    vms = q_long(f, "SELECT COUNT(*) FROM vms");
+    assert_true(vms > 0);
     inv_close(f->inv);
     f->inv = NULL;
     assert_int_equal(tu_runf(NULL,
@@ -1434,7 +1437,7 @@ static void test_poll_migration_from_v2(void **state)
              "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
              " name LIKE 'poll_%'",
              "3");
-    assert_true(q_long(f, "SELECT COUNT(*) FROM vms") > 0);
+    assert_int_equal(q_long(f, "SELECT COUNT(*) FROM vms"), vms);
     b = status_batch("hv1", "libvirt", true, NULL, t0 + 60);
     poll(f, &b, 1, t0 + 60);
     free_batches(&b, 1);

@@ -376,8 +376,11 @@ static void test_newer_wins(void **state)
     doc = export_b(f);
     assert_int_equal(inventory_merge_json(f->a, doc, "agent-b", NOW, &st, &err),
                      SDC_OK);
-    assert_true(st.updated >= 1);
+    /* only UUID_B2 is updated; every row of the peer is counted once */
+    assert_int_equal(st.updated, 1);
     assert_true(st.kept >= 1);
+    assert_int_equal(st.added + st.updated + st.kept,
+                     (size_t)total_rows(f->path_b));
     out = sql_cli(f->path_a, "SELECT uuid, name, host, vcpus, last_seen FROM "
                              "vms ORDER BY uuid");
     assert_string_equal(out, UUID_B1
