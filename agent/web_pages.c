@@ -883,8 +883,6 @@ void web_handle_reports(struct web *w, const struct web_req *r,
     int e =
         web_report_resolve(w->reports_dir, (char(*)[WEB_MAX_SEGMENT])rt->parts,
                            rt->n_parts, real, sizeof(real));
-    if (e == 0 && rt->n_parts == 0 && !rt->dir)
-        e = 404;
     if (rt->n_parts == 0 && e != 0) {
         /* no reports directory yet: an empty list */
         o = json_object();
