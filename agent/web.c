@@ -137,12 +137,18 @@ static unsigned long hash_str(const char *s)
     return h;
 }
 
+/* Row @i of data source @name in @set, NaN when the archive lacks it. */
+static double ds_at(const struct series_set *set, const char *name, size_t i)
+{
+    const struct series *sr = series_set_find(set, name);
+    return sr ? sr->v[i] : NAN;
+}
+
 /* The busy share of a row, from the archive's data sources. */
 static double row_ratio(const char *what, const struct series_set *set,
                         size_t i)
 {
-#define V(name)                                                                \
-    (series_set_find(set, name) ? series_set_find(set, name)->v[i] : NAN)
+#define V(name) ds_at(set, name, i)
     if (strcmp(what, "cluster-cpu") == 0 || strcmp(what, "cluster-mem") == 0)
         return safe_div(V("used"), V("capacity"));
     if (strcmp(what, "pool") == 0)

@@ -303,18 +303,16 @@ void web_handle_api(struct web *w, const struct web_req *r,
         a = json_array();
         for (size_t i = 0; s && i < s->n_ifaces; i++) {
             const struct snap_iface *f = &s->ifaces[i];
-            double bps = fmax(f->in_bps, f->out_bps);
             json_array_append_new(
-                a,
-                json_pack("{s:o,s:o,s:o,s:I,s:b,s:s,s:o,s:o,s:o,s:o}", "device",
-                          jstr(f->device), "name", jstr(f->name), "alias",
-                          jstr(f->alias), "speed", (json_int_t)f->speed,
-                          "uplink", f->uplink, "status",
-                          sdc_if_oper_status_name(f->oper_status),
-                          "in_bytes_per_second", web_json_num(f->in_bps),
-                          "out_bytes_per_second", web_json_num(f->out_bps),
-                          "errors_per_second", web_json_num(f->errors), "ratio",
-                          web_json_num(safe_div(8 * bps, (double)f->speed))));
+                a, json_pack("{s:o,s:o,s:o,s:I,s:b,s:s,s:o,s:o,s:o,s:o}",
+                             "device", jstr(f->device), "name", jstr(f->name),
+                             "alias", jstr(f->alias), "speed",
+                             (json_int_t)f->speed, "uplink", f->uplink,
+                             "status", sdc_if_oper_status_name(f->oper_status),
+                             "in_bytes_per_second", web_json_num(f->in_bps),
+                             "out_bytes_per_second", web_json_num(f->out_bps),
+                             "errors_per_second", web_json_num(f->errors),
+                             "ratio", web_json_num(web_iface_ratio(f))));
         }
         web_resp_json(resp, a);
         return;

@@ -175,8 +175,7 @@ void web_handle_metrics(struct web *w, const struct web_req *r,
                "Busier direction's traffic over the link speed.");
         for (size_t i = 0; i < s->n_ifaces; i++) {
             const struct snap_iface *f = &s->ifaces[i];
-            sample(&p, "sdcmon_interface_utilisation_ratio",
-                   safe_div(8 * fmax(f->in_bps, f->out_bps), (double)f->speed),
+            sample(&p, "sdcmon_interface_utilisation_ratio", web_iface_ratio(f),
                    "device", f->device, "interface", f->name, "uplink",
                    f->uplink ? "true" : "false", NULL);
         }

@@ -290,12 +290,10 @@ static void page_overview(struct web *w, const struct web_req *r,
     }
     for (size_t i = 0; s && i < s->n_ifaces; i++) {
         const struct snap_iface *f = &s->ifaces[i];
-        double bps = fmax(f->in_bps, f->out_bps);
         if (!f->uplink)
             continue;
         push_row(&rows, &n, &cap, "uplink", f->device, f->name,
-                 href("/snmp/", f->device), "network",
-                 safe_div(8 * bps, (double)f->speed),
+                 href("/snmp/", f->device), "network", web_iface_ratio(f),
                  web_p95_month(w, "if", f->device, f->name, r->now),
                  s->target_network);
     }
@@ -560,10 +558,8 @@ static void page_snmp(struct web *w, const struct web_req *r,
                                         NULL, "load", "1d"));
     for (size_t i = 0; i < s->n_ifaces; i++) {
         const struct snap_iface *f = &s->ifaces[i];
-        double bps;
         if (strcmp(f->device, d->name) != 0)
             continue;
-        bps = fmax(f->in_bps, f->out_bps);
         json_array_append_new(
             ifs,
             json_pack("{s:o,s:o,s:b,s:s,s:o,s:o,s:o,s:o}", "name", str(f->name),
@@ -572,7 +568,7 @@ static void page_snmp(struct web *w, const struct web_req *r,
                       fmt_value(CHART_UNIT_BITS_PER_S, (double)f->speed), "in",
                       fmt_value(CHART_UNIT_BYTES_PER_S, f->in_bps), "out",
                       fmt_value(CHART_UNIT_BYTES_PER_S, f->out_bps), "util",
-                      pct(safe_div(8 * bps, (double)f->speed))));
+                      pct(web_iface_ratio(f))));
         if (f->uplink || json_array_size(graphs) < 9) {
             char t[300];
             snprintf(t, sizeof(t), "Interface %s", f->name);
@@ -887,8 +883,6 @@ void web_handle_reports(struct web *w, const struct web_req *r,
     int e =
         web_report_resolve(w->reports_dir, (char(*)[WEB_MAX_SEGMENT])rt->parts,
                            rt->n_parts, real, sizeof(real));
-    if (e == 0 && rt->n_parts == 0 && !rt->dir)
-        e = 404;
     if (rt->n_parts == 0 && e != 0) {
         /* no reports directory yet: an empty list */
         o = json_object();

@@ -7,6 +7,7 @@
 #define SDC_AGENT_WEB_PRIV_H
 
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "fetch.h"
 #include "mustache.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "web_auth.h"
 #include "web_gcache.h"
 #include "web_route.h"
@@ -85,6 +87,13 @@ static inline const char *web_req_query(const struct web_req *r,
                                         const char *key)
 {
     return r->query(r->query_ctx, key);
+}
+
+/* web_iface_ratio - the busier direction's traffic of @f over its link
+ * speed (bytes/s to bit/s); NaN when the speed is unknown. */
+static inline double web_iface_ratio(const struct snap_iface *f)
+{
+    return safe_div(8 * fmax(f->in_bps, f->out_bps), (double)f->speed);
 }
 
 /* web_resp_text - a plain-text (or other @ctype) answer with @status. */

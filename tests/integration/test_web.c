@@ -766,6 +766,19 @@ static void test_snmp(void **state)
     path = it_path(fx.dir, "data/rrd/snmp/sw_1_/if-lo.rrd");
     assert_float_equal(jnum(lo, "speed"), tu_rrd_last(path, "speed", 60), 0);
     free(path);
+    /* its ratio: the busier direction in bits over the link speed */
+    {
+        json_t *in = json_object_get(lo, "in_bytes_per_second");
+        json_t *out = json_object_get(lo, "out_bytes_per_second");
+        double busier =
+            fmax(json_is_number(in) ? json_number_value(in) : NAN,
+                 json_is_number(out) ? json_number_value(out) : NAN);
+        double speed = jnum(lo, "speed");
+        if (isfinite(busier) && speed > 0)
+            assert_float_equal(jnum(lo, "ratio"), 8 * busier / speed, 1e-12);
+        else
+            assert_true(json_is_null(json_object_get(lo, "ratio")));
+    }
 
     get(&h, "/snmp/sw%3C1%3E");
     assert_int_equal(h.status, 200);
